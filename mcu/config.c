@@ -1,0 +1,206 @@
+/*
+ * config.c - see config.h. One table describes every key; parsing, the
+ * command line and --help all read it, so a key is added in one place.
+ */
+#include "config.h"
+#include "err.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum key_type { KEY_STR, KEY_INT, KEY_LONG, KEY_BOOL };
+
+struct key_def {
+	const char *name;
+	enum key_type type;
+	size_t offset;
+	size_t size;       /* buffer size for KEY_STR */
+	long min, max;     /* bounds for KEY_INT / KEY_LONG */
+	const char *def;   /* default, as text */
+	const char *help;
+};
+
+#define STR(name, def, help) \
+	{ #name, KEY_STR, offsetof(struct config, name), \
+	  sizeof(((struct config *)0)->name), 0, 0, def, help }
+#define INT(name, lo, hi, def, help) \
+	{ #name, KEY_INT, offsetof(struct config, name), 0, lo, hi, def, help }
+#define LONG(name, lo, hi, def, help) \
+	{ #name, KEY_LONG, offsetof(struct config, name), 0, lo, hi, def, help }
+#define BOOL(name, def, help) \
+	{ #name, KEY_BOOL, offsetof(struct config, name), 0, 0, 1, def, help }
+
+static const struct key_def keys[] = {
+	STR(listen, "0.0.0.0:8080", "HTTP listen address, host:port ([::1]:port for IPv6)"),
+	STR(cors_origin, "*", "Access-Control-Allow-Origin sent on every response"),
+	LONG(max_body_bytes, 1024, 16L << 20, "65536", "largest request body accepted; larger is 413"),
+	INT(http_threads, 1, 64, "4", "HTTP worker threads"),
+	BOOL(auto_create_rooms, "true", "create an unknown room on its first join (false: 404)"),
+	INT(max_rooms, 1, 100000, "64", "most rooms at once; more is 503"),
+	INT(max_participants, 1, 1000, "16", "default most participants per room; more is 503"),
+	STR(operator_key, "", "bearer key needed for /api/* (not /api/health); empty: no check"),
+	STR(ice_addresses, "", "comma-separated local IPs for ICE candidates; empty: every interface, loopback included"),
+	STR(public_ip, "", "address announced instead of host addresses (1:1 NAT); empty: none"),
+	INT(ice_port_min, 0, 65535, "0", "lowest UDP port for ICE (0: any)"),
+	INT(ice_port_max, 0, 65535, "0", "highest UDP port for ICE (0: any)"),
+	INT(transport_threads, 1, 64, "2", "threads running ICE, DTLS and SRTP"),
+	STR(log_level, "info", "error, warn, info or debug"),
+};
+
+#define N_KEYS (sizeof(keys) / sizeof(keys[0]))
+
+static const struct key_def *find_key(const char *name, size_t len)
+{
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (strlen(keys[i].name) == len && strncmp(keys[i].name, name, len) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+static int parse_bool(const char *v, bool *out)
+{
+	if (!strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "on") || !strcmp(v, "1"))
+		*out = true;
+	else if (!strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "off") || !strcmp(v, "0"))
+		*out = false;
+	else
+		return MCU_EINVAL;
+	return 0;
+}
+
+static int set_key(struct config *cfg, const struct key_def *k, const char *value,
+		   char *err, size_t err_size)
+{
+	char *field = (char *)cfg + k->offset;
+	switch (k->type) {
+	case KEY_STR:
+		if (strlen(value) >= k->size) {
+			snprintf(err, err_size, "%s: value longer than %zu bytes", k->name, k->size - 1);
+			return MCU_EINVAL;
+		}
+		strcpy(field, value);
+		return 0;
+	case KEY_INT:
+	case KEY_LONG: {
+		char *end;
+		errno = 0;
+		long n = strtol(value, &end, 10);
+		if (errno || end == value || *end || n < k->min || n > k->max) {
+			snprintf(err, err_size, "%s: '%s' is not an integer in %ld..%ld",
+				 k->name, value, k->min, k->max);
+			return MCU_EINVAL;
+		}
+		if (k->type == KEY_INT)
+			*(int *)field = (int)n;
+		else
+			*(long *)field = n;
+		return 0;
+	}
+	case KEY_BOOL:
+		if (parse_bool(value, (bool *)field)) {
+			snprintf(err, err_size, "%s: '%s' is not true or false", k->name, value);
+			return MCU_EINVAL;
+		}
+		return 0;
+	}
+	return MCU_EINVAL;
+}
+
+int config_set(struct config *cfg, const char *key, const char *value,
+	       char *err, size_t err_size)
+{
+	const struct key_def *k = find_key(key, strlen(key));
+	if (!k) {
+		snprintf(err, err_size, "unknown key '%s'", key);
+		return MCU_ENOTFOUND;
+	}
+	return set_key(cfg, k, value, err, err_size);
+}
+
+void config_defaults(struct config *cfg)
+{
+	char err[128];
+	memset(cfg, 0, sizeof(*cfg));
+	for (size_t i = 0; i < N_KEYS; i++) {
+		int rc = set_key(cfg, &keys[i], keys[i].def, err, sizeof(err));
+		(void)rc; /* the table's defaults are valid; config_test checks it */
+	}
+}
+
+static char *trim(char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	char *end = s + strlen(s);
+	while (end > s && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	return s;
+}
+
+int config_load_file(struct config *cfg, const char *path, char *err,
+		     size_t err_size)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		snprintf(err, err_size, "%s: %s", path, strerror(errno));
+		return MCU_EIO;
+	}
+	char line[1024], msg[256];
+	int lineno = 0, rc = 0;
+	while (fgets(line, sizeof(line), f)) {
+		lineno++;
+		char *hash = strchr(line, '#');
+		if (hash)
+			*hash = '\0';
+		char *s = trim(line);
+		if (!*s)
+			continue;
+		char *eq = strchr(s, '=');
+		if (!eq) {
+			snprintf(err, err_size, "%s:%d: expected key = value", path, lineno);
+			rc = MCU_EINVAL;
+			break;
+		}
+		*eq = '\0';
+		rc = config_set(cfg, trim(s), trim(eq + 1), msg, sizeof(msg));
+		if (rc) {
+			snprintf(err, err_size, "%s:%d: %s", path, lineno, msg);
+			break;
+		}
+	}
+	fclose(f);
+	return rc;
+}
+
+int config_apply_args(struct config *cfg, int argc, char **argv, char *err,
+		      size_t err_size)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (strncmp(a, "--", 2) != 0 || !strcmp(a, "--help") || !strcmp(a, "--version"))
+			continue;
+		const char *eq = strchr(a, '=');
+		if (!eq) {
+			snprintf(err, err_size, "%s: expected --key=value", a);
+			return MCU_EINVAL;
+		}
+		const struct key_def *k = find_key(a + 2, (size_t)(eq - a - 2));
+		if (!k) {
+			snprintf(err, err_size, "unknown option '%.*s'", (int)(eq - a), a);
+			return MCU_ENOTFOUND;
+		}
+		int rc = set_key(cfg, k, eq + 1, err, err_size);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+void config_help(FILE *out)
+{
+	fprintf(out, "Config keys (file: key = value; command line: --key=value, which wins):\n");
+	for (size_t i = 0; i < N_KEYS; i++)
+		fprintf(out, "  %-20s %s (default: \"%s\")\n", keys[i].name, keys[i].help, keys[i].def);
+}

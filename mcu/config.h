@@ -1,0 +1,62 @@
+/*
+ * config.h - the server's settings: defaults, the config file, and
+ * command-line overrides.
+ *
+ * The file holds "key = value" lines; '#' starts a comment; blank lines are
+ * ignored. Every key can also be given as --key=value, which wins over the
+ * file. configs/mcu.conf documents each key; config_help() prints the table.
+ * The struct is plain data, filled once by main and then read-only.
+ */
+#ifndef MCU_CONFIG_H
+#define MCU_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+struct config {
+	char listen[128];          /* host:port of the HTTP server */
+	char cors_origin[256];     /* Access-Control-Allow-Origin value */
+	long max_body_bytes;       /* request bodies above this are 413 */
+	int http_threads;          /* libmicrohttpd worker threads */
+	bool auto_create_rooms;    /* unknown rooms are created on first join */
+	int max_rooms;             /* joins that would create more are 503 */
+	int max_participants;      /* default per-room limit */
+	char operator_key[256];    /* bearer key for the API; empty = open */
+	char ice_addresses[512];   /* comma-separated local addresses to gather on; empty = all */
+	char public_ip[64];        /* advertised instead of a host address (1:1 NAT) */
+	int ice_port_min;          /* UDP port range for ICE; 0 = any */
+	int ice_port_max;
+	int transport_threads;     /* threads running the ICE/DTLS/SRTP loops */
+	char log_level[16];        /* error, warn, info, debug */
+};
+
+/* Fills *cfg with the built-in defaults (those of configs/mcu.conf). */
+void config_defaults(struct config *cfg);
+
+/*
+ * Sets one key from its text value. Returns 0, MCU_ENOTFOUND for an unknown
+ * key or MCU_EINVAL for a bad value; on error writes a message to err.
+ */
+int config_set(struct config *cfg, const char *key, const char *value,
+	       char *err, size_t err_size);
+
+/*
+ * Reads a config file into *cfg (keys not in the file keep their value).
+ * Returns 0, MCU_EIO if the file cannot be read, or the first config_set
+ * error, with "path:line: message" in err.
+ */
+int config_load_file(struct config *cfg, const char *path, char *err,
+		     size_t err_size);
+
+/*
+ * Applies "--key=value" arguments (others are skipped: main handles -c,
+ * --help, --version). Returns 0 or the first error, with a message in err.
+ */
+int config_apply_args(struct config *cfg, int argc, char **argv, char *err,
+		      size_t err_size);
+
+/* Prints every key with its default and meaning. */
+void config_help(FILE *out);
+
+#endif

@@ -1,0 +1,568 @@
+/*
+ * endpoint.c - see endpoint.h.
+ *
+ * DESIGN: the NiceAgent is made on the caller's thread but bound to a
+ * transport thread's GMainContext, so libnice delivers every datagram and
+ * state change there. That thread demultiplexes (RFC 7983): DTLS records feed
+ * the handshake, RTP and RTCP are decrypted in a per-endpoint buffer (no
+ * allocation per packet) and counted. Counters other threads read are
+ * atomics; the local description, which an ICE restart rewrites from an HTTP
+ * thread, sits behind a mutex. Teardown is two-phase: the transport thread
+ * detaches every callback and drops the agent, then the caller frees.
+ */
+#include "endpoint.h"
+#include "clock.h"
+#include "config.h"
+#include "dtls.h"
+#include "err.h"
+#include "log.h"
+#include "rtp.h"
+#include "rtpstats.h"
+#include "srtpctx.h"
+#include "transport.h"
+
+#include <agent.h>
+#include <interfaces.h>
+#include <glib.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#define RX_BUFFER_SIZE 2048
+#define DTLS_TIMER_MS 50
+
+struct media_counters {
+	_Atomic uint32_t ssrc;
+	_Atomic uint64_t packets, bytes, lost, jitter_us;
+};
+
+struct endpoint {
+	char id[ENDPOINT_ID_LEN + 1];
+	char room[65];
+	char name[65];
+	char profile[4];
+	char direction[10];
+	int64_t joined_wall_us;
+	int audio_pts[ENDPOINT_MAX_PTS], n_audio_pts;
+	int video_pts[ENDPOINT_MAX_PTS], n_video_pts;
+
+	GMainContext *ctx;          /* the transport thread's; borrowed */
+	NiceAgent *agent;
+	guint stream_id;
+	GSource *dtls_timer;
+
+	GMutex desc_lock;           /* guards local and remote_ufrag */
+	struct endpoint_local local;
+	char remote_ufrag[257];
+
+	/* Transport thread only. */
+	struct dtls *dtls;
+	struct srtpctx *srtp;
+	struct rtpstats audio_rx, video_rx;
+	struct log_limit complaint_limit;
+	uint8_t rx[RX_BUFFER_SIZE];
+
+	/* Published for other threads. */
+	_Atomic int ice_state;      /* NiceComponentState */
+	_Atomic int dtls_state;     /* enum dtls_state */
+	_Atomic int srtp_profile;   /* enum srtpctx_profile, 0 = none */
+	struct media_counters audio, video;
+	_Atomic uint64_t rtcp_in, srtp_errors, other_in, packets_out, bytes_out;
+};
+
+static uint32_t random_u32(void)
+{
+	uint32_t v = 0;
+	while (v == 0)
+		if (getrandom(&v, sizeof(v), 0) != sizeof(v))
+			v = (uint32_t)g_random_int();
+	return v;
+}
+
+static void make_id(char out[ENDPOINT_ID_LEN + 1])
+{
+	uint8_t raw[ENDPOINT_ID_LEN / 2];
+	if (getrandom(raw, sizeof(raw), 0) != sizeof(raw))
+		for (size_t i = 0; i < sizeof(raw); i++)
+			raw[i] = (uint8_t)g_random_int();
+	for (size_t i = 0; i < sizeof(raw); i++)
+		snprintf(out + 2 * i, 3, "%02x", raw[i]);
+}
+
+static bool has_pt(const int *pts, int n, int pt)
+{
+	for (int i = 0; i < n; i++)
+		if (pts[i] == pt)
+			return true;
+	return false;
+}
+
+/* Complaints a peer can trigger per packet are rate limited per endpoint. */
+static void complain(struct endpoint *ep, const char *what, int code)
+{
+	unsigned suppressed;
+	if (log_limit_pass(&ep->complaint_limit, 5000000, &suppressed))
+		LOG_W("endpoint", "room=%s ep=%s %s: %s (%u similar suppressed)",
+		      ep->room, ep->id, what, err_str(code), suppressed);
+}
+
+static void publish_stats(struct media_counters *c, const struct rtpstats *s)
+{
+	atomic_store(&c->ssrc, s->ssrc);
+	atomic_store(&c->packets, s->received);
+	atomic_store(&c->bytes, s->bytes);
+	atomic_store(&c->lost, rtpstats_lost(s));
+	atomic_store(&c->jitter_us, (uint64_t)(rtpstats_jitter_ms(s) * 1000.0));
+}
+
+static void handle_rtp(struct endpoint *ep, uint8_t *pkt, size_t len)
+{
+	int rc = srtpctx_unprotect_rtp(ep->srtp, pkt, &len);
+	if (rc) {
+		atomic_fetch_add(&ep->srtp_errors, 1);
+		complain(ep, "SRTP unprotect", rc);
+		return;
+	}
+	struct rtp_header h;
+	rc = rtp_parse(pkt, len, &h);
+	if (rc) {
+		atomic_fetch_add(&ep->other_in, 1);
+		complain(ep, "RTP parse", rc);
+		return;
+	}
+	struct rtpstats *s;
+	struct media_counters *c;
+	uint32_t clock_rate;
+	if (has_pt(ep->audio_pts, ep->n_audio_pts, h.payload_type)) {
+		s = &ep->audio_rx, c = &ep->audio, clock_rate = 48000;
+	} else if (has_pt(ep->video_pts, ep->n_video_pts, h.payload_type)) {
+		s = &ep->video_rx, c = &ep->video, clock_rate = 90000;
+	} else {
+		atomic_fetch_add(&ep->other_in, 1);
+		return;
+	}
+	if (!s->started || s->ssrc != h.ssrc)
+		rtpstats_init(s, h.ssrc, clock_rate);
+	rtpstats_update(s, h.seq, h.timestamp, (uint32_t)h.payload_len, clock_now_us());
+	publish_stats(c, s);
+}
+
+static void handle_rtcp(struct endpoint *ep, uint8_t *pkt, size_t len)
+{
+	int rc = srtpctx_unprotect_rtcp(ep->srtp, pkt, &len);
+	if (rc) {
+		atomic_fetch_add(&ep->srtp_errors, 1);
+		complain(ep, "SRTCP unprotect", rc);
+		return;
+	}
+	size_t pos = 0;
+	struct rtcp_packet p;
+	while ((rc = rtcp_next(pkt, len, &pos, &p)) == 1)
+		atomic_fetch_add(&ep->rtcp_in, 1);
+	if (rc < 0)
+		complain(ep, "RTCP parse", rc);
+}
+
+static void dtls_became_connected(struct endpoint *ep)
+{
+	struct srtpctx_keys keys;
+	int rc = dtls_srtp_keys(ep->dtls, &keys);
+	if (!rc)
+		rc = srtpctx_create(&keys, &ep->srtp);
+	if (rc) {
+		LOG_E("endpoint", "room=%s ep=%s cannot key SRTP: %s", ep->room, ep->id, err_str(rc));
+		return;
+	}
+	atomic_store(&ep->srtp_profile, (int)keys.profile);
+	LOG_I("endpoint", "room=%s ep=%s DTLS connected, %s", ep->room, ep->id,
+	      srtpctx_profile_name(keys.profile));
+}
+
+static void handle_dtls(struct endpoint *ep, const uint8_t *data, size_t len)
+{
+	enum dtls_state before = dtls_state(ep->dtls);
+	int rc = dtls_handle_datagram(ep->dtls, data, len);
+	enum dtls_state after = dtls_state(ep->dtls);
+	atomic_store(&ep->dtls_state, (int)after);
+	if (rc && before != DTLS_FAILED)
+		LOG_W("endpoint", "room=%s ep=%s DTLS failed: %s", ep->room, ep->id,
+		      dtls_failure(ep->dtls));
+	if (after == DTLS_CONNECTED && before != DTLS_CONNECTED && !ep->srtp)
+		dtls_became_connected(ep);
+}
+
+/* libnice's receive callback: one datagram, on the transport thread. */
+static void on_datagram(NiceAgent *agent, guint stream_id, guint component_id,
+			guint len, gchar *buf, gpointer data)
+{
+	(void)agent, (void)stream_id, (void)component_id;
+	struct endpoint *ep = data;
+	const uint8_t *pkt = (const uint8_t *)buf;
+	switch (rtp_demux(pkt, len)) {
+	case RTP_DEMUX_DTLS:
+		handle_dtls(ep, pkt, len);
+		return;
+	case RTP_DEMUX_RTP:
+	case RTP_DEMUX_RTCP:
+		if (!ep->srtp || len > sizeof(ep->rx))
+			break;
+		memcpy(ep->rx, pkt, len);
+		if (rtp_demux(pkt, len) == RTP_DEMUX_RTP)
+			handle_rtp(ep, ep->rx, len);
+		else
+			handle_rtcp(ep, ep->rx, len);
+		return;
+	default:
+		break;
+	}
+	atomic_fetch_add(&ep->other_in, 1);
+}
+
+static void dtls_send(void *user, const uint8_t *data, size_t len)
+{
+	struct endpoint *ep = user;
+	int sent = nice_agent_send(ep->agent, ep->stream_id, 1, (guint)len, (const gchar *)data);
+	if (sent > 0) {
+		atomic_fetch_add(&ep->packets_out, 1);
+		atomic_fetch_add(&ep->bytes_out, (uint64_t)sent);
+	}
+}
+
+static gboolean on_dtls_timer(gpointer data)
+{
+	struct endpoint *ep = data;
+	if (dtls_state(ep->dtls) == DTLS_CONNECTING) {
+		dtls_handle_timeout(ep->dtls);
+		atomic_store(&ep->dtls_state, (int)dtls_state(ep->dtls));
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+static void on_component_state(NiceAgent *agent, guint stream_id, guint component_id,
+			       guint state, gpointer data)
+{
+	(void)agent, (void)stream_id, (void)component_id;
+	struct endpoint *ep = data;
+	atomic_store(&ep->ice_state, (int)state);
+	enum log_level level = state == NICE_COMPONENT_STATE_FAILED ? LOG_WARN : LOG_INFO;
+	log_msg(level, "endpoint", "room=%s ep=%s ICE %s", ep->room, ep->id,
+		nice_component_state_to_string(state));
+}
+
+/* Adds the configured addresses (or every interface's) as host candidates. */
+static int add_local_addresses(struct endpoint *ep, const struct config *cfg)
+{
+	int added = 0;
+	if (cfg->ice_addresses[0]) {
+		gchar **parts = g_strsplit(cfg->ice_addresses, ",", -1);
+		for (gchar **p = parts; *p; p++) {
+			NiceAddress addr;
+			g_strstrip(*p);
+			if (!**p)
+				continue;
+			if (!nice_address_set_from_string(&addr, *p)) {
+				LOG_W("endpoint", "ice_addresses: '%s' is not an IP address", *p);
+				continue;
+			}
+			added += nice_agent_add_local_address(ep->agent, &addr) ? 1 : 0;
+		}
+		g_strfreev(parts);
+		return added;
+	}
+	GList *ips = nice_interfaces_get_local_ips(TRUE);
+	for (GList *i = ips; i; i = i->next) {
+		NiceAddress addr;
+		if (nice_address_set_from_string(&addr, i->data))
+			added += nice_agent_add_local_address(ep->agent, &addr) ? 1 : 0;
+	}
+	g_list_free_full(ips, g_free);
+	return added;
+}
+
+/* Writes the "candidate:..." value of a libnice candidate, optionally with
+ * its address replaced (public_ip for 1:1 NAT). Returns 0 or MCU_EINVAL. */
+static int format_candidate(struct endpoint *ep, NiceCandidate *c, const char *addr_override,
+			    char *out, size_t size)
+{
+	NiceCandidate copy = *c;
+	if (addr_override) {
+		guint port = nice_address_get_port(&c->addr);
+		if (!nice_address_set_from_string(&copy.addr, addr_override))
+			return MCU_EINVAL;
+		nice_address_set_port(&copy.addr, port);
+	}
+	gchar *line = nice_agent_generate_local_candidate_sdp(ep->agent, &copy);
+	if (!line)
+		return MCU_EINVAL;
+	const char *value = g_str_has_prefix(line, "a=") ? line + 2 : line;
+	int n = snprintf(out, size, "%s", value);
+	g_free(line);
+	return n > 0 && (size_t)n < size ? 0 : MCU_EINVAL;
+}
+
+/* Fills ep->local's credentials and candidates from the agent. Caller holds
+ * desc_lock or owns ep exclusively. Returns 0 or MCU_EIO (no candidate). */
+static int read_local_description(struct endpoint *ep, const struct config *cfg)
+{
+	gchar *ufrag = NULL, *pwd = NULL;
+	if (!nice_agent_get_local_credentials(ep->agent, ep->stream_id, &ufrag, &pwd))
+		return MCU_EIO;
+	snprintf(ep->local.ice_ufrag, sizeof(ep->local.ice_ufrag), "%s", ufrag);
+	snprintf(ep->local.ice_pwd, sizeof(ep->local.ice_pwd), "%s", pwd);
+	g_free(ufrag);
+	g_free(pwd);
+
+	ep->local.n_candidates = 0;
+	GSList *cands = nice_agent_get_local_candidates(ep->agent, ep->stream_id, 1);
+	for (GSList *i = cands; i; i = i->next) {
+		NiceCandidate *c = i->data;
+		int *n = &ep->local.n_candidates;
+		if (c->transport != NICE_CANDIDATE_TRANSPORT_UDP)
+			continue;
+		if (cfg->public_ip[0] && *n < ENDPOINT_MAX_CANDIDATES &&
+		    !format_candidate(ep, c, cfg->public_ip, ep->local.candidates[*n],
+				      ENDPOINT_CANDIDATE_LEN))
+			(*n)++;
+		if (*n < ENDPOINT_MAX_CANDIDATES &&
+		    !format_candidate(ep, c, NULL, ep->local.candidates[*n], ENDPOINT_CANDIDATE_LEN))
+			(*n)++;
+	}
+	g_slist_free_full(cands, (GDestroyNotify)nice_candidate_free);
+	return ep->local.n_candidates > 0 ? 0 : MCU_EIO;
+}
+
+/* Parses "candidate:..." values and hands them to the agent. Returns how
+ * many were taken. Thread: any (libnice locks the agent). */
+static int set_remote_candidates(struct endpoint *ep, const char *const *values, int n)
+{
+	GSList *list = NULL;
+	for (int i = 0; i < n; i++) {
+		gchar *line = g_strconcat("a=", values[i], NULL);
+		NiceCandidate *c = nice_agent_parse_remote_candidate_sdp(ep->agent, ep->stream_id, line);
+		g_free(line);
+		if (!c) {
+			LOG_D("endpoint", "room=%s ep=%s skipped candidate '%s'", ep->room, ep->id, values[i]);
+			continue;
+		}
+		list = g_slist_append(list, c);
+	}
+	int added = 0;
+	if (list) {
+		added = nice_agent_set_remote_candidates(ep->agent, ep->stream_id, 1, list);
+		g_slist_free_full(list, (GDestroyNotify)nice_candidate_free);
+	}
+	return added < 0 ? 0 : added;
+}
+
+static void copy_pts(int *dst, int *n_dst, const int *src, int n)
+{
+	*n_dst = n < ENDPOINT_MAX_PTS ? n : ENDPOINT_MAX_PTS;
+	memcpy(dst, src, (size_t)*n_dst * sizeof(int));
+}
+
+static void copy_identity(struct endpoint *ep, const struct endpoint_params *p)
+{
+	make_id(ep->id);
+	snprintf(ep->room, sizeof(ep->room), "%s", p->room ? p->room : "");
+	snprintf(ep->name, sizeof(ep->name), "%s", p->name ? p->name : "");
+	snprintf(ep->profile, sizeof(ep->profile), "%s", p->profile ? p->profile : "hd");
+	snprintf(ep->direction, sizeof(ep->direction), "%s", p->direction ? p->direction : "sendrecv");
+	snprintf(ep->remote_ufrag, sizeof(ep->remote_ufrag), "%s", p->remote_ufrag);
+	ep->joined_wall_us = clock_wall_us();
+	copy_pts(ep->audio_pts, &ep->n_audio_pts, p->audio_pts, p->n_audio_pts);
+	copy_pts(ep->video_pts, &ep->n_video_pts, p->video_pts, p->n_video_pts);
+	ep->local.audio_ssrc = random_u32();
+	ep->local.video_ssrc = random_u32();
+}
+
+static int make_agent(struct endpoint *ep, const struct endpoint_env *env, const struct endpoint_params *p)
+{
+	ep->agent = nice_agent_new_full(ep->ctx, NICE_COMPATIBILITY_RFC5245,
+					NICE_AGENT_OPTION_ICE_TRICKLE |
+					NICE_AGENT_OPTION_CONSENT_FRESHNESS);
+	if (!ep->agent)
+		return MCU_ENOMEM;
+	g_object_set(ep->agent, "controlling-mode", FALSE, "ice-tcp", FALSE, NULL);
+	if (add_local_addresses(ep, env->cfg) == 0)
+		return MCU_EIO;
+	ep->stream_id = nice_agent_add_stream(ep->agent, 1);
+	if (!ep->stream_id)
+		return MCU_ENOMEM;
+	if (env->cfg->ice_port_min > 0 && env->cfg->ice_port_max >= env->cfg->ice_port_min)
+		nice_agent_set_port_range(ep->agent, ep->stream_id, 1, (guint)env->cfg->ice_port_min,
+					  (guint)env->cfg->ice_port_max);
+	g_signal_connect(ep->agent, "component-state-changed", G_CALLBACK(on_component_state), ep);
+	if (!nice_agent_attach_recv(ep->agent, ep->stream_id, 1, ep->ctx, on_datagram, ep))
+		return MCU_EIO;
+	if (!nice_agent_gather_candidates(ep->agent, ep->stream_id))
+		return MCU_EIO;
+	if (!nice_agent_set_remote_credentials(ep->agent, ep->stream_id, p->remote_ufrag, p->remote_pwd))
+		return MCU_EPROTO;
+	set_remote_candidates(ep, p->remote_candidates, p->n_remote_candidates);
+	if (p->remote_end_of_candidates)
+		nice_agent_peer_candidate_gathering_done(ep->agent, ep->stream_id);
+	return read_local_description(ep, env->cfg);
+}
+
+int endpoint_create(const struct endpoint_env *env, const struct endpoint_params *p,
+		    struct endpoint **out, char *err, size_t err_size)
+{
+	struct endpoint *ep = calloc(1, sizeof(*ep));
+	if (!ep) {
+		snprintf(err, err_size, "out of memory");
+		return MCU_ENOMEM;
+	}
+	g_mutex_init(&ep->desc_lock);
+	copy_identity(ep, p);
+	ep->ctx = transport_next_context(env->transport);
+	int rc = dtls_create(env->identity, p->remote_fingerprint, dtls_send, ep, &ep->dtls);
+	if (rc) {
+		snprintf(err, err_size, "cannot start DTLS with fingerprint '%s'", p->remote_fingerprint);
+		goto fail;
+	}
+	rc = make_agent(ep, env, p);
+	if (rc) {
+		snprintf(err, err_size, "ICE setup failed: %s%s", err_str(rc),
+			 rc == MCU_EIO ? " (no usable local address: check ice_addresses)" : "");
+		goto fail;
+	}
+	ep->dtls_timer = g_timeout_source_new(DTLS_TIMER_MS);
+	g_source_set_callback(ep->dtls_timer, on_dtls_timer, ep, NULL);
+	g_source_attach(ep->dtls_timer, ep->ctx);
+	LOG_I("endpoint", "room=%s ep=%s created (%s, %s, %d local candidates)", ep->room, ep->id,
+	      ep->direction, ep->profile, ep->local.n_candidates);
+	*out = ep;
+	return 0;
+fail:
+	endpoint_destroy(ep);
+	return rc;
+}
+
+/* First phase of the close, on the endpoint's transport thread: after it no
+ * callback of libnice or GLib can reach ep. */
+static void teardown_on_thread(void *arg)
+{
+	struct endpoint *ep = arg;
+	if (ep->dtls_timer) {
+		g_source_destroy(ep->dtls_timer);
+		g_source_unref(ep->dtls_timer);
+		ep->dtls_timer = NULL;
+	}
+	if (ep->agent) {
+		if (ep->stream_id)
+			nice_agent_attach_recv(ep->agent, ep->stream_id, 1, ep->ctx, NULL, NULL);
+		g_signal_handlers_disconnect_by_data(ep->agent, ep);
+		g_object_unref(ep->agent);
+		ep->agent = NULL;
+	}
+}
+
+void endpoint_destroy(struct endpoint *ep)
+{
+	if (!ep)
+		return;
+	if (ep->ctx)
+		transport_call_sync(ep->ctx, teardown_on_thread, ep);
+	srtpctx_destroy(ep->srtp);
+	dtls_destroy(ep->dtls);
+	g_mutex_clear(&ep->desc_lock);
+	free(ep);
+}
+
+const char *endpoint_id(const struct endpoint *ep)
+{
+	return ep->id;
+}
+
+void endpoint_local(struct endpoint *ep, struct endpoint_local *out)
+{
+	g_mutex_lock(&ep->desc_lock);
+	*out = ep->local;
+	g_mutex_unlock(&ep->desc_lock);
+}
+
+int endpoint_add_remote_candidates(struct endpoint *ep, const char *const *candidates,
+				   int n, int end)
+{
+	int added = set_remote_candidates(ep, candidates, n);
+	if (end)
+		nice_agent_peer_candidate_gathering_done(ep->agent, ep->stream_id);
+	return added;
+}
+
+int endpoint_restart_ice(struct endpoint *ep, const char *ufrag, const char *pwd,
+			 const char *const *candidates, int n, struct endpoint_local *out)
+{
+	g_mutex_lock(&ep->desc_lock);
+	int rc = MCU_EIO;
+	if (nice_agent_restart_stream(ep->agent, ep->stream_id) &&
+	    nice_agent_set_remote_credentials(ep->agent, ep->stream_id, ufrag, pwd)) {
+		snprintf(ep->remote_ufrag, sizeof(ep->remote_ufrag), "%s", ufrag);
+		gchar *lu = NULL, *lp = NULL;
+		if (nice_agent_get_local_credentials(ep->agent, ep->stream_id, &lu, &lp)) {
+			snprintf(ep->local.ice_ufrag, sizeof(ep->local.ice_ufrag), "%s", lu);
+			snprintf(ep->local.ice_pwd, sizeof(ep->local.ice_pwd), "%s", lp);
+			rc = 0;
+		}
+		g_free(lu);
+		g_free(lp);
+	}
+	*out = ep->local;
+	g_mutex_unlock(&ep->desc_lock);
+	if (!rc)
+		set_remote_candidates(ep, candidates, n);
+	return rc;
+}
+
+void endpoint_remote_ufrag(struct endpoint *ep, char *buf, size_t size)
+{
+	g_mutex_lock(&ep->desc_lock);
+	snprintf(buf, size, "%s", ep->remote_ufrag);
+	g_mutex_unlock(&ep->desc_lock);
+}
+
+static const char *ice_state_name(int state)
+{
+	switch (state) {
+	case NICE_COMPONENT_STATE_DISCONNECTED: return "new";
+	case NICE_COMPONENT_STATE_GATHERING: return "gathering";
+	case NICE_COMPONENT_STATE_CONNECTING: return "connecting";
+	case NICE_COMPONENT_STATE_CONNECTED: return "connected";
+	case NICE_COMPONENT_STATE_READY: return "ready";
+	case NICE_COMPONENT_STATE_FAILED: return "failed";
+	default: return "unknown";
+	}
+}
+
+static void read_media(const struct media_counters *c, struct endpoint_media_stats *out)
+{
+	out->ssrc = atomic_load(&c->ssrc);
+	out->packets_in = atomic_load(&c->packets);
+	out->bytes_in = atomic_load(&c->bytes);
+	out->lost = atomic_load(&c->lost);
+	out->jitter_ms = (double)atomic_load(&c->jitter_us) / 1000.0;
+}
+
+void endpoint_get_info(struct endpoint *ep, struct endpoint_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	memcpy(out->id, ep->id, sizeof(out->id));
+	memcpy(out->name, ep->name, sizeof(out->name));
+	memcpy(out->profile, ep->profile, sizeof(out->profile));
+	memcpy(out->direction, ep->direction, sizeof(out->direction));
+	out->joined_wall_us = ep->joined_wall_us;
+	out->ice_state = ice_state_name(atomic_load(&ep->ice_state));
+	out->dtls_state = dtls_state_name((enum dtls_state)atomic_load(&ep->dtls_state));
+	int profile = atomic_load(&ep->srtp_profile);
+	out->srtp_profile = profile ? srtpctx_profile_name((enum srtpctx_profile)profile) : "";
+	read_media(&ep->audio, &out->audio);
+	read_media(&ep->video, &out->video);
+	out->rtcp_in = atomic_load(&ep->rtcp_in);
+	out->srtp_errors = atomic_load(&ep->srtp_errors);
+	out->other_in = atomic_load(&ep->other_in);
+	out->packets_out = atomic_load(&ep->packets_out);
+	out->bytes_out = atomic_load(&ep->bytes_out);
+}

@@ -1,0 +1,126 @@
+/*
+ * endpoint.h - one WebRTC participant's media transport: an ICE agent
+ * (libnice, controlled role), DTLS-SRTP in the server role, and the receive
+ * statistics of what the participant sends.
+ *
+ * An endpoint lives on one transport thread (transport.h): its ICE callbacks,
+ * DTLS handshake and SRTP run there. Other threads only read its published
+ * counters (atomics), add remote candidates, restart ICE, and destroy it.
+ */
+#ifndef MCU_ENDPOINT_H
+#define MCU_ENDPOINT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct endpoint;
+struct transport;
+struct dtls_identity;
+struct config;
+
+#define ENDPOINT_ID_LEN 16        /* hex characters of an endpoint id */
+#define ENDPOINT_MAX_CANDIDATES 16
+#define ENDPOINT_CANDIDATE_LEN 256
+#define ENDPOINT_MAX_PTS 4
+
+/* What the server lends every endpoint; all borrowed, outliving endpoints. */
+struct endpoint_env {
+	struct transport *transport;
+	struct dtls_identity *identity;
+	const struct config *cfg;
+};
+
+/* What the offer said about the peer (all borrowed for the call). */
+struct endpoint_params {
+	const char *room;             /* for logs */
+	const char *name;             /* display name, may be "" */
+	const char *profile;          /* "hd", "sd" or "ld" */
+	const char *direction;        /* participant's view: sendrecv, sendonly, recvonly */
+	const char *remote_ufrag;
+	const char *remote_pwd;
+	const char *remote_fingerprint; /* sha-256 */
+	const char *const *remote_candidates; /* "candidate:..." values */
+	int n_remote_candidates;
+	int remote_end_of_candidates; /* nonzero: the peer will trickle no more */
+	int audio_pts[ENDPOINT_MAX_PTS]; /* payload types counted as audio */
+	int n_audio_pts;
+	int video_pts[ENDPOINT_MAX_PTS]; /* payload types counted as video */
+	int n_video_pts;
+};
+
+/* Our side of the transport, for the answer. */
+struct endpoint_local {
+	char ice_ufrag[64];
+	char ice_pwd[64];
+	char candidates[ENDPOINT_MAX_CANDIDATES][ENDPOINT_CANDIDATE_LEN];
+	int n_candidates;
+	uint32_t audio_ssrc;          /* SSRCs we send with */
+	uint32_t video_ssrc;
+};
+
+/* Receive figures of one media kind. */
+struct endpoint_media_stats {
+	uint32_t ssrc;                /* 0 until a packet arrived */
+	uint64_t packets_in;          /* RTP packets decrypted */
+	uint64_t bytes_in;            /* their payload bytes */
+	uint64_t lost;                /* RFC 3550 cumulative loss */
+	double jitter_ms;             /* RFC 3550 interarrival jitter */
+};
+
+/* A snapshot of an endpoint for the API; strings are static or copied. */
+struct endpoint_info {
+	char id[ENDPOINT_ID_LEN + 1];
+	char name[65];
+	char profile[4];
+	char direction[10];
+	int64_t joined_wall_us;
+	const char *ice_state;        /* "new", "gathering", "connecting", "connected", "ready", "failed" */
+	const char *dtls_state;       /* dtls_state_name() */
+	const char *srtp_profile;     /* "" until keyed */
+	struct endpoint_media_stats audio, video;
+	uint64_t rtcp_in;             /* RTCP packets decrypted */
+	uint64_t srtp_errors;         /* packets that failed to decrypt */
+	uint64_t other_in;            /* datagrams of no known kind or payload type */
+	uint64_t packets_out, bytes_out;
+};
+
+/*
+ * Creates an endpoint: an ICE agent on the next transport thread, gathering
+ * host candidates now (so the answer can carry them), the offer's remote
+ * credentials and candidates set, and a DTLS session waiting for the peer's
+ * ClientHello. Returns 0, MCU_EPROTO (bad fingerprint), MCU_EIO when ICE could
+ * not gather a single candidate, or MCU_ENOMEM; err says why.
+ * Thread: any (an HTTP worker).
+ */
+int endpoint_create(const struct endpoint_env *env, const struct endpoint_params *params,
+		    struct endpoint **out, char *err, size_t err_size);
+
+/* Stops the endpoint's transport on its thread, waits for that, then frees
+ * everything; accepts NULL. Thread: any but the endpoint's own. */
+void endpoint_destroy(struct endpoint *ep);
+
+/* The endpoint's id (16 hex characters, random). Borrowed. Thread: any. */
+const char *endpoint_id(const struct endpoint *ep);
+
+/* Copies our side of the transport into *out. Thread: any. */
+void endpoint_local(struct endpoint *ep, struct endpoint_local *out);
+
+/* Adds trickled remote candidates ("candidate:..." values); end nonzero when
+ * the peer signalled end-of-candidates. Unparseable candidates (mDNS names,
+ * TCP) are skipped. Returns the number added. Thread: any. */
+int endpoint_add_remote_candidates(struct endpoint *ep, const char *const *candidates,
+				   int n, int end);
+
+/* ICE restart with the peer's new credentials and candidates: new local
+ * credentials are made and written to *out. Returns 0 or MCU_EIO. Thread: any. */
+int endpoint_restart_ice(struct endpoint *ep, const char *ufrag, const char *pwd,
+			 const char *const *candidates, int n, struct endpoint_local *out);
+
+/* The remote ICE ufrag in use (to tell a restart from a trickle). Copies into
+ * buf. Thread: any. */
+void endpoint_remote_ufrag(struct endpoint *ep, char *buf, size_t size);
+
+/* Fills a snapshot of the endpoint's identity and counters. Thread: any. */
+void endpoint_get_info(struct endpoint *ep, struct endpoint_info *out);
+
+#endif

@@ -1,0 +1,145 @@
+/*
+ * main.c - the mcu program: reads the configuration, builds the one struct
+ * mcu that every subsystem borrows from, runs until SIGINT or SIGTERM, and
+ * takes everything down in reverse order.
+ *
+ * Signals are blocked before any thread starts, so every thread inherits the
+ * mask and only main's sigwait() sees them: no handler runs in a random thread.
+ */
+#include "config.h"
+#include "clock.h"
+#include "dtls.h"
+#include "endpoint.h"
+#include "err.h"
+#include "log.h"
+#include "registry.h"
+#include "srtpctx.h"
+#include "transport.h"
+#include "signaling/env.h"
+#include "signaling/http.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#define MCU_VERSION "0.1.0"
+
+struct mcu {
+	struct config cfg;
+	struct dtls_identity *identity;
+	struct transport *transport;
+	struct endpoint_env endpoint_env;
+	struct registry *registry;
+	struct signaling_env signaling_env;
+	struct http *http;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: mcu [-c FILE] [--key=value ...] [--help] [--version]\n"
+		     "  -c FILE     read the configuration from FILE (configs/mcu.conf documents it)\n"
+		     "  --key=value set a config key; wins over the file\n\n");
+	config_help(out);
+}
+
+/* Reads -c, --help, --version and the config. Returns 0 to run, 1 to exit
+ * with success (help, version), -1 on error. */
+static int read_config(int argc, char **argv, struct config *cfg)
+{
+	const char *file = NULL;
+	char err[512];
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			usage(stdout);
+			return 1;
+		}
+		if (!strcmp(argv[i], "--version")) {
+			printf("mcu %s\n", MCU_VERSION);
+			return 1;
+		}
+		if (!strcmp(argv[i], "-c") && i + 1 < argc) {
+			file = argv[++i];
+		} else if (strncmp(argv[i], "--", 2) != 0) {
+			fprintf(stderr, "mcu: unexpected argument '%s'\n", argv[i]);
+			usage(stderr);
+			return -1;
+		}
+	}
+	config_defaults(cfg);
+	if (file && config_load_file(cfg, file, err, sizeof(err))) {
+		fprintf(stderr, "mcu: %s\n", err);
+		return -1;
+	}
+	/* -c's value was consumed above; config_apply_args skips non-"--" words. */
+	if (config_apply_args(cfg, argc, argv, err, sizeof(err))) {
+		fprintf(stderr, "mcu: %s\n", err);
+		return -1;
+	}
+	enum log_level level;
+	if (log_level_parse(cfg->log_level, &level)) {
+		fprintf(stderr, "mcu: log_level: '%s' is not error, warn, info or debug\n", cfg->log_level);
+		return -1;
+	}
+	log_set_level(level);
+	return 0;
+}
+
+static int start(struct mcu *m)
+{
+	int rc = srtpctx_library_init();
+	if (!rc)
+		rc = dtls_identity_create(&m->identity);
+	if (!rc)
+		rc = transport_create(m->cfg.transport_threads, &m->transport);
+	if (rc) {
+		LOG_E("main", "cannot start the media transport: %s", err_str(rc));
+		return rc;
+	}
+	m->endpoint_env = (struct endpoint_env){ .transport = m->transport,
+						 .identity = m->identity, .cfg = &m->cfg };
+	rc = registry_create(&m->endpoint_env, m->cfg.max_rooms, &m->registry);
+	if (rc)
+		return rc;
+	m->signaling_env = (struct signaling_env){
+		.cfg = &m->cfg, .registry = m->registry, .started_us = clock_now_us(),
+		.version = MCU_VERSION, .fingerprint = dtls_identity_fingerprint(m->identity),
+	};
+	return http_create(&m->signaling_env, &m->http);
+}
+
+static void stop(struct mcu *m)
+{
+	http_destroy(m->http);          /* no handler runs after this */
+	registry_destroy(m->registry);  /* endpoints leave their threads */
+	transport_destroy(m->transport);
+	dtls_identity_destroy(m->identity);
+}
+
+int main(int argc, char **argv)
+{
+	struct mcu m;
+	memset(&m, 0, sizeof(m));
+	int rc = read_config(argc, argv, &m.cfg);
+	if (rc)
+		return rc > 0 ? 0 : 2;
+
+	sigset_t stop_signals;
+	sigemptyset(&stop_signals);
+	sigaddset(&stop_signals, SIGINT);
+	sigaddset(&stop_signals, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	LOG_I("main", "mcu %s starting", MCU_VERSION);
+	rc = start(&m);
+	if (!rc) {
+		LOG_I("main", "ready");
+		int sig = 0;
+		sigwait(&stop_signals, &sig);
+		LOG_I("main", "%s: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	}
+	stop(&m);
+	LOG_I("main", "stopped");
+	return rc ? 1 : 0;
+}

@@ -1,0 +1,436 @@
+/*
+ * registry.c - see registry.h.
+ *
+ * DESIGN: rooms sit in a growable array of pointers, participants in a
+ * growable array per room; a few dozen rooms of a few dozen people make a
+ * linear search cheaper than any index. Joining is three steps so the mutex
+ * is never held while libnice gathers or DTLS is set up: check under the lock,
+ * build the endpoint unlocked, re-check and insert under the lock (the room
+ * may have filled or ended meanwhile; then the new endpoint is torn down).
+ */
+#include "registry.h"
+#include "clock.h"
+#include "config.h"
+#include "err.h"
+#include "log.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct room {
+	struct room_info info;         /* n_participants mirrors n_eps */
+	struct endpoint **eps;
+	int n_eps, cap_eps;
+};
+
+struct registry {
+	const struct endpoint_env *env;
+	int max_rooms;
+	pthread_mutex_t lock;
+	struct room **rooms;
+	int n_rooms, cap_rooms;
+	uint64_t joins, leaves;
+	struct registry_traffic departed; /* of endpoints already destroyed */
+};
+
+bool registry_valid_room_name(const char *name)
+{
+	size_t n = strlen(name);
+	if (n < 1 || n > REGISTRY_ROOM_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			  (c >= '0' && c <= '9') || c == '_' || c == '-';
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+bool registry_valid_layout(const char *layout)
+{
+	return !strcmp(layout, "grid") || !strcmp(layout, "speaker");
+}
+
+int registry_create(const struct endpoint_env *env, int max_rooms, struct registry **out)
+{
+	struct registry *reg = calloc(1, sizeof(*reg));
+	if (!reg)
+		return MCU_ENOMEM;
+	reg->env = env;
+	reg->max_rooms = max_rooms;
+	pthread_mutex_init(&reg->lock, NULL);
+	*out = reg;
+	return 0;
+}
+
+static void add_traffic(struct registry_traffic *t, const struct endpoint_info *p)
+{
+	t->audio_packets_in += p->audio.packets_in;
+	t->audio_bytes_in += p->audio.bytes_in;
+	t->video_packets_in += p->video.packets_in;
+	t->video_bytes_in += p->video.bytes_in;
+	t->rtcp_in += p->rtcp_in;
+	t->srtp_errors += p->srtp_errors;
+	t->other_in += p->other_in;
+	t->packets_out += p->packets_out;
+	t->bytes_out += p->bytes_out;
+}
+
+/* Caller holds reg->lock: books a leaving endpoint's traffic as departed. */
+static void book_departure(struct registry *reg, struct endpoint *ep)
+{
+	struct endpoint_info info;
+	endpoint_get_info(ep, &info);
+	add_traffic(&reg->departed, &info);
+	reg->leaves++;
+}
+
+void registry_traffic(struct registry *reg, struct registry_traffic *out)
+{
+	pthread_mutex_lock(&reg->lock);
+	*out = reg->departed;
+	for (int i = 0; i < reg->n_rooms; i++) {
+		struct room *room = reg->rooms[i];
+		for (int k = 0; k < room->n_eps; k++) {
+			struct endpoint_info info;
+			endpoint_get_info(room->eps[k], &info);
+			add_traffic(out, &info);
+		}
+	}
+	pthread_mutex_unlock(&reg->lock);
+}
+
+static void room_free(struct room *room)
+{
+	for (int i = 0; i < room->n_eps; i++)
+		endpoint_destroy(room->eps[i]);
+	free(room->eps);
+	free(room);
+}
+
+void registry_destroy(struct registry *reg)
+{
+	if (!reg)
+		return;
+	for (int i = 0; i < reg->n_rooms; i++)
+		room_free(reg->rooms[i]);
+	free(reg->rooms);
+	pthread_mutex_destroy(&reg->lock);
+	free(reg);
+}
+
+/* Caller holds reg->lock. */
+static int find_room(struct registry *reg, const char *name)
+{
+	for (int i = 0; i < reg->n_rooms; i++)
+		if (!strcmp(reg->rooms[i]->info.name, name))
+			return i;
+	return -1;
+}
+
+/* Caller holds reg->lock. */
+static int find_endpoint(struct room *room, const char *id)
+{
+	for (int i = 0; i < room->n_eps; i++)
+		if (!strcmp(endpoint_id(room->eps[i]), id))
+			return i;
+	return -1;
+}
+
+/* Grows an array of pointers to hold one more. Returns 0 or MCU_ENOMEM. */
+static int reserve(void *array_ptr, int n, int *cap)
+{
+	void ***array = array_ptr;
+	if (n < *cap)
+		return 0;
+	int new_cap = *cap ? *cap * 2 : 8;
+	void **grown = realloc(*array, (size_t)new_cap * sizeof(void *));
+	if (!grown)
+		return MCU_ENOMEM;
+	*array = grown;
+	*cap = new_cap;
+	return 0;
+}
+
+static bool valid_settings(const struct room_settings *s)
+{
+	return registry_valid_layout(s->layout) && s->max_participants >= 1 &&
+	       s->max_participants <= 1000;
+}
+
+/* Caller holds reg->lock. Returns the new room's index or an error. */
+static int add_room(struct registry *reg, const char *name, const struct room_settings *s)
+{
+	if (reg->n_rooms >= reg->max_rooms)
+		return MCU_ELIMIT;
+	if (reserve(&reg->rooms, reg->n_rooms, &reg->cap_rooms))
+		return MCU_ENOMEM;
+	struct room *room = calloc(1, sizeof(*room));
+	if (!room)
+		return MCU_ENOMEM;
+	snprintf(room->info.name, sizeof(room->info.name), "%s", name);
+	room->info.settings = *s;
+	room->info.created_wall_us = clock_wall_us();
+	reg->rooms[reg->n_rooms] = room;
+	LOG_I("registry", "room=%s created (layout %s, max %d)", name, s->layout, s->max_participants);
+	return reg->n_rooms++;
+}
+
+int registry_create_room(struct registry *reg, const char *name,
+			 const struct room_settings *settings, struct room_info *out)
+{
+	if (!registry_valid_room_name(name) || !valid_settings(settings))
+		return MCU_EINVAL;
+	pthread_mutex_lock(&reg->lock);
+	int rc = find_room(reg, name) >= 0 ? MCU_EEXIST : add_room(reg, name, settings);
+	if (rc >= 0) {
+		*out = reg->rooms[rc]->info;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&reg->lock);
+	return rc;
+}
+
+int registry_update_room(struct registry *reg, const char *name, const char *layout,
+			 int record, struct room_info *out)
+{
+	if (layout && !registry_valid_layout(layout))
+		return MCU_EINVAL;
+	pthread_mutex_lock(&reg->lock);
+	int i = find_room(reg, name);
+	if (i >= 0) {
+		struct room_settings *s = &reg->rooms[i]->info.settings;
+		if (layout)
+			snprintf(s->layout, sizeof(s->layout), "%s", layout);
+		if (record >= 0)
+			s->record = record != 0;
+		*out = reg->rooms[i]->info;
+	}
+	pthread_mutex_unlock(&reg->lock);
+	return i >= 0 ? 0 : MCU_ENOTFOUND;
+}
+
+int registry_delete_room(struct registry *reg, const char *name)
+{
+	pthread_mutex_lock(&reg->lock);
+	int i = find_room(reg, name);
+	struct room *room = NULL;
+	if (i >= 0) {
+		room = reg->rooms[i];
+		reg->rooms[i] = reg->rooms[--reg->n_rooms];
+		for (int k = 0; k < room->n_eps; k++)
+			book_departure(reg, room->eps[k]);
+	}
+	pthread_mutex_unlock(&reg->lock);
+	if (!room)
+		return MCU_ENOTFOUND;
+	LOG_I("registry", "room=%s ended (%d participants removed)", name, room->n_eps);
+	room_free(room);
+	return 0;
+}
+
+int registry_room(struct registry *reg, const char *name, struct room_info *out,
+		  struct endpoint_info **parts, int *n_parts)
+{
+	int rc = 0;
+	pthread_mutex_lock(&reg->lock);
+	int i = find_room(reg, name);
+	if (i < 0) {
+		rc = MCU_ENOTFOUND;
+		goto out;
+	}
+	struct room *room = reg->rooms[i];
+	*out = room->info;
+	out->n_participants = room->n_eps;
+	if (!parts)
+		goto out;
+	*parts = NULL;
+	*n_parts = 0;
+	if (room->n_eps == 0)
+		goto out;
+	*parts = calloc((size_t)room->n_eps, sizeof(**parts));
+	if (!*parts) {
+		rc = MCU_ENOMEM;
+		goto out;
+	}
+	for (int k = 0; k < room->n_eps; k++)
+		endpoint_get_info(room->eps[k], &(*parts)[k]);
+	*n_parts = room->n_eps;
+out:
+	pthread_mutex_unlock(&reg->lock);
+	return rc;
+}
+
+int registry_list(struct registry *reg, struct room_info **rooms, int *n_rooms)
+{
+	int rc = 0;
+	pthread_mutex_lock(&reg->lock);
+	*rooms = calloc((size_t)reg->n_rooms + 1, sizeof(**rooms));
+	*n_rooms = 0;
+	if (!*rooms) {
+		rc = MCU_ENOMEM;
+	} else {
+		for (int i = 0; i < reg->n_rooms; i++) {
+			(*rooms)[i] = reg->rooms[i]->info;
+			(*rooms)[i].n_participants = reg->rooms[i]->n_eps;
+		}
+		*n_rooms = reg->n_rooms;
+	}
+	pthread_mutex_unlock(&reg->lock);
+	return rc;
+}
+
+void registry_totals(struct registry *reg, struct registry_totals *out)
+{
+	pthread_mutex_lock(&reg->lock);
+	out->rooms = reg->n_rooms;
+	out->participants = 0;
+	for (int i = 0; i < reg->n_rooms; i++)
+		out->participants += reg->rooms[i]->n_eps;
+	out->joins = reg->joins;
+	out->leaves = reg->leaves;
+	pthread_mutex_unlock(&reg->lock);
+}
+
+/* Caller holds reg->lock. May the room (index i, -1 when absent) take one more? */
+static int admission(struct registry *reg, int i, bool create)
+{
+	if (i < 0)
+		return !create ? MCU_ENOTFOUND : reg->n_rooms >= reg->max_rooms ? MCU_ELIMIT : 0;
+	struct room *room = reg->rooms[i];
+	return room->n_eps >= room->info.settings.max_participants ? MCU_ELIMIT : 0;
+}
+
+static void default_settings(const struct registry *reg, struct room_settings *s)
+{
+	memset(s, 0, sizeof(*s));
+	snprintf(s->layout, sizeof(s->layout), "grid");
+	s->record = false;
+	s->max_participants = reg->env->cfg->max_participants;
+}
+
+/* Caller holds reg->lock. Inserts ep into room (made when absent and create). */
+static int insert_endpoint(struct registry *reg, const char *name, bool create,
+			   struct endpoint *ep)
+{
+	int i = find_room(reg, name);
+	int rc = admission(reg, i, create);
+	if (rc)
+		return rc;
+	if (i < 0) {
+		struct room_settings s;
+		default_settings(reg, &s);
+		i = add_room(reg, name, &s);
+		if (i < 0)
+			return i;
+	}
+	struct room *room = reg->rooms[i];
+	if (reserve(&room->eps, room->n_eps, &room->cap_eps))
+		return MCU_ENOMEM;
+	room->eps[room->n_eps++] = ep;
+	reg->joins++;
+	return 0;
+}
+
+int registry_join(struct registry *reg, const char *room, bool create,
+		  const struct endpoint_params *params, struct endpoint_local *local,
+		  char id[ENDPOINT_ID_LEN + 1], char *err, size_t err_size)
+{
+	if (!registry_valid_room_name(room))
+		return MCU_EINVAL;
+	pthread_mutex_lock(&reg->lock);
+	int rc = admission(reg, find_room(reg, room), create);
+	pthread_mutex_unlock(&reg->lock);
+	if (rc)
+		return rc;
+
+	struct endpoint *ep = NULL;
+	rc = endpoint_create(reg->env, params, &ep, err, err_size);
+	if (rc)
+		return rc;
+
+	pthread_mutex_lock(&reg->lock);
+	rc = insert_endpoint(reg, room, create, ep);
+	pthread_mutex_unlock(&reg->lock);
+	if (rc) {
+		endpoint_destroy(ep);
+		return rc;
+	}
+	endpoint_local(ep, local);
+	memcpy(id, endpoint_id(ep), ENDPOINT_ID_LEN + 1);
+	LOG_I("registry", "room=%s ep=%s joined", room, id);
+	return 0;
+}
+
+int registry_leave(struct registry *reg, const char *room_name, const char *id)
+{
+	struct endpoint *ep = NULL;
+	pthread_mutex_lock(&reg->lock);
+	int i = find_room(reg, room_name);
+	if (i >= 0) {
+		struct room *room = reg->rooms[i];
+		int k = find_endpoint(room, id);
+		if (k >= 0) {
+			ep = room->eps[k];
+			/* Keep join order: the layout will place tiles by it. */
+			memmove(&room->eps[k], &room->eps[k + 1],
+				(size_t)(room->n_eps - k - 1) * sizeof(room->eps[0]));
+			room->n_eps--;
+			book_departure(reg, ep);
+		}
+	}
+	pthread_mutex_unlock(&reg->lock);
+	if (!ep)
+		return MCU_ENOTFOUND;
+	endpoint_destroy(ep);
+	LOG_I("registry", "room=%s ep=%s left", room_name, id);
+	return 0;
+}
+
+/* Caller holds reg->lock. */
+static struct endpoint *lookup(struct registry *reg, const char *room, const char *id)
+{
+	int i = find_room(reg, room);
+	if (i < 0)
+		return NULL;
+	int k = find_endpoint(reg->rooms[i], id);
+	return k < 0 ? NULL : reg->rooms[i]->eps[k];
+}
+
+/* These hold the registry lock across a libnice call: that only takes the
+ * agent's own lock, which no transport callback holds while taking ours. */
+int registry_trickle(struct registry *reg, const char *room, const char *id,
+		     const char *const *candidates, int n, int end)
+{
+	pthread_mutex_lock(&reg->lock);
+	struct endpoint *ep = lookup(reg, room, id);
+	int rc = ep ? endpoint_add_remote_candidates(ep, candidates, n, end) : MCU_ENOTFOUND;
+	pthread_mutex_unlock(&reg->lock);
+	return rc;
+}
+
+int registry_remote_ufrag(struct registry *reg, const char *room, const char *id,
+			  char *buf, size_t size)
+{
+	pthread_mutex_lock(&reg->lock);
+	struct endpoint *ep = lookup(reg, room, id);
+	if (ep)
+		endpoint_remote_ufrag(ep, buf, size);
+	pthread_mutex_unlock(&reg->lock);
+	return ep ? 0 : MCU_ENOTFOUND;
+}
+
+int registry_restart_ice(struct registry *reg, const char *room, const char *id,
+			 const char *ufrag, const char *pwd, const char *const *candidates,
+			 int n, struct endpoint_local *out)
+{
+	pthread_mutex_lock(&reg->lock);
+	struct endpoint *ep = lookup(reg, room, id);
+	int rc = ep ? endpoint_restart_ice(ep, ufrag, pwd, candidates, n, out) : MCU_ENOTFOUND;
+	pthread_mutex_unlock(&reg->lock);
+	return rc;
+}

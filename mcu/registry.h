@@ -1,0 +1,123 @@
+/*
+ * registry.h - the rooms of this server and the participants in them.
+ *
+ * The registry is the control plane: HTTP handlers create, change and delete
+ * rooms and join and remove participants through it. One mutex guards the
+ * room list and each room's participant list; it is never held across
+ * anything slow (making or tearing down an endpoint happens outside it), and
+ * the media path never takes it.
+ */
+#ifndef MCU_REGISTRY_H
+#define MCU_REGISTRY_H
+
+#include "endpoint.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct registry;
+
+#define REGISTRY_ROOM_NAME_MAX 64
+
+struct room_settings {
+	char layout[16];           /* "grid" or "speaker" */
+	bool record;
+	int max_participants;      /* 1..1000 */
+};
+
+/* A snapshot of one room. */
+struct room_info {
+	char name[REGISTRY_ROOM_NAME_MAX + 1];
+	struct room_settings settings;
+	int64_t created_wall_us;
+	int n_participants;
+};
+
+/* Totals for health and metrics. */
+struct registry_totals {
+	int rooms;
+	int participants;
+	uint64_t joins;            /* since start */
+	uint64_t leaves;
+};
+
+/* Is name 1..64 of [A-Za-z0-9_-]? Thread: any. */
+bool registry_valid_room_name(const char *name);
+
+/* Is layout one we build ("grid", "speaker")? Thread: any. */
+bool registry_valid_layout(const char *layout);
+
+/* Creates an empty registry. env is borrowed and must outlive it; max_rooms
+ * caps the rooms. Returns 0 or MCU_ENOMEM. Thread: main. */
+int registry_create(const struct endpoint_env *env, int max_rooms, struct registry **out);
+
+/* Removes every participant and room, then frees reg; accepts NULL. Thread: main. */
+void registry_destroy(struct registry *reg);
+
+/* Creates a room. Returns 0, MCU_EINVAL (bad name or settings), MCU_EEXIST or
+ * MCU_ELIMIT (max_rooms). *out gets the new room's snapshot. Thread: any. */
+int registry_create_room(struct registry *reg, const char *name,
+			 const struct room_settings *settings, struct room_info *out);
+
+/* Changes layout (NULL: keep) and record (-1: keep, 0, 1). Returns 0,
+ * MCU_EINVAL or MCU_ENOTFOUND. Thread: any. */
+int registry_update_room(struct registry *reg, const char *name, const char *layout,
+			 int record, struct room_info *out);
+
+/* Ends a room and removes its participants. Returns 0 or MCU_ENOTFOUND. Thread: any. */
+int registry_delete_room(struct registry *reg, const char *name);
+
+/*
+ * A room's snapshot and its participants' (*parts: a new array of *n_parts,
+ * the caller frees it with free(); NULL when empty). parts may be NULL when
+ * only the room is wanted. Returns 0, MCU_ENOTFOUND or MCU_ENOMEM. Thread: any.
+ */
+int registry_room(struct registry *reg, const char *name, struct room_info *out,
+		  struct endpoint_info **parts, int *n_parts);
+
+/* Snapshots of every room: a new array the caller frees. Returns 0 or
+ * MCU_ENOMEM. Thread: any. */
+int registry_list(struct registry *reg, struct room_info **rooms, int *n_rooms);
+
+void registry_totals(struct registry *reg, struct registry_totals *out);
+
+/* Traffic since start, of participants present and gone: counters that only
+ * grow, as /metrics needs. */
+struct registry_traffic {
+	uint64_t audio_packets_in, audio_bytes_in;
+	uint64_t video_packets_in, video_bytes_in;
+	uint64_t rtcp_in, srtp_errors, other_in;
+	uint64_t packets_out, bytes_out;
+};
+
+void registry_traffic(struct registry *reg, struct registry_traffic *out);
+
+/*
+ * Adds a participant to room, creating the room (with default settings) when
+ * it does not exist and create is true. On success *local gets our side of
+ * the transport and id the participant's id. Returns 0, MCU_EINVAL (bad room
+ * name), MCU_ENOTFOUND (no such room and !create), MCU_ELIMIT (room full or
+ * max_rooms), or endpoint_create's errors with err filled. Thread: any.
+ */
+int registry_join(struct registry *reg, const char *room, bool create,
+		  const struct endpoint_params *params, struct endpoint_local *local,
+		  char id[ENDPOINT_ID_LEN + 1], char *err, size_t err_size);
+
+/* Removes a participant. Returns 0 or MCU_ENOTFOUND. Thread: any. */
+int registry_leave(struct registry *reg, const char *room, const char *id);
+
+/* Trickled candidates for a participant: see endpoint_add_remote_candidates.
+ * Returns the count added or MCU_ENOTFOUND. Thread: any. */
+int registry_trickle(struct registry *reg, const char *room, const char *id,
+		     const char *const *candidates, int n, int end);
+
+/* The participant's current remote ufrag, into buf. Returns 0 or MCU_ENOTFOUND. */
+int registry_remote_ufrag(struct registry *reg, const char *room, const char *id,
+			  char *buf, size_t size);
+
+/* ICE restart: see endpoint_restart_ice. Returns 0, MCU_ENOTFOUND or MCU_EIO. */
+int registry_restart_ice(struct registry *reg, const char *room, const char *id,
+			 const char *ufrag, const char *pwd, const char *const *candidates,
+			 int n, struct endpoint_local *out);
+
+#endif

@@ -1,0 +1,424 @@
+/*
+ * api.c - see api.h. JSON in and out with jansson; rooms and participants
+ * through the registry, which returns snapshots, so no handler holds a lock
+ * while it writes JSON.
+ */
+#include "api.h"
+#include "mcu/clock.h"
+#include "mcu/config.h"
+#include "mcu/err.h"
+#include "mcu/log.h"
+#include "mcu/registry.h"
+#include "whip.h"
+
+#include <jansson.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#define MAX_SEGS 6
+
+static int reply_json(struct httpmsg_reply *reply, int status, json_t *obj)
+{
+	char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+	json_decref(obj);
+	if (!text)
+		return httpmsg_error(reply, 500, "internal", "out of memory");
+	httpmsg_text(reply, status, "application/json", text, strlen(text));
+	free(text);
+	return status;
+}
+
+static json_t *iso_time(int64_t wall_us)
+{
+	char buf[32];
+	return json_string(clock_format_utc(wall_us, buf, sizeof(buf)));
+}
+
+static json_t *media_stats_json(const struct endpoint_media_stats *m)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:f}", "ssrc", (json_int_t)m->ssrc,
+			 "packets_in", (json_int_t)m->packets_in, "bytes_in", (json_int_t)m->bytes_in,
+			 "lost", (json_int_t)m->lost, "jitter_ms", m->jitter_ms);
+}
+
+static json_t *participant_json(const struct endpoint_info *p)
+{
+	json_t *stats = json_pack("{s:s, s:s, s:s, s:o, s:o, s:I, s:I, s:I, s:I, s:I}",
+				  "ice", p->ice_state, "dtls", p->dtls_state, "srtp", p->srtp_profile,
+				  "audio", media_stats_json(&p->audio),
+				  "video", media_stats_json(&p->video),
+				  "rtcp_in", (json_int_t)p->rtcp_in,
+				  "srtp_errors", (json_int_t)p->srtp_errors,
+				  "other_in", (json_int_t)p->other_in,
+				  "packets_out", (json_int_t)p->packets_out,
+				  "bytes_out", (json_int_t)p->bytes_out);
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "id", p->id, "name", p->name,
+			 "kind", "webrtc", "direction", p->direction, "profile", p->profile,
+			 "joined", iso_time(p->joined_wall_us), "stats", stats);
+}
+
+static json_t *room_json(const struct room_info *r, const struct endpoint_info *parts, int n)
+{
+	json_t *list = json_array();
+	for (int i = 0; i < n; i++)
+		json_array_append_new(list, participant_json(&parts[i]));
+	return json_pack("{s:s, s:s, s:b, s:i, s:o, s:o}", "room", r->name,
+			 "layout", r->settings.layout, "record", r->settings.record,
+			 "max_participants", r->settings.max_participants,
+			 "created", iso_time(r->created_wall_us), "participants", list);
+}
+
+/* A room as JSON with its participants; NULL when it vanished meanwhile. */
+static json_t *load_room_json(const struct signaling_env *env, const char *name)
+{
+	struct room_info info;
+	struct endpoint_info *parts = NULL;
+	int n = 0;
+	if (registry_room(env->registry, name, &info, &parts, &n))
+		return NULL;
+	json_t *obj = room_json(&info, parts, n);
+	free(parts);
+	return obj;
+}
+
+static int reply_room(const struct signaling_env *env, const char *name, int status,
+		      struct httpmsg_reply *reply)
+{
+	json_t *obj = load_room_json(env, name);
+	if (!obj)
+		return httpmsg_error(reply, 404, "room_not_found", "no room '%s'", name);
+	return reply_json(reply, status, obj);
+}
+
+static int get_health(const struct signaling_env *env, struct httpmsg_reply *reply)
+{
+	struct registry_totals t;
+	registry_totals(env->registry, &t);
+	json_int_t uptime = (clock_now_us() - env->started_us) / 1000000;
+	return reply_json(reply, 200, json_pack("{s:s, s:s, s:i, s:i, s:I}", "status", "ok",
+						"version", env->version, "rooms", t.rooms,
+						"participants", t.participants, "uptime_s", uptime));
+}
+
+/* Appends one Prometheus sample with its HELP and TYPE lines. */
+static size_t metric(char *buf, size_t size, size_t n, const char *name, const char *type,
+		     const char *help, const char *labels, double value)
+{
+	if (n >= size)
+		return n;
+	int w = snprintf(buf + n, size - n, "# HELP %s %s\n# TYPE %s %s\n%s%s %.17g\n", name, help,
+			 name, type, name, labels, value);
+	return n + (w > 0 ? (size_t)w : 0);
+}
+
+static int get_metrics(const struct signaling_env *env, struct httpmsg_reply *reply)
+{
+	struct registry_totals t;
+	struct registry_traffic x;
+	registry_totals(env->registry, &t);
+	registry_traffic(env->registry, &x);
+	char buf[8192];
+	size_t n = 0, size = sizeof(buf);
+	n = metric(buf, size, n, "mcu_uptime_seconds", "gauge", "Seconds since start.", "",
+		   (double)(clock_now_us() - env->started_us) / 1e6);
+	n = metric(buf, size, n, "mcu_rooms", "gauge", "Rooms open now.", "", t.rooms);
+	n = metric(buf, size, n, "mcu_participants", "gauge", "Participants connected now.", "",
+		   t.participants);
+	n = metric(buf, size, n, "mcu_joins_total", "counter", "Participants that joined.", "",
+		   (double)t.joins);
+	n = metric(buf, size, n, "mcu_leaves_total", "counter", "Participants that left or were removed.",
+		   "", (double)t.leaves);
+	n = metric(buf, size, n, "mcu_rtp_packets_in_total", "counter",
+		   "RTP packets decrypted, by media kind.", "{kind=\"audio\"}", (double)x.audio_packets_in);
+	n += (size_t)snprintf(buf + n, n < size ? size - n : 0,
+			      "mcu_rtp_packets_in_total{kind=\"video\"} %llu\n",
+			      (unsigned long long)x.video_packets_in);
+	n = metric(buf, size, n, "mcu_rtp_bytes_in_total", "counter",
+		   "RTP payload bytes decrypted, by media kind.", "{kind=\"audio\"}", (double)x.audio_bytes_in);
+	n += (size_t)snprintf(buf + n, n < size ? size - n : 0,
+			      "mcu_rtp_bytes_in_total{kind=\"video\"} %llu\n",
+			      (unsigned long long)x.video_bytes_in);
+	n = metric(buf, size, n, "mcu_rtcp_packets_in_total", "counter", "RTCP packets decrypted.", "",
+		   (double)x.rtcp_in);
+	n = metric(buf, size, n, "mcu_srtp_errors_total", "counter",
+		   "Packets that failed SRTP authentication or replay checks.", "", (double)x.srtp_errors);
+	n = metric(buf, size, n, "mcu_unknown_packets_in_total", "counter",
+		   "Datagrams of no known kind or payload type.", "", (double)x.other_in);
+	n = metric(buf, size, n, "mcu_packets_out_total", "counter", "Datagrams sent to endpoints.", "",
+		   (double)x.packets_out);
+	n = metric(buf, size, n, "mcu_bytes_out_total", "counter", "Bytes sent to endpoints.", "",
+		   (double)x.bytes_out);
+	if (n >= size)
+		return httpmsg_error(reply, 500, "internal", "metrics buffer too small");
+	return httpmsg_text(reply, 200, "text/plain; version=0.0.4", buf, n);
+}
+
+/* Parses a JSON object body. Returns NULL with an error reply set. */
+static json_t *parse_body(const struct httpmsg_request *req, struct httpmsg_reply *reply)
+{
+	if (!httpmsg_content_type_is(req, "application/json")) {
+		httpmsg_error(reply, 415, "unsupported_media_type", "send the body as application/json");
+		return NULL;
+	}
+	json_error_t jerr;
+	json_t *obj = json_loadb(req->body ? req->body : "", req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!obj) {
+		httpmsg_error(reply, 400, "bad_json", "line %d: %s", jerr.line, jerr.text);
+		return NULL;
+	}
+	if (!json_is_object(obj)) {
+		json_decref(obj);
+		httpmsg_error(reply, 400, "bad_json", "the body must be a JSON object");
+		return NULL;
+	}
+	return obj;
+}
+
+/* Reads layout/record/max_participants from obj into s (fields absent keep
+ * their value; record_out -1 when absent). Returns 0 or sets a 400 reply. */
+static int read_room_fields(json_t *obj, struct room_settings *s, int *record_out,
+			    bool *layout_given, struct httpmsg_reply *reply)
+{
+	json_t *layout = json_object_get(obj, "layout");
+	json_t *record = json_object_get(obj, "record");
+	json_t *maxp = json_object_get(obj, "max_participants");
+	*layout_given = layout != NULL;
+	*record_out = -1;
+	if (layout) {
+		if (!json_is_string(layout) || !registry_valid_layout(json_string_value(layout)))
+			return httpmsg_error(reply, 400, "bad_layout", "layout must be \"grid\" or \"speaker\"");
+		snprintf(s->layout, sizeof(s->layout), "%s", json_string_value(layout));
+	}
+	if (record) {
+		if (!json_is_boolean(record))
+			return httpmsg_error(reply, 400, "bad_record", "record must be true or false");
+		s->record = json_is_true(record);
+		*record_out = s->record;
+	}
+	if (maxp) {
+		if (!json_is_integer(maxp) || json_integer_value(maxp) < 1 || json_integer_value(maxp) > 1000)
+			return httpmsg_error(reply, 400, "bad_max_participants",
+					     "max_participants must be an integer in 1..1000");
+		s->max_participants = (int)json_integer_value(maxp);
+	}
+	return 0;
+}
+
+static void random_room_name(char *out, size_t size)
+{
+	uint32_t r;
+	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+		r = (uint32_t)clock_now_us();
+	snprintf(out, size, "room-%08x", r);
+}
+
+static int post_room(const struct signaling_env *env, const struct httpmsg_request *req,
+		     struct httpmsg_reply *reply)
+{
+	json_t *obj = parse_body(req, reply);
+	if (!obj)
+		return reply->status;
+	struct room_settings s = { .layout = "grid", .record = false,
+				   .max_participants = env->cfg->max_participants };
+	char name[REGISTRY_ROOM_NAME_MAX + 1];
+	int record;
+	bool layout_given;
+	int status = read_room_fields(obj, &s, &record, &layout_given, reply);
+	json_t *jname = json_object_get(obj, "room");
+	if (!status && jname && (!json_is_string(jname) || !registry_valid_room_name(json_string_value(jname))))
+		status = httpmsg_error(reply, 400, "bad_room", "room names are 1-64 of [A-Za-z0-9_-]");
+	if (!status) {
+		if (jname)
+			snprintf(name, sizeof(name), "%s", json_string_value(jname));
+		else
+			random_room_name(name, sizeof(name));
+	}
+	json_decref(obj);
+	if (status)
+		return status;
+	struct room_info info;
+	int rc = registry_create_room(env->registry, name, &s, &info);
+	if (rc == MCU_EEXIST)
+		return httpmsg_error(reply, 409, "room_exists", "room '%s' already exists", name);
+	if (rc == MCU_ELIMIT) {
+		httpmsg_header(reply, "Retry-After", "30");
+		return httpmsg_error(reply, 503, "at_capacity", "the server has its maximum of rooms");
+	}
+	if (rc)
+		return httpmsg_error(reply, 400, "bad_room", "%s", err_str(rc));
+	return reply_json(reply, 201, room_json(&info, NULL, 0));
+}
+
+static int patch_room(const struct signaling_env *env, const char *name,
+		      const struct httpmsg_request *req, struct httpmsg_reply *reply)
+{
+	json_t *obj = parse_body(req, reply);
+	if (!obj)
+		return reply->status;
+	struct room_settings s = { .layout = "grid", .max_participants = 1 };
+	int record;
+	bool layout_given;
+	int status = read_room_fields(obj, &s, &record, &layout_given, reply);
+	if (!status && json_object_get(obj, "max_participants"))
+		status = httpmsg_error(reply, 400, "bad_request", "max_participants cannot be changed");
+	json_decref(obj);
+	if (status)
+		return status;
+	struct room_info info;
+	if (registry_update_room(env->registry, name, layout_given ? s.layout : NULL, record, &info))
+		return httpmsg_error(reply, 404, "room_not_found", "no room '%s'", name);
+	return reply_room(env, name, 200, reply);
+}
+
+static int list_rooms(const struct signaling_env *env, struct httpmsg_reply *reply)
+{
+	struct room_info *rooms = NULL;
+	int n = 0;
+	if (registry_list(env->registry, &rooms, &n))
+		return httpmsg_error(reply, 500, "internal", "out of memory");
+	json_t *list = json_array();
+	for (int i = 0; i < n; i++) {
+		json_t *obj = load_room_json(env, rooms[i].name);
+		if (obj) /* NULL: ended between the two calls */
+			json_array_append_new(list, obj);
+	}
+	free(rooms);
+	return reply_json(reply, 200, json_pack("{s:o}", "rooms", list));
+}
+
+static int post_participant(const struct signaling_env *env, const char *room,
+			    const struct httpmsg_request *req, struct httpmsg_reply *reply)
+{
+	json_t *obj = parse_body(req, reply);
+	if (!obj)
+		return reply->status;
+	json_t *sdp = json_object_get(obj, "sdp");
+	json_t *profile = json_object_get(obj, "profile");
+	json_t *name = json_object_get(obj, "name");
+	int status = 0;
+	if (!json_is_string(sdp))
+		status = httpmsg_error(reply, 400, "bad_request", "\"sdp\" (the offer, a string) is required");
+	else if ((profile && !json_is_string(profile)) || (name && !json_is_string(name)))
+		status = httpmsg_error(reply, 400, "bad_request", "\"profile\" and \"name\" are strings");
+	struct whip_join_result res;
+	if (!status)
+		status = whip_join(env, room, WHIP_ANY, json_string_value(sdp), json_string_length(sdp),
+				   profile ? json_string_value(profile) : NULL,
+				   name ? json_string_value(name) : NULL, &res, reply);
+	json_decref(obj);
+	if (status)
+		return status;
+	char location[160];
+	snprintf(location, sizeof(location), "/api/rooms/%s/participants/%s", room, res.id);
+	httpmsg_header(reply, "Location", location);
+	json_t *out = json_pack("{s:s, s:s, s:s}", "id", res.id, "sdp", res.answer, "location", location);
+	free(res.answer);
+	return reply_json(reply, 201, out);
+}
+
+static int participant_route(const struct signaling_env *env, const struct httpmsg_request *req,
+			     char **segs, int n, struct httpmsg_reply *reply)
+{
+	const char *room = segs[2];
+	if (n == 4) {
+		if (strcmp(req->method, "POST"))
+			return httpmsg_error(reply, 405, "method_not_allowed", "use POST to add a participant");
+		return post_participant(env, room, req, reply);
+	}
+	if (strcmp(req->method, "DELETE"))
+		return httpmsg_error(reply, 405, "method_not_allowed", "use DELETE to remove a participant");
+	if (registry_leave(env->registry, room, segs[4]))
+		return httpmsg_error(reply, 404, "participant_not_found", "no participant '%s' in room '%s'",
+				     segs[4], room);
+	return httpmsg_text(reply, 200, "application/json", "{}", 2);
+}
+
+static int rooms_route(const struct signaling_env *env, const struct httpmsg_request *req,
+		       char **segs, int n, struct httpmsg_reply *reply)
+{
+	const char *m = req->method;
+	if (n == 2) {
+		if (!strcmp(m, "GET"))
+			return list_rooms(env, reply);
+		if (!strcmp(m, "POST"))
+			return post_room(env, req, reply);
+		return httpmsg_error(reply, 405, "method_not_allowed", "use GET or POST on /api/rooms");
+	}
+	if (n == 3) {
+		if (!strcmp(m, "GET"))
+			return reply_room(env, segs[2], 200, reply);
+		if (!strcmp(m, "PATCH"))
+			return patch_room(env, segs[2], req, reply);
+		if (!strcmp(m, "DELETE")) {
+			if (registry_delete_room(env->registry, segs[2]))
+				return httpmsg_error(reply, 404, "room_not_found", "no room '%s'", segs[2]);
+			return httpmsg_text(reply, 200, "application/json", "{}", 2);
+		}
+		return httpmsg_error(reply, 405, "method_not_allowed", "use GET, PATCH or DELETE on a room");
+	}
+	if ((n == 4 || n == 5) && !strcmp(segs[3], "participants"))
+		return participant_route(env, req, segs, n, reply);
+	return httpmsg_error(reply, 404, "not_found", "no such resource: %s", req->path);
+}
+
+/* Is the operator key (if any) presented? Compared in constant time. */
+static bool operator_ok(const struct signaling_env *env, const struct httpmsg_request *req)
+{
+	const char *key = env->cfg->operator_key;
+	if (!key[0])
+		return true;
+	const char *auth = req->authorization ? req->authorization : "";
+	if (strncmp(auth, "Bearer ", 7) != 0)
+		return false;
+	auth += 7;
+	size_t n = strlen(key);
+	return strlen(auth) == n && CRYPTO_memcmp(auth, key, n) == 0;
+}
+
+/* Splits path into at most MAX_SEGS segments in buf. Returns the count, or
+ * -1 when there are more (no route is that deep). */
+static int split_path(const char *path, char *buf, size_t size, char **segs)
+{
+	snprintf(buf, size, "%s", path);
+	int n = 0;
+	for (char *save = NULL, *s = strtok_r(buf, "/", &save); s; s = strtok_r(NULL, "/", &save)) {
+		if (n == MAX_SEGS)
+			return -1;
+		segs[n++] = s;
+	}
+	return n;
+}
+
+int api_route(const struct signaling_env *env, const struct httpmsg_request *req,
+	      struct httpmsg_reply *reply)
+{
+	char buf[512];
+	char *segs[MAX_SEGS];
+	int n = strlen(req->path) < sizeof(buf) ? split_path(req->path, buf, sizeof(buf), segs) : -1;
+	if (n < 1)
+		return httpmsg_error(reply, 404, "not_found", "no such resource");
+	bool is_api = !strcmp(segs[0], "api");
+	if (is_api && n == 2 && !strcmp(segs[1], "health")) {
+		if (strcmp(req->method, "GET") && strcmp(req->method, "HEAD"))
+			return httpmsg_error(reply, 405, "method_not_allowed", "use GET");
+		return get_health(env, reply);
+	}
+	if (!strcmp(segs[0], "whip") || !strcmp(segs[0], "whep"))
+		return whip_handle(env, req, segs, n, reply);
+	bool is_metrics = n == 1 && !strcmp(segs[0], "metrics");
+	if (!is_api && !is_metrics)
+		return httpmsg_error(reply, 404, "not_found", "no such resource: %s", req->path);
+	if (!operator_ok(env, req)) {
+		httpmsg_header(reply, "WWW-Authenticate", "Bearer");
+		return httpmsg_error(reply, 401, "unauthorized", "this needs Authorization: Bearer <operator_key>");
+	}
+	if (is_metrics)
+		return strcmp(req->method, "GET") ? httpmsg_error(reply, 405, "method_not_allowed", "use GET")
+						  : get_metrics(env, reply);
+	if (n >= 2 && !strcmp(segs[1], "rooms"))
+		return rooms_route(env, req, segs, n, reply);
+	return httpmsg_error(reply, 404, "not_found", "no such resource: %s", req->path);
+}

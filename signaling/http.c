@@ -1,0 +1,288 @@
+/*
+ * http.c - see http.h.
+ *
+ * DESIGN: libmicrohttpd runs its own thread pool (http_threads). The access
+ * handler is called several times per request: first with the headers
+ * (where a declared Content-Length over the limit is refused at once, before
+ * any body is read), then with body pieces (gathered up to max_body_bytes;
+ * past that the rest is read and dropped, and the answer is 413), then once
+ * more to answer. Handlers see only httpmsg plain data.
+ */
+#include "http.h"
+#include "api.h"
+#include "mcu/config.h"
+#include "mcu/err.h"
+#include "mcu/log.h"
+#include "mcu/clock.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+struct http {
+	const struct signaling_env *env;
+	struct MHD_Daemon *daemon;
+	int port;
+};
+
+/* Per-request state, from the headers call to the completion callback. */
+struct pending {
+	char *body;
+	size_t len, cap;
+	bool too_large;
+	int64_t started_us;
+	struct httpmsg_request req;
+};
+
+static int parse_listen(const char *listen, struct sockaddr_storage *ss, bool *v6)
+{
+	char host[128];
+	const char *colon = strrchr(listen, ':');
+	if (!colon || colon == listen)
+		return MCU_EINVAL;
+	size_t hlen = (size_t)(colon - listen);
+	if (hlen >= sizeof(host))
+		return MCU_EINVAL;
+	memcpy(host, listen, hlen);
+	host[hlen] = '\0';
+	char *end;
+	long port = strtol(colon + 1, &end, 10);
+	if (*end || end == colon + 1 || port < 0 || port > 65535)
+		return MCU_EINVAL;
+	memset(ss, 0, sizeof(*ss));
+	*v6 = host[0] == '[';
+	if (*v6) {
+		if (hlen < 3 || host[hlen - 1] != ']')
+			return MCU_EINVAL;
+		host[hlen - 1] = '\0';
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons((uint16_t)port);
+		return inet_pton(AF_INET6, host + 1, &a->sin6_addr) == 1 ? 0 : MCU_EINVAL;
+	}
+	struct sockaddr_in *a = (struct sockaddr_in *)ss;
+	a->sin_family = AF_INET;
+	a->sin_port = htons((uint16_t)port);
+	return inet_pton(AF_INET, host, &a->sin_addr) == 1 ? 0 : MCU_EINVAL;
+}
+
+static void add_cors(const struct http *h, struct MHD_Response *r)
+{
+	MHD_add_response_header(r, "Access-Control-Allow-Origin", h->env->cfg->cors_origin);
+	MHD_add_response_header(r, "Access-Control-Allow-Methods", "GET, POST, PATCH, DELETE, OPTIONS");
+	MHD_add_response_header(r, "Access-Control-Allow-Headers", "Authorization, Content-Type, If-Match");
+	MHD_add_response_header(r, "Access-Control-Expose-Headers", "Location, ETag, Link, Retry-After");
+	MHD_add_response_header(r, "Access-Control-Max-Age", "600");
+}
+
+static enum MHD_Result send_reply(const struct http *h, struct MHD_Connection *conn,
+				  struct httpmsg_reply *reply)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(
+		reply->body_len, reply->body ? reply->body : (void *)"", MHD_RESPMEM_MUST_COPY);
+	if (!r)
+		return MHD_NO;
+	if (reply->body_len || reply->content_type[0])
+		MHD_add_response_header(r, "Content-Type",
+					reply->content_type[0] ? reply->content_type : "application/json");
+	for (int i = 0; i < reply->n_headers; i++)
+		MHD_add_response_header(r, reply->header_names[i], reply->header_values[i]);
+	add_cors(h, r);
+	enum MHD_Result ret = MHD_queue_response(conn, (unsigned)reply->status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+				   const char *value)
+{
+	(void)kind;
+	struct httpmsg_request *req = cls;
+	if (req->n_args < HTTPMSG_MAX_ARGS) {
+		req->arg_keys[req->n_args] = key;
+		req->arg_values[req->n_args++] = value ? value : "";
+	}
+	return MHD_YES;
+}
+
+static const char *header(struct MHD_Connection *conn, const char *name)
+{
+	const char *v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
+	return v ? v : "";
+}
+
+/* Appends a body piece; past the limit the body is dropped and remembered. */
+static void gather_body(struct pending *p, const char *data, size_t n, size_t limit)
+{
+	if (p->too_large)
+		return;
+	if (p->len + n > limit) {
+		p->too_large = true;
+		free(p->body);
+		p->body = NULL;
+		p->len = p->cap = 0;
+		return;
+	}
+	if (p->len + n > p->cap) {
+		size_t cap = p->cap ? p->cap : 4096;
+		while (cap < p->len + n)
+			cap *= 2;
+		char *grown = realloc(p->body, cap);
+		if (!grown) {
+			p->too_large = true; /* answered as 413: we cannot hold it */
+			return;
+		}
+		p->body = grown;
+		p->cap = cap;
+	}
+	memcpy(p->body + p->len, data, n);
+	p->len += n;
+}
+
+static int too_large_reply(const struct http *h, struct httpmsg_reply *reply)
+{
+	return httpmsg_error(reply, 413, "body_too_large", "request bodies are limited to %ld bytes",
+			     h->env->cfg->max_body_bytes);
+}
+
+/* Answers a complete request. */
+static enum MHD_Result answer(struct http *h, struct MHD_Connection *conn, struct pending *p,
+			      const char *url, const char *method)
+{
+	struct httpmsg_reply reply = { 0 };
+	struct httpmsg_request *req = &p->req;
+	req->method = method;
+	req->path = url;
+	req->content_type = header(conn, MHD_HTTP_HEADER_CONTENT_TYPE);
+	req->authorization = header(conn, MHD_HTTP_HEADER_AUTHORIZATION);
+	req->if_match = header(conn, "If-Match");
+	req->body = p->body;
+	req->body_len = p->len;
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, req);
+
+	if (p->too_large) {
+		too_large_reply(h, &reply);
+	} else if (!strcmp(method, "OPTIONS")) {
+		reply.status = 204;
+		if (!strncmp(url, "/whip/", 6) || !strncmp(url, "/whep/", 6))
+			httpmsg_header(&reply, "Accept-Post", "application/sdp");
+	} else {
+		api_route(h->env, req, &reply);
+	}
+	int64_t ms = (clock_now_us() - p->started_us) / 1000;
+	log_msg(reply.status >= 500 ? LOG_WARN : LOG_DEBUG, "http", "%s %s -> %d (%lld ms)", method,
+		url, reply.status, (long long)ms);
+	enum MHD_Result ret = send_reply(h, conn, &reply);
+	httpmsg_reply_clear(&reply);
+	return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version, const char *upload_data,
+				  size_t *upload_data_size, void **con_cls)
+{
+	(void)version;
+	struct http *h = cls;
+	struct pending *p = *con_cls;
+	size_t limit = (size_t)h->env->cfg->max_body_bytes;
+	if (!p) {
+		p = calloc(1, sizeof(*p));
+		if (!p)
+			return MHD_NO;
+		p->started_us = clock_now_us();
+		*con_cls = p;
+		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+							     MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl && strtoull(cl, NULL, 10) > limit) {
+			/* Refuse before reading: the body is never taken in. */
+			struct httpmsg_reply reply = { 0 };
+			too_large_reply(h, &reply);
+			enum MHD_Result ret = send_reply(h, conn, &reply);
+			httpmsg_reply_clear(&reply);
+			return ret;
+		}
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		gather_body(p, upload_data, *upload_data_size, limit);
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	return answer(h, conn, p, url, method);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode code)
+{
+	(void)cls, (void)conn, (void)code;
+	struct pending *p = *con_cls;
+	if (p) {
+		free(p->body);
+		free(p);
+		*con_cls = NULL;
+	}
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	char msg[512];
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	size_t n = strlen(msg);
+	if (n && msg[n - 1] == '\n')
+		msg[n - 1] = '\0';
+	LOG_W("http", "%s", msg);
+}
+
+int http_create(const struct signaling_env *env, struct http **out)
+{
+	struct sockaddr_storage ss;
+	bool v6;
+	if (parse_listen(env->cfg->listen, &ss, &v6)) {
+		LOG_E("http", "listen: '%s' is not host:port", env->cfg->listen);
+		return MCU_EINVAL;
+	}
+	struct http *h = calloc(1, sizeof(*h));
+	if (!h)
+		return MCU_ENOMEM;
+	h->env = env;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+			 (v6 ? MHD_USE_IPv6 : 0);
+	h->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
+				     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+				     MHD_OPTION_THREAD_POOL_SIZE, (unsigned)env->cfg->http_threads,
+				     MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+				     MHD_OPTION_CONNECTION_LIMIT, 1000u,
+				     MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+				     MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
+				     MHD_OPTION_END);
+	if (!h->daemon) {
+		LOG_E("http", "cannot listen on %s", env->cfg->listen);
+		free(h);
+		return MCU_EIO;
+	}
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
+	h->port = info ? info->port : 0;
+	LOG_I("http", "listening on %s (port %d)", env->cfg->listen, h->port);
+	*out = h;
+	return 0;
+}
+
+int http_port(const struct http *h)
+{
+	return h->port;
+}
+
+void http_destroy(struct http *h)
+{
+	if (!h)
+		return;
+	MHD_stop_daemon(h->daemon);
+	free(h);
+}

@@ -1,0 +1,79 @@
+/* httpmsg.c - see httpmsg.h. */
+#include "httpmsg.h"
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+const char *httpmsg_arg(const struct httpmsg_request *req, const char *key)
+{
+	for (int i = 0; i < req->n_args; i++)
+		if (!strcmp(req->arg_keys[i], key))
+			return req->arg_values[i];
+	return NULL;
+}
+
+int httpmsg_content_type_is(const struct httpmsg_request *req, const char *media_type)
+{
+	const char *ct = req->content_type ? req->content_type : "";
+	while (*ct == ' ')
+		ct++;
+	size_t n = strlen(media_type);
+	if (strncasecmp(ct, media_type, n) != 0)
+		return 0;
+	char next = ct[n];
+	return next == '\0' || next == ';' || next == ' ';
+}
+
+int httpmsg_text(struct httpmsg_reply *reply, int status, const char *content_type,
+		 const char *text, size_t len)
+{
+	free(reply->body);
+	reply->body = malloc(len + 1);
+	reply->body_len = reply->body ? len : 0;
+	if (reply->body) {
+		memcpy(reply->body, text, len);
+		reply->body[len] = '\0';
+	}
+	reply->status = status;
+	snprintf(reply->content_type, sizeof(reply->content_type), "%s", content_type);
+	return status;
+}
+
+int httpmsg_error(struct httpmsg_reply *reply, int status, const char *code,
+		  const char *fmt, ...)
+{
+	char message[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof(message), fmt, ap);
+	va_end(ap);
+	json_t *obj = json_pack("{s:s, s:s}", "error", code, "message", message);
+	char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+	if (text)
+		httpmsg_text(reply, status, "application/json", text, strlen(text));
+	else
+		httpmsg_text(reply, status, "application/json",
+			     "{\"error\":\"internal\",\"message\":\"\"}", 34);
+	free(text);
+	json_decref(obj);
+	return status;
+}
+
+void httpmsg_header(struct httpmsg_reply *reply, const char *name, const char *value)
+{
+	if (reply->n_headers >= HTTPMSG_MAX_HEADERS)
+		return;
+	int i = reply->n_headers++;
+	snprintf(reply->header_names[i], sizeof(reply->header_names[i]), "%s", name);
+	snprintf(reply->header_values[i], sizeof(reply->header_values[i]), "%s", value);
+}
+
+void httpmsg_reply_clear(struct httpmsg_reply *reply)
+{
+	free(reply->body);
+	memset(reply, 0, sizeof(*reply));
+}

@@ -1,0 +1,61 @@
+/*
+ * httpmsg.h - an HTTP request and reply as plain data, so handlers (api.c,
+ * whip.c) know nothing of libmicrohttpd and can be tested without a socket.
+ *
+ * http.c fills a request from the connection and turns the reply into an
+ * MHD response. Every error reply is a JSON body {"error","message"}.
+ */
+#ifndef MCU_HTTPMSG_H
+#define MCU_HTTPMSG_H
+
+#include <stddef.h>
+
+#define HTTPMSG_MAX_ARGS 8
+#define HTTPMSG_MAX_HEADERS 6
+
+struct httpmsg_request {
+	const char *method;          /* "GET", "POST", ... */
+	const char *path;            /* URL path without the query */
+	const char *content_type;    /* "" when absent; parameters included */
+	const char *authorization;   /* "" when absent */
+	const char *if_match;        /* "" when absent */
+	const char *body;            /* not NUL-terminated; NULL when empty */
+	size_t body_len;
+	const char *arg_keys[HTTPMSG_MAX_ARGS];  /* query arguments */
+	const char *arg_values[HTTPMSG_MAX_ARGS];
+	int n_args;
+};
+
+struct httpmsg_reply {
+	int status;
+	char content_type[64];
+	char *body;                  /* malloc'd, owned by the reply */
+	size_t body_len;
+	char header_names[HTTPMSG_MAX_HEADERS][32];
+	char header_values[HTTPMSG_MAX_HEADERS][512];
+	int n_headers;
+};
+
+/* A query argument's value, or NULL. Borrowed from the request. */
+const char *httpmsg_arg(const struct httpmsg_request *req, const char *key);
+
+/* Does the request's Content-Type name this media type (parameters and case
+ * ignored)? */
+int httpmsg_content_type_is(const struct httpmsg_request *req, const char *media_type);
+
+/* Sets status and an error body {"error": code, "message": message...}.
+ * Returns status. */
+int httpmsg_error(struct httpmsg_reply *reply, int status, const char *code,
+		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Sets status and a body copied from text (len bytes) with the content type. */
+int httpmsg_text(struct httpmsg_reply *reply, int status, const char *content_type,
+		 const char *text, size_t len);
+
+/* Adds a response header (name and value copied, truncated to fit). */
+void httpmsg_header(struct httpmsg_reply *reply, const char *name, const char *value);
+
+/* Frees the reply's body; the struct may be reused after. */
+void httpmsg_reply_clear(struct httpmsg_reply *reply);
+
+#endif

@@ -1,0 +1,163 @@
+/*
+ * sdp.h - SDP offers in, answers out (RFC 8866, 8829, 8843, 5763, 8839).
+ *
+ * sdp_parse() turns offer text into plain data; sdp_negotiate() decides what
+ * the server accepts from it (and why not, in words a user can act on);
+ * sdp_build_answer() writes the answer. sdp_parse_frag() reads the
+ * trickle-ice-sdpfrag bodies of WHIP PATCH (RFC 8840).
+ *
+ * Everything here is plain data and pure functions: no allocation beyond the
+ * caller's structs, no I/O, no global state. Thread: any.
+ */
+#ifndef MCU_SDP_H
+#define MCU_SDP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SDP_MAX_MEDIA 8
+#define SDP_MAX_CODECS 32
+#define SDP_MAX_EXTMAPS 16
+#define SDP_MAX_CANDIDATES 32
+#define SDP_CANDIDATE_LEN 256   /* one "candidate:..." attribute value */
+#define SDP_FINGERPRINT_LEN 100 /* "AB:CD:..." of sha-256 is 95 chars */
+
+enum sdp_kind { SDP_KIND_AUDIO, SDP_KIND_VIDEO, SDP_KIND_APPLICATION, SDP_KIND_OTHER };
+enum sdp_direction { SDP_SENDRECV, SDP_SENDONLY, SDP_RECVONLY, SDP_INACTIVE };
+enum sdp_setup { SDP_SETUP_NONE, SDP_SETUP_ACTPASS, SDP_SETUP_ACTIVE, SDP_SETUP_PASSIVE };
+
+/* One a=rtpmap payload type with its a=fmtp and a=rtcp-fb. */
+struct sdp_codec {
+	int pt;                     /* payload type, 0..127 */
+	char name[32];              /* encoding name as written ("H264", "opus") */
+	int clock_rate;             /* Hz */
+	int channels;               /* audio channels; 0 when not given */
+	char fmtp[256];             /* the a=fmtp parameters, "" when none */
+	int packetization_mode;     /* H.264 only; 0 when absent */
+	char profile_level_id[8];   /* H.264 only; 6 hex digits, "" when absent */
+	int apt;                    /* rtx only: the associated payload type, -1 */
+	bool fb_nack, fb_pli, fb_fir, fb_remb, fb_transport_cc;
+};
+
+struct sdp_extmap {
+	int id;                     /* 1..14 (one-byte) or 1..255 (two-byte) */
+	char uri[128];
+};
+
+/* One m= section. ICE and DTLS fields hold the media-level value, or the
+ * session-level one when the media section has none. */
+struct sdp_media {
+	enum sdp_kind kind;
+	char kind_name[16];         /* "audio", "video", ... as written */
+	int port;                   /* 0 = rejected/disabled by the offerer */
+	char proto[32];             /* "UDP/TLS/RTP/SAVPF", "RTP/AVP", ... */
+	char mid[33];               /* a=mid, "" when absent */
+	enum sdp_direction direction;
+	char conn_addr[64];         /* c= address (media level, else session) */
+	bool rtcp_mux;
+	int rtcp_port;              /* a=rtcp port, 0 when absent */
+	char ice_ufrag[257];
+	char ice_pwd[257];
+	char fingerprint_alg[16];   /* lower case: "sha-256" */
+	char fingerprint[SDP_FINGERPRINT_LEN]; /* upper-case hex with colons */
+	enum sdp_setup setup;
+	struct sdp_codec codecs[SDP_MAX_CODECS];
+	int n_codecs;
+	struct sdp_extmap extmaps[SDP_MAX_EXTMAPS];
+	int n_extmaps;
+	char candidates[SDP_MAX_CANDIDATES][SDP_CANDIDATE_LEN]; /* without "a=" */
+	int n_candidates;
+	bool end_of_candidates;
+	uint32_t ssrc;              /* first a=ssrc, 0 when none */
+	char msid[128];             /* a=msid value, "" when absent */
+};
+
+struct sdp_offer {
+	char origin_session[32];    /* o= sess-id */
+	bool ice_lite;
+	char bundle_mids[SDP_MAX_MEDIA][33]; /* first a=group:BUNDLE, in order */
+	int n_bundle;
+	struct sdp_media media[SDP_MAX_MEDIA];
+	int n_media;
+};
+
+/*
+ * Parses offer text (len bytes, need not be NUL-terminated). Lines may end in
+ * CRLF or LF. Unknown attributes are skipped. Returns 0, or MCU_EPROTO with a
+ * human-readable reason in err ("line 7: m= line has no port") when the text
+ * is not SDP or exceeds the limits above.
+ */
+int sdp_parse(const char *text, size_t len, struct sdp_offer *out,
+	      char *err, size_t err_size);
+
+/* What the server takes from one offered m= section. */
+struct sdp_media_answer {
+	bool accepted;              /* false: answered with port 0 */
+	enum sdp_direction direction; /* the answer's direction, from our side */
+	int recv_pts[4];            /* payload types we accept from the peer */
+	int n_recv_pts;
+	int send_pt;                /* payload type we send, -1 when we send nothing */
+	int recv_rtx_pts[4];        /* unused for now: no rtx negotiated */
+	int audio_level_ext;        /* extmap id of ssrc-audio-level, 0 = none */
+	int mid_ext;                /* extmap id of sdes:mid, 0 = none */
+};
+
+struct sdp_negotiation {
+	struct sdp_media_answer media[SDP_MAX_MEDIA]; /* parallel to offer->media */
+	int audio_index;            /* index of the accepted audio m=, -1 */
+	int video_index;            /* index of the accepted video m=, -1 */
+	bool peer_sends;            /* some accepted m= carries media to us */
+	bool peer_receives;         /* some accepted m= carries media from us */
+};
+
+/*
+ * Decides the answer to a WebRTC offer (ICE + DTLS-SRTP + BUNDLE +
+ * rtcp-mux). Accepts the first audio m= with Opus and the first video m= with
+ * H.264 packetization-mode=1 (Constrained Baseline preferred) or VP8; others
+ * are rejected. We send H.264 Constrained Baseline and Opus only.
+ * Returns 0, MCU_EPROTO when the offer is unusable (no ICE credentials, no
+ * sha-256 fingerprint, setup:passive, no BUNDLE, no rtcp-mux), or
+ * MCU_EUNSUPPORTED when no m= has a codec we take; err says which.
+ */
+int sdp_negotiate(const struct sdp_offer *offer, struct sdp_negotiation *out,
+		  char *err, size_t err_size);
+
+/* What the answer says about the server's side of the transport. */
+struct sdp_local {
+	const char *ice_ufrag;
+	const char *ice_pwd;
+	const char *fingerprint;    /* sha-256, upper-case hex with colons */
+	const char *const *candidates; /* "candidate:..." values */
+	int n_candidates;
+	uint32_t audio_ssrc;        /* SSRCs of what we send */
+	uint32_t video_ssrc;
+	const char *cname;
+	const char *stream_id;      /* msid stream id of what we send */
+	uint64_t session_id;        /* o= sess-id */
+};
+
+/*
+ * Writes the answer for offer/negotiation into buf (size bytes, NUL-terminated,
+ * CRLF line ends) with a=setup:passive, a=rtcp-mux, the offer's BUNDLE group
+ * (accepted mids only) and our candidates plus a=end-of-candidates.
+ * Returns the length written, or MCU_EINVAL when buf is too small.
+ */
+int sdp_build_answer(const struct sdp_offer *offer,
+		     const struct sdp_negotiation *neg,
+		     const struct sdp_local *local, char *buf, size_t size);
+
+/* A trickle-ice-sdpfrag body (RFC 8840). */
+struct sdp_frag {
+	char ice_ufrag[257];        /* "" when absent */
+	char ice_pwd[257];
+	char candidates[SDP_MAX_CANDIDATES][SDP_CANDIDATE_LEN];
+	int n_candidates;
+	bool end_of_candidates;
+};
+
+/* Parses an sdpfrag body. Returns 0 or MCU_EPROTO with a reason in err. */
+int sdp_parse_frag(const char *text, size_t len, struct sdp_frag *out,
+		   char *err, size_t err_size);
+
+#endif

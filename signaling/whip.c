@@ -1,0 +1,301 @@
+/*
+ * whip.c - see whip.h.
+ *
+ * The join is: parse the offer, negotiate, turn the bundle transport's ICE
+ * and DTLS lines into endpoint parameters, join the room through the
+ * registry, and write the answer from our side of the new transport.
+ */
+#include "whip.h"
+#include "mcu/config.h"
+#include "mcu/err.h"
+#include "mcu/log.h"
+#include "mcu/registry.h"
+#include "sdp.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ANSWER_SIZE 16384
+
+static bool valid_profile(const char *p)
+{
+	return !strcmp(p, "hd") || !strcmp(p, "sd") || !strcmp(p, "ld");
+}
+
+/* WHEP: whatever the offer says, we only send to a viewer. */
+static void make_watch_only(struct sdp_negotiation *neg)
+{
+	for (int i = 0; i < SDP_MAX_MEDIA; i++) {
+		struct sdp_media_answer *m = &neg->media[i];
+		if (m->direction == SDP_SENDRECV)
+			m->direction = SDP_SENDONLY;
+		else if (m->direction == SDP_RECVONLY)
+			m->direction = SDP_INACTIVE;
+	}
+	neg->peer_sends = false;
+}
+
+/* The m= section whose transport carries the bundle (its tag), else the
+ * first accepted one. */
+static const struct sdp_media *transport_media(const struct sdp_offer *offer,
+					       const struct sdp_negotiation *neg)
+{
+	for (int i = 0; i < offer->n_media; i++)
+		if (offer->n_bundle > 0 && !strcmp(offer->media[i].mid, offer->bundle_mids[0]))
+			return &offer->media[i];
+	for (int i = 0; i < offer->n_media; i++)
+		if (neg->media[i].accepted)
+			return &offer->media[i];
+	return &offer->media[0];
+}
+
+static void fill_pts(int *dst, int *n_dst, const struct sdp_media_answer *m)
+{
+	*n_dst = 0;
+	for (int i = 0; i < m->n_recv_pts && i < ENDPOINT_MAX_PTS; i++)
+		dst[(*n_dst)++] = m->recv_pts[i];
+}
+
+static void fill_params(const struct sdp_offer *offer, const struct sdp_negotiation *neg,
+			const char *room, const char *profile, const char *name,
+			const char **cand_ptrs, struct endpoint_params *p)
+{
+	const struct sdp_media *t = transport_media(offer, neg);
+	memset(p, 0, sizeof(*p));
+	p->room = room;
+	p->name = name;
+	p->profile = profile;
+	p->direction = neg->peer_sends && neg->peer_receives ? "sendrecv"
+		       : neg->peer_sends ? "sendonly" : "recvonly";
+	p->remote_ufrag = t->ice_ufrag;
+	p->remote_pwd = t->ice_pwd;
+	p->remote_fingerprint = t->fingerprint;
+	for (int i = 0; i < t->n_candidates; i++)
+		cand_ptrs[i] = t->candidates[i];
+	p->remote_candidates = cand_ptrs;
+	p->n_remote_candidates = t->n_candidates;
+	p->remote_end_of_candidates = t->end_of_candidates;
+	if (neg->audio_index >= 0)
+		fill_pts(p->audio_pts, &p->n_audio_pts, &neg->media[neg->audio_index]);
+	if (neg->video_index >= 0)
+		fill_pts(p->video_pts, &p->n_video_pts, &neg->media[neg->video_index]);
+}
+
+/* Maps a registry_join error to an HTTP reply. */
+static int join_error(int rc, const char *room, const char *err, struct httpmsg_reply *reply)
+{
+	switch (rc) {
+	case MCU_EINVAL:
+		return httpmsg_error(reply, 400, "bad_room", "room names are 1-64 of [A-Za-z0-9_-]");
+	case MCU_ENOTFOUND:
+		return httpmsg_error(reply, 404, "room_not_found",
+				     "room '%s' does not exist and rooms are not created on join", room);
+	case MCU_ELIMIT:
+		httpmsg_header(reply, "Retry-After", "5");
+		return httpmsg_error(reply, 503, "at_capacity", "room '%s' or the server is full", room);
+	case MCU_EPROTO:
+		return httpmsg_error(reply, 400, "bad_offer", "%s", err);
+	default:
+		return httpmsg_error(reply, 500, "join_failed", "%s", err[0] ? err : err_str(rc));
+	}
+}
+
+static int check_offer(struct sdp_offer *offer, struct sdp_negotiation *neg, enum whip_mode mode,
+		       const char *text, size_t len, struct httpmsg_reply *reply)
+{
+	char err[256] = "";
+	if (sdp_parse(text, len, offer, err, sizeof(err)))
+		return httpmsg_error(reply, 400, "bad_sdp", "the offer is not valid SDP: %s", err);
+	for (int i = 0; i < offer->n_media; i++)
+		if (strstr(offer->media[i].proto, "RTP/AVP") == offer->media[i].proto)
+			return httpmsg_error(reply, 400, "unsupported_offer",
+					     "plain RTP (RTP/AVP) offers are not supported yet; "
+					     "WebRTC offers use UDP/TLS/RTP/SAVPF");
+	int rc = sdp_negotiate(offer, neg, err, sizeof(err));
+	if (rc == MCU_EUNSUPPORTED)
+		return httpmsg_error(reply, 400, "no_usable_codec", "%s", err);
+	if (rc)
+		return httpmsg_error(reply, 400, "bad_offer", "%s", err);
+	if (mode == WHIP_WATCH)
+		make_watch_only(neg);
+	if (mode == WHIP_PUBLISH && !neg->peer_sends)
+		return httpmsg_error(reply, 400, "bad_offer",
+				     "a WHIP offer must send media (sendonly or sendrecv); "
+				     "use WHEP (/whep/{room}) to watch");
+	if (!neg->peer_sends && !neg->peer_receives)
+		return httpmsg_error(reply, 400, "bad_offer", "the offer neither sends nor receives media");
+	return 0;
+}
+
+static int write_answer(const struct signaling_env *env, const struct sdp_offer *offer,
+			const struct sdp_negotiation *neg, const struct endpoint_local *local,
+			struct whip_join_result *out)
+{
+	const char *cands[ENDPOINT_MAX_CANDIDATES];
+	for (int i = 0; i < local->n_candidates; i++)
+		cands[i] = local->candidates[i];
+	struct sdp_local sl = {
+		.ice_ufrag = local->ice_ufrag, .ice_pwd = local->ice_pwd,
+		.fingerprint = env->fingerprint, .candidates = cands,
+		.n_candidates = local->n_candidates, .audio_ssrc = local->audio_ssrc,
+		.video_ssrc = local->video_ssrc, .cname = "mcu", .stream_id = "mcu-mix",
+		.session_id = ((uint64_t)local->audio_ssrc << 20) ^ local->video_ssrc,
+	};
+	out->answer = malloc(ANSWER_SIZE);
+	if (!out->answer)
+		return MCU_ENOMEM;
+	int n = sdp_build_answer(offer, neg, &sl, out->answer, ANSWER_SIZE);
+	if (n < 0) {
+		free(out->answer);
+		out->answer = NULL;
+		return n;
+	}
+	snprintf(out->etag, sizeof(out->etag), "\"%s\"", local->ice_ufrag);
+	return 0;
+}
+
+int whip_join(const struct signaling_env *env, const char *room, enum whip_mode mode,
+	      const char *text, size_t len, const char *profile, const char *name,
+	      struct whip_join_result *out, struct httpmsg_reply *reply)
+{
+	memset(out, 0, sizeof(*out));
+	profile = profile && *profile ? profile : "hd";
+	name = name ? name : "";
+	if (!registry_valid_room_name(room))
+		return join_error(MCU_EINVAL, room, "", reply);
+	if (!valid_profile(profile))
+		return httpmsg_error(reply, 400, "bad_profile", "profile must be hd, sd or ld");
+	if (strlen(name) > 64)
+		return httpmsg_error(reply, 400, "bad_name", "names are at most 64 bytes");
+
+	struct sdp_offer *offer = calloc(1, sizeof(*offer));
+	struct sdp_negotiation neg;
+	if (!offer)
+		return httpmsg_error(reply, 500, "internal", "out of memory");
+	int status = check_offer(offer, &neg, mode, text, len, reply);
+	if (status)
+		goto done;
+
+	const char *cand_ptrs[SDP_MAX_CANDIDATES];
+	struct endpoint_params params;
+	struct endpoint_local local;
+	char err[256] = "";
+	fill_params(offer, &neg, room, profile, name, cand_ptrs, &params);
+	int rc = registry_join(env->registry, room, env->cfg->auto_create_rooms, &params,
+			       &local, out->id, err, sizeof(err));
+	if (rc) {
+		status = join_error(rc, room, err, reply);
+		goto done;
+	}
+	if (write_answer(env, offer, &neg, &local, out)) {
+		registry_leave(env->registry, room, out->id);
+		status = httpmsg_error(reply, 500, "internal", "cannot write the SDP answer");
+	}
+done:
+	free(offer);
+	return status;
+}
+
+static int handle_post(const struct signaling_env *env, const struct httpmsg_request *req,
+		       const char *kind, const char *room, struct httpmsg_reply *reply)
+{
+	if (!httpmsg_content_type_is(req, "application/sdp"))
+		return httpmsg_error(reply, 415, "unsupported_media_type",
+				     "the offer must be sent as Content-Type: application/sdp");
+	if (!req->body_len)
+		return httpmsg_error(reply, 400, "bad_sdp", "the request has no SDP offer");
+	struct whip_join_result res;
+	enum whip_mode mode = !strcmp(kind, "whep") ? WHIP_WATCH : WHIP_PUBLISH;
+	int status = whip_join(env, room, mode, req->body, req->body_len,
+			       httpmsg_arg(req, "profile"), httpmsg_arg(req, "name"), &res, reply);
+	if (status)
+		return status;
+	char location[160];
+	snprintf(location, sizeof(location), "/%s/%s/%s", kind, room, res.id);
+	httpmsg_text(reply, 201, "application/sdp", res.answer, strlen(res.answer));
+	httpmsg_header(reply, "Location", location);
+	httpmsg_header(reply, "ETag", res.etag);
+	free(res.answer);
+	return 201;
+}
+
+/* The sdpfrag answer to an ICE restart (RFC 8840): our new credentials and
+ * candidates. */
+static int restart_reply(const struct endpoint_local *local, struct httpmsg_reply *reply)
+{
+	char body[4096];
+	size_t n = (size_t)snprintf(body, sizeof(body), "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\n",
+				    local->ice_ufrag, local->ice_pwd);
+	for (int i = 0; i < local->n_candidates && n < sizeof(body); i++)
+		n += (size_t)snprintf(body + n, sizeof(body) - n, "a=%s\r\n", local->candidates[i]);
+	if (n < sizeof(body))
+		n += (size_t)snprintf(body + n, sizeof(body) - n, "a=end-of-candidates\r\n");
+	if (n >= sizeof(body))
+		return httpmsg_error(reply, 500, "internal", "restart answer too long");
+	httpmsg_text(reply, 200, "application/trickle-ice-sdpfrag", body, n);
+	char etag[80];
+	snprintf(etag, sizeof(etag), "\"%s\"", local->ice_ufrag);
+	httpmsg_header(reply, "ETag", etag);
+	return 200;
+}
+
+static int handle_patch(const struct signaling_env *env, const struct httpmsg_request *req,
+			const char *room, const char *id, struct httpmsg_reply *reply)
+{
+	if (!httpmsg_content_type_is(req, "application/trickle-ice-sdpfrag"))
+		return httpmsg_error(reply, 415, "unsupported_media_type",
+				     "PATCH takes Content-Type: application/trickle-ice-sdpfrag");
+	char current[257], err[256] = "";
+	if (registry_remote_ufrag(env->registry, room, id, current, sizeof(current)))
+		return httpmsg_error(reply, 404, "session_not_found", "no session '%s' in room '%s'", id, room);
+	struct sdp_frag *frag = calloc(1, sizeof(*frag));
+	if (!frag)
+		return httpmsg_error(reply, 500, "internal", "out of memory");
+	int status = 204;
+	if (sdp_parse_frag(req->body ? req->body : "", req->body_len, frag, err, sizeof(err))) {
+		status = httpmsg_error(reply, 400, "bad_sdpfrag", "%s", err);
+		goto done;
+	}
+	const char *cands[SDP_MAX_CANDIDATES];
+	for (int i = 0; i < frag->n_candidates; i++)
+		cands[i] = frag->candidates[i];
+	if (frag->ice_ufrag[0] && strcmp(frag->ice_ufrag, current) != 0) {
+		struct endpoint_local local;
+		if (!frag->ice_pwd[0])
+			status = httpmsg_error(reply, 400, "bad_sdpfrag", "an ICE restart needs a=ice-pwd");
+		else if (registry_restart_ice(env->registry, room, id, frag->ice_ufrag, frag->ice_pwd,
+					      cands, frag->n_candidates, &local))
+			status = httpmsg_error(reply, 500, "ice_restart_failed", "the ICE restart failed");
+		else
+			status = restart_reply(&local, reply);
+		goto done;
+	}
+	registry_trickle(env->registry, room, id, cands, frag->n_candidates, frag->end_of_candidates);
+	reply->status = 204;
+done:
+	free(frag);
+	return status;
+}
+
+int whip_handle(const struct signaling_env *env, const struct httpmsg_request *req,
+		char **segs, int n_segs, struct httpmsg_reply *reply)
+{
+	const char *method = req->method;
+	if (n_segs == 2) {
+		if (strcmp(method, "POST"))
+			return httpmsg_error(reply, 405, "method_not_allowed", "use POST to join");
+		return handle_post(env, req, segs[0], segs[1], reply);
+	}
+	if (n_segs != 3)
+		return httpmsg_error(reply, 404, "not_found", "no such resource");
+	if (!strcmp(method, "PATCH"))
+		return handle_patch(env, req, segs[1], segs[2], reply);
+	if (!strcmp(method, "DELETE")) {
+		if (registry_leave(env->registry, segs[1], segs[2]))
+			return httpmsg_error(reply, 404, "session_not_found",
+					     "no session '%s' in room '%s'", segs[2], segs[1]);
+		return httpmsg_text(reply, 200, "application/json", "{}", 2);
+	}
+	return httpmsg_error(reply, 405, "method_not_allowed", "use PATCH or DELETE on a session");
+}

@@ -1,0 +1,44 @@
+/*
+ * whip.h - joining a room with an SDP offer: WHIP (publish, RFC 9725),
+ * WHEP (watch), and the JSON twin POST /api/rooms/{room}/participants.
+ * Also the WHIP/WHEP session resource: PATCH (trickle, ICE restart) and DELETE.
+ */
+#ifndef MCU_WHIP_H
+#define MCU_WHIP_H
+
+#include "mcu/endpoint.h"
+#include "env.h"
+#include "httpmsg.h"
+
+#include <stddef.h>
+
+enum whip_mode {
+	WHIP_PUBLISH,   /* WHIP: the offer must send media */
+	WHIP_WATCH,     /* WHEP: we only send */
+	WHIP_ANY,       /* JSON API: the offer's own directions decide */
+};
+
+struct whip_join_result {
+	char id[ENDPOINT_ID_LEN + 1];
+	char *answer;    /* malloc'd SDP answer; the caller frees */
+	char etag[80];   /* the ICE session's entity tag, quoted */
+};
+
+/*
+ * Parses and negotiates offer (len bytes), joins room, and writes the answer.
+ * profile and name may be NULL (defaults "hd" and ""). Returns 0, or an HTTP
+ * status with an error body already in *err_reply. Thread: an HTTP worker.
+ */
+int whip_join(const struct signaling_env *env, const char *room, enum whip_mode mode,
+	      const char *offer, size_t len, const char *profile, const char *name,
+	      struct whip_join_result *out, struct httpmsg_reply *err_reply);
+
+/*
+ * Handles POST /whip/{room}, POST /whep/{room}, PATCH and DELETE of
+ * /whip|whep/{room}/{session}. segs are the path's segments (segs[0] is
+ * "whip" or "whep"). Returns the reply's status. Thread: an HTTP worker.
+ */
+int whip_handle(const struct signaling_env *env, const struct httpmsg_request *req,
+		char **segs, int n_segs, struct httpmsg_reply *reply);
+
+#endif

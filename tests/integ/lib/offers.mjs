@@ -1,0 +1,28 @@
+// offers.mjs - SDP offers in the shape WebRTC stacks send, for tests that
+// need an offer without a browser (bad-input tests, API tests).
+export function webrtcOffer({ fingerprint = true, audioCodec = 'opus', videoCodec = 'H264',
+  bundle = true, direction = 'sendrecv' } = {}) {
+  const fp = 'a=fingerprint:sha-256 3D:1B:7C:25:86:0F:6A:E4:52:D1:22:0B:7E:4A:9C:36:1F:8E:66:A7:10:3B:C9:E4:50:5D:8A:21:44:B6:0C:F1';
+  const audio = audioCodec === 'opus'
+    ? ['a=rtpmap:111 opus/48000/2', 'a=fmtp:111 minptime=10;useinbandfec=1']
+    : ['a=rtpmap:9 G722/8000'];
+  const video = videoCodec === 'H264'
+    ? ['a=rtpmap:102 H264/90000', 'a=rtcp-fb:102 nack', 'a=rtcp-fb:102 nack pli',
+      'a=fmtp:102 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f']
+    : ['a=rtpmap:45 AV1/90000'];
+  const pt = (lines) => lines[0].match(/rtpmap:(\d+)/)[1];
+  const common = (mid) => [
+    'c=IN IP4 0.0.0.0', 'a=rtcp:9 IN IP4 0.0.0.0', 'a=ice-ufrag:Tq3v', 'a=ice-pwd:9aZ2bJf0wP1Qk3l4m5n6o7p8',
+    'a=ice-options:trickle', ...(fingerprint ? [fp] : []), 'a=setup:actpass', `a=mid:${mid}`,
+    `a=${direction}`, 'a=rtcp-mux',
+  ];
+  return [
+    'v=0', 'o=- 4611731400430051336 2 IN IP4 127.0.0.1', 's=-', 't=0 0',
+    ...(bundle ? ['a=group:BUNDLE 0 1'] : []), 'a=msid-semantic: WMS stream',
+    `m=audio 9 UDP/TLS/RTP/SAVPF ${pt(audio)}`, ...common('0'),
+    'a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level', ...audio,
+    'a=candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host generation 0',
+    `m=video 9 UDP/TLS/RTP/SAVPF ${pt(video)}`, ...common('1'), ...video,
+    '',
+  ].join('\r\n');
+}

@@ -1,0 +1,130 @@
+/* registry_test.c - rooms in the registry: names, create, update, list,
+ * delete, limits. (Joining needs the transport; the integration tests join.) */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "mcu/config.h"
+#include "mcu/err.h"
+#include "mcu/registry.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static struct config cfg;
+static struct endpoint_env env;
+
+static struct registry *make_registry(int max_rooms)
+{
+	config_defaults(&cfg);
+	env.cfg = &cfg;
+	struct registry *reg = NULL;
+	assert_int_equal(registry_create(&env, max_rooms, &reg), 0);
+	return reg;
+}
+
+static void test_names(void **state)
+{
+	(void)state;
+	assert_true(registry_valid_room_name("a"));
+	assert_true(registry_valid_room_name("Board_Room-2"));
+	char long_name[66];
+	memset(long_name, 'x', 65);
+	long_name[65] = '\0';
+	assert_false(registry_valid_room_name(long_name));
+	long_name[64] = '\0';
+	assert_true(registry_valid_room_name(long_name));
+	assert_false(registry_valid_room_name(""));
+	assert_false(registry_valid_room_name("a b"));
+	assert_false(registry_valid_room_name("a/b"));
+	assert_false(registry_valid_room_name(".."));
+	assert_true(registry_valid_layout("grid"));
+	assert_true(registry_valid_layout("speaker"));
+	assert_false(registry_valid_layout("mosaic"));
+}
+
+static void test_room_lifecycle(void **state)
+{
+	(void)state;
+	struct registry *reg = make_registry(2);
+	struct room_settings s = { .layout = "grid", .max_participants = 4 };
+	struct room_info info;
+	assert_int_equal(registry_create_room(reg, "r1", &s, &info), 0);
+	assert_string_equal(info.name, "r1");
+	assert_true(info.created_wall_us > 0);
+	assert_int_equal(registry_create_room(reg, "r1", &s, &info), MCU_EEXIST);
+	assert_int_equal(registry_create_room(reg, "bad name", &s, &info), MCU_EINVAL);
+	struct room_settings bad = { .layout = "mosaic", .max_participants = 4 };
+	assert_int_equal(registry_create_room(reg, "r2", &bad, &info), MCU_EINVAL);
+	assert_int_equal(registry_create_room(reg, "r2", &s, &info), 0);
+	assert_int_equal(registry_create_room(reg, "r3", &s, &info), MCU_ELIMIT);
+
+	assert_int_equal(registry_update_room(reg, "r1", "speaker", 1, &info), 0);
+	assert_string_equal(info.settings.layout, "speaker");
+	assert_true(info.settings.record);
+	assert_int_equal(registry_update_room(reg, "r1", NULL, -1, &info), 0);
+	assert_string_equal(info.settings.layout, "speaker");
+	assert_int_equal(registry_update_room(reg, "r1", "mosaic", -1, &info), MCU_EINVAL);
+	assert_int_equal(registry_update_room(reg, "nope", NULL, 0, &info), MCU_ENOTFOUND);
+
+	struct room_info *rooms;
+	int n;
+	assert_int_equal(registry_list(reg, &rooms, &n), 0);
+	assert_int_equal(n, 2);
+	free(rooms);
+
+	struct endpoint_info *parts = (void *)1;
+	int n_parts = -1;
+	assert_int_equal(registry_room(reg, "r2", &info, &parts, &n_parts), 0);
+	assert_null(parts);
+	assert_int_equal(n_parts, 0);
+	assert_int_equal(registry_room(reg, "nope", &info, NULL, NULL), MCU_ENOTFOUND);
+
+	struct registry_totals t;
+	registry_totals(reg, &t);
+	assert_int_equal(t.rooms, 2);
+	assert_int_equal(t.participants, 0);
+
+	assert_int_equal(registry_delete_room(reg, "r1"), 0);
+	assert_int_equal(registry_delete_room(reg, "r1"), MCU_ENOTFOUND);
+	assert_int_equal(registry_leave(reg, "r2", "0123456789abcdef"), MCU_ENOTFOUND);
+	assert_int_equal(registry_trickle(reg, "r2", "0123456789abcdef", NULL, 0, 0), MCU_ENOTFOUND);
+	char buf[64];
+	assert_int_equal(registry_remote_ufrag(reg, "r2", "x", buf, sizeof(buf)), MCU_ENOTFOUND);
+	struct endpoint_local local;
+	assert_int_equal(registry_restart_ice(reg, "r2", "x", "u", "p", NULL, 0, &local), MCU_ENOTFOUND);
+	struct registry_traffic x;
+	registry_traffic(reg, &x);
+	assert_int_equal(x.audio_packets_in, 0);
+	registry_destroy(reg);
+	registry_destroy(NULL);
+}
+
+static void test_join_admission(void **state)
+{
+	(void)state;
+	struct registry *reg = make_registry(1);
+	struct endpoint_params p = { 0 };
+	struct endpoint_local local;
+	char id[ENDPOINT_ID_LEN + 1], err[128];
+	/* Refused before any transport is touched (env has none). */
+	assert_int_equal(registry_join(reg, "bad name", true, &p, &local, id, err, sizeof(err)), MCU_EINVAL);
+	assert_int_equal(registry_join(reg, "absent", false, &p, &local, id, err, sizeof(err)), MCU_ENOTFOUND);
+	struct room_settings s = { .layout = "grid", .max_participants = 1 };
+	struct room_info info;
+	assert_int_equal(registry_create_room(reg, "full", &s, &info), 0);
+	assert_int_equal(registry_join(reg, "other", true, &p, &local, id, err, sizeof(err)), MCU_ELIMIT);
+	registry_destroy(reg);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_room_lifecycle),
+		cmocka_unit_test(test_join_admission),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
