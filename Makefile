@@ -62,6 +62,8 @@ deps:
 		cd tests/integ && npm ci --no-audit --no-fund --loglevel=error; \
 	fi
 
+# Objects live under $(BUILD)/obj so that the binary $(BUILD)/mcu cannot
+# collide with the folder of mcu/'s objects.
 # Everything below runs with deps present, so pkg-config may be asked.
 ifneq ($(filter build-all test-all check-headers $(BUILD)/%,$(MAKECMDGOALS)),)
 CPPFLAGS += $(shell pkg-config --cflags $(PKGS))
@@ -71,12 +73,12 @@ endif
 
 build-all: $(BUILD)/mcu $(UNIT_BINS) check-headers
 
-$(BUILD)/%.o: %.c
+$(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
 define archive_rule
-$(BUILD)/lib$(1).a: $(patsubst %.c,$(BUILD)/%.o,$(call lib_srcs,$(1)))
+$(BUILD)/lib$(1).a: $(patsubst %.c,$(BUILD)/obj/%.o,$(call lib_srcs,$(1)))
 	@rm -f $$@
 	$(AR) rcs $$@ $$^
 endef
@@ -84,10 +86,10 @@ $(foreach d,$(LIB_DIRS),$(eval $(call archive_rule,$(d))))
 
 LINK_ARCHIVES = -Wl,--start-group $(ARCHIVES) -Wl,--end-group
 
-$(BUILD)/mcu: $(BUILD)/mcu/main.o $(ARCHIVES)
+$(BUILD)/mcu: $(BUILD)/obj/mcu/main.o $(ARCHIVES)
 	$(CC) $(LDFLAGS) -o $@ $< $(LINK_ARCHIVES) $(LDLIBS)
 
-$(BUILD)/tests/%_test: $(BUILD)/tests/unit/%_test.o $(ARCHIVES)
+$(BUILD)/tests/%_test: $(BUILD)/obj/tests/unit/%_test.o $(ARCHIVES)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(LINK_ARCHIVES) $(TEST_LDLIBS) $(LDLIBS)
 

@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #define SDP_MAX_MEDIA 8
-#define SDP_MAX_CODECS 32
+#define SDP_MAX_CODECS 64      /* Chromium offers over 30 video formats */
 #define SDP_MAX_EXTMAPS 16
 #define SDP_MAX_CANDIDATES 32
 #define SDP_CANDIDATE_LEN 256   /* one "candidate:..." attribute value */
@@ -50,8 +50,10 @@ struct sdp_extmap {
 struct sdp_media {
 	enum sdp_kind kind;
 	char kind_name[16];         /* "audio", "video", ... as written */
-	int port;                   /* 0 = rejected/disabled by the offerer */
+	int port;                   /* 0 = disabled, unless bundle_only */
+	bool bundle_only;           /* a=bundle-only: port 0 but live in the BUNDLE (RFC 8843) */
 	char proto[32];             /* "UDP/TLS/RTP/SAVPF", "RTP/AVP", ... */
+	char first_fmt[32];         /* first format token of the m= line */
 	char mid[33];               /* a=mid, "" when absent */
 	enum sdp_direction direction;
 	char conn_addr[64];         /* c= address (media level, else session) */
@@ -84,9 +86,11 @@ struct sdp_offer {
 
 /*
  * Parses offer text (len bytes, need not be NUL-terminated). Lines may end in
- * CRLF or LF. Unknown attributes are skipped. Returns 0, or MCU_EPROTO with a
+ * CRLF or LF. Unknown attributes are skipped. Formats, candidates and extmaps
+ * past the SDP_MAX_* limits are dropped (no peer needs that many), but more
+ * than SDP_MAX_MEDIA m= sections is an error. Returns 0, or MCU_EPROTO with a
  * human-readable reason in err ("line 7: m= line has no port") when the text
- * is not SDP or exceeds the limits above.
+ * is not SDP.
  */
 int sdp_parse(const char *text, size_t len, struct sdp_offer *out,
 	      char *err, size_t err_size);

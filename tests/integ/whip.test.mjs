@@ -6,7 +6,7 @@ import { startMcu, waitFor } from './lib/mcu.mjs';
 import { launchBrowser, whipPublish, haveChromium } from './lib/browser.mjs';
 
 test('Chromium publishes over WHIP; server decrypts >100 audio and video packets; DELETE removes it',
-  { skip: !haveChromium() && 'Debian chromium not installed', timeout: 90000 }, async () => {
+  { skip: !haveChromium() && 'Debian chromium not installed', timeout: 90000 }, async (t) => {
     const mcu = await startMcu();
     const browser = await launchBrowser();
     try {
@@ -34,6 +34,10 @@ test('Chromium publishes over WHIP; server decrypts >100 audio and video packets
       assert.equal(part.stats.srtp_errors, 0);
       assert.ok(part.stats.rtcp_in > 0, 'RTCP from the browser was decrypted too');
       assert.equal(part.id, r.location.split('/').pop());
+      const { audio, video } = part.stats;
+      t.diagnostic(`srtp ${part.stats.srtp}; audio ${audio.packets_in} pkts ${audio.bytes_in} B ` +
+        `lost ${audio.lost} jitter ${audio.jitter_ms} ms; video ${video.packets_in} pkts ` +
+        `${video.bytes_in} B lost ${video.lost} jitter ${video.jitter_ms} ms; rtcp ${part.stats.rtcp_in}`);
 
       const metrics = await mcu.api('GET', '/metrics', { raw: true });
       const audioIn = Number(metrics.text.match(/^mcu_rtp_packets_in_total\{kind="audio"\} (\d+)/m)?.[1]);

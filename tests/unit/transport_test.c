@@ -13,6 +13,7 @@
 
 #include <glib.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <string.h>
 
 struct probe {
