@@ -390,6 +390,13 @@ static int check_result(struct dtls *d, int ret, const char *what)
 	case SSL_ERROR_ZERO_RETURN:
 		d->state = DTLS_CLOSED;
 		return 0;
+	case SSL_ERROR_SYSCALL:
+		/* A record too short to decrypt ends the read with nothing queued:
+		 * DTLS drops bad records silently (RFC 6347 4.1.2.7), so do we. */
+		if (d->state == DTLS_CONNECTED && ERR_peek_error() == 0 &&
+		    !(SSL_get_shutdown(d->ssl) & SSL_RECEIVED_SHUTDOWN))
+			return 0;
+		/* fall through */
 	default: {
 		char reason[96] = "";
 		drain_errors(what, reason, sizeof(reason));
@@ -403,6 +410,8 @@ static int check_result(struct dtls *d, int ret, const char *what)
 static int continue_handshake(struct dtls *d)
 {
 	d->state = DTLS_CONNECTING;
+	/* SSL_get_error() judges by the thread's error queue: it must start empty. */
+	ERR_clear_error();
 	int ret = SSL_do_handshake(d->ssl);
 	if (ret != 1)
 		return check_result(d, ret, "handshake");
@@ -421,6 +430,7 @@ static int read_records(struct dtls *d)
 {
 	uint8_t sink[2048];
 	for (int i = 0; i < 8; i++) {
+		ERR_clear_error();
 		int ret = SSL_read(d->ssl, sink, sizeof(sink));
 		if (ret <= 0)
 			return check_result(d, ret, "read");
@@ -447,6 +457,7 @@ int dtls_handle_timeout(struct dtls *d)
 {
 	if (d->state != DTLS_CONNECTING)
 		return d->state == DTLS_FAILED ? MCU_EPROTO : 0;
+	ERR_clear_error();
 	if (DTLSv1_handle_timeout(d->ssl) < 0) {
 		drain_errors("timeout", NULL, 0);
 		return mark_failed(d, "handshake retransmissions exhausted");

@@ -18,7 +18,7 @@ struct rtpstats {
 	uint32_t base_seq;
 	uint32_t bad_seq;
 	uint32_t probation;
-	uint64_t received;       /* packets counted (not duplicates of probation) */
+	uint64_t received;       /* packets since base_seq, duplicates included (RFC 3550 A.1) */
 	uint64_t bytes;          /* payload bytes */
 	int64_t transit;         /* previous relative transit, timestamp units */
 	double jitter;           /* RFC 3550 interarrival jitter, timestamp units */

@@ -255,12 +255,13 @@ int http_create(const struct signaling_env *env, struct http **out)
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
 			 (v6 ? MHD_USE_IPv6 : 0);
 	h->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
+				     /* first, so that MHD logs nothing by itself */
+				     MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
 				     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 				     MHD_OPTION_THREAD_POOL_SIZE, (unsigned)env->cfg->http_threads,
 				     MHD_OPTION_CONNECTION_TIMEOUT, 30u,
 				     MHD_OPTION_CONNECTION_LIMIT, 1000u,
 				     MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-				     MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
 				     MHD_OPTION_END);
 	if (!h->daemon) {
 		LOG_E("http", "cannot listen on %s", env->cfg->listen);
