@@ -128,6 +128,16 @@ static int check_offer(struct sdp_offer *offer, struct sdp_negotiation *neg, enu
 	return 0;
 }
 
+/*
+ * The entity tag of a session names its ICE session: the peer's current ufrag
+ * (cut to 64 bytes; browsers use 4 to 32). A PATCH whose If-Match names an
+ * older one is refused with 412 (RFC 9725 4.3.1).
+ */
+static void make_etag(const char *remote_ufrag, char *out, size_t size)
+{
+	snprintf(out, size, "\"%.64s\"", remote_ufrag);
+}
+
 static int write_answer(const struct signaling_env *env, const struct sdp_offer *offer,
 			const struct sdp_negotiation *neg, const struct endpoint_local *local,
 			struct whip_join_result *out)
@@ -151,7 +161,7 @@ static int write_answer(const struct signaling_env *env, const struct sdp_offer 
 		out->answer = NULL;
 		return n;
 	}
-	snprintf(out->etag, sizeof(out->etag), "\"%s\"", local->ice_ufrag);
+	make_etag(transport_media(offer, neg)->ice_ufrag, out->etag, sizeof(out->etag));
 	return 0;
 }
 
@@ -222,7 +232,8 @@ static int handle_post(const struct signaling_env *env, const struct httpmsg_req
 
 /* The sdpfrag answer to an ICE restart (RFC 8840): our new credentials and
  * candidates. */
-static int restart_reply(const struct endpoint_local *local, struct httpmsg_reply *reply)
+static int restart_reply(const struct endpoint_local *local, const char *remote_ufrag,
+			 struct httpmsg_reply *reply)
 {
 	char body[4096];
 	size_t n = (size_t)snprintf(body, sizeof(body), "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\n",
@@ -235,7 +246,7 @@ static int restart_reply(const struct endpoint_local *local, struct httpmsg_repl
 		return httpmsg_error(reply, 500, "internal", "restart answer too long");
 	httpmsg_text(reply, 200, "application/trickle-ice-sdpfrag", body, n);
 	char etag[80];
-	snprintf(etag, sizeof(etag), "\"%s\"", local->ice_ufrag);
+	make_etag(remote_ufrag, etag, sizeof(etag));
 	httpmsg_header(reply, "ETag", etag);
 	return 200;
 }
@@ -249,6 +260,12 @@ static int handle_patch(const struct signaling_env *env, const struct httpmsg_re
 	char current[257], err[256] = "";
 	if (registry_remote_ufrag(env->registry, room, id, current, sizeof(current)))
 		return httpmsg_error(reply, 404, "session_not_found", "no session '%s' in room '%s'", id, room);
+	char etag[80];
+	make_etag(current, etag, sizeof(etag));
+	if (req->if_match[0] && strcmp(req->if_match, "*") && strcmp(req->if_match, etag))
+		return httpmsg_error(reply, 412, "etag_mismatch",
+				     "If-Match %s does not name this session's ICE session %s",
+				     req->if_match, etag);
 	struct sdp_frag *frag = calloc(1, sizeof(*frag));
 	if (!frag)
 		return httpmsg_error(reply, 500, "internal", "out of memory");
@@ -268,7 +285,7 @@ static int handle_patch(const struct signaling_env *env, const struct httpmsg_re
 					      cands, frag->n_candidates, &local))
 			status = httpmsg_error(reply, 500, "ice_restart_failed", "the ICE restart failed");
 		else
-			status = restart_reply(&local, reply);
+			status = restart_reply(&local, frag->ice_ufrag, reply);
 		goto done;
 	}
 	registry_trickle(env->registry, room, id, cands, frag->n_candidates, frag->end_of_candidates);

@@ -62,3 +62,106 @@ export async function whipPublish(page, url, { timeoutMs = 15000 } = {}) {
       connectionState: pc.connectionState, dtlsState, srtpCipher };
   }, { url, timeoutMs });
 }
+
+// In the page: publishes over WHIP with trickle ICE (RFC 8840): the offer
+// goes out before gathering, and each loopback candidate follows in a PATCH
+// with If-Match set to the session's ETag. Then, if restart is set, restarts
+// ICE with a PATCH that carries new credentials and applies the server's
+// sdpfrag answer. Returns what the page saw at each step.
+export async function whipTrickle(page, url, { restart = false, timeoutMs = 15000 } = {}) {
+  return page.evaluate(async ({ url, restart, timeoutMs }) => {
+    const stream = await navigator.mediaDevices.getUserMedia({
+      audio: true, video: { width: 320, height: 180, frameRate: 15 },
+    });
+    const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
+    for (const track of stream.getTracks()) pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
+    const queue = [];
+    let wake = null;
+    pc.addEventListener('icecandidate', (e) => { queue.push(e.candidate); if (wake) wake(); });
+    await pc.setLocalDescription(await pc.createOffer());
+    const res = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/sdp' },
+      body: pc.localDescription.sdp.split('\r\n').filter((l) => !l.startsWith('a=candidate:')).join('\r\n') });
+    const answer = await res.text();
+    if (res.status !== 201) return { status: res.status, answer };
+    const location = res.headers.get('Location');
+    const etag = res.headers.get('ETag');
+    await pc.setRemoteDescription({ type: 'answer', sdp: answer });
+
+    const creds = () => {
+      const sdp = pc.localDescription.sdp;
+      return { ufrag: sdp.match(/a=ice-ufrag:(\S+)/)[1], pwd: sdp.match(/a=ice-pwd:(\S+)/)[1],
+        mid: pc.getTransceivers()[0].mid };
+    };
+    const frag = (lines) => {
+      const { ufrag, pwd, mid } = creds();
+      return `a=ice-ufrag:${ufrag}\r\na=ice-pwd:${pwd}\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:${mid}\r\n` +
+        lines.map((l) => `a=${l}\r\n`).join('');
+    };
+    const patch = (body, ifMatch) => fetch(location, { method: 'PATCH',
+      headers: { 'Content-Type': 'application/trickle-ice-sdpfrag', 'If-Match': ifMatch }, body });
+
+    // Trickle until gathering ends (a null candidate), bounded in time.
+    const patchStatuses = [];
+    const end = Date.now() + 5000;
+    for (;;) {
+      while (!queue.length && Date.now() < end) await new Promise((r) => { wake = r; setTimeout(r, 200); });
+      if (!queue.length) break;
+      const c = queue.shift();
+      if (c === null) {
+        patchStatuses.push((await patch(frag(['end-of-candidates']), etag)).status);
+        break;
+      }
+      if (/ 127\.0\.0\.1 /.test(c.candidate)) patchStatuses.push((await patch(frag([c.candidate]), etag)).status);
+    }
+    const waitConnected = () => new Promise((resolve) => {
+      const check = () => pc.connectionState === 'connected' && resolve(true);
+      pc.addEventListener('connectionstatechange', check);
+      check();
+      setTimeout(() => resolve(false), timeoutMs);
+    });
+    const connected = await waitConnected();
+    const out = { status: res.status, location, etag, answer, patchStatuses, connected };
+    if (!restart || !connected) return out;
+
+    // ICE restart: new credentials and candidates in one PATCH (If-Match: *).
+    pc.restartIce();
+    await pc.setLocalDescription(await pc.createOffer());
+    await new Promise((resolve) => {
+      if (pc.iceGatheringState === 'complete') return resolve();
+      pc.addEventListener('icegatheringstatechange', () => pc.iceGatheringState === 'complete' && resolve());
+      setTimeout(resolve, 5000);
+    });
+    const cands = pc.localDescription.sdp.split('\r\n')
+      .filter((l) => l.startsWith('a=candidate:') && / 127\.0\.0\.1 /.test(l)).map((l) => l.slice(2));
+    const r = await patch(frag([...cands, 'end-of-candidates']), '*');
+    out.restartStatus = r.status;
+    out.restartType = r.headers.get('Content-Type');
+    out.restartEtag = r.headers.get('ETag');
+    out.restartBody = await r.text();
+    if (r.status !== 200) return out;
+    const ufrag = out.restartBody.match(/a=ice-ufrag:(\S+)/)[1];
+    const pwd = out.restartBody.match(/a=ice-pwd:(\S+)/)[1];
+    const newCands = out.restartBody.split('\r\n').filter((l) => l.startsWith('a=candidate:'));
+    const sdp = pc.remoteDescription.sdp.split('\r\n')
+      .filter((l) => !l.startsWith('a=candidate:'))
+      .map((l) => l.startsWith('a=ice-ufrag:') ? `a=ice-ufrag:${ufrag}`
+        : l.startsWith('a=ice-pwd:') ? `a=ice-pwd:${pwd}`
+          : l === 'a=end-of-candidates' ? [...newCands, l].join('\r\n') : l).join('\r\n');
+    await pc.setRemoteDescription({ type: 'answer', sdp });
+    // Connected again on the new ICE session: the transport's selected pair
+    // must use our new ufrag (the old pair may stay up while checks run).
+    const myUfrag = creds().ufrag;
+    const until = Date.now() + timeoutMs;
+    out.restartConnected = false;
+    while (!out.restartConnected && Date.now() < until) {
+      (await pc.getStats()).forEach((st) => {
+        if (st.type === 'transport' && st.iceLocalUsernameFragment === myUfrag &&
+            st.iceState === 'connected' && st.dtlsState === 'connected') out.restartConnected = true;
+      });
+      if (!out.restartConnected) await new Promise((r) => setTimeout(r, 100));
+    }
+    out.oldEtagStatus = (await patch(frag(['end-of-candidates']), etag)).status;
+    window.__pc = pc;
+    return out;
+  }, { url, restart, timeoutMs });
+}
