@@ -46,6 +46,13 @@ static const struct key_def keys[] = {
 	INT(ice_port_min, 0, 65535, "0", "lowest UDP port for ICE (0: any)"),
 	INT(ice_port_max, 0, 65535, "0", "highest UDP port for ICE (0: any)"),
 	INT(transport_threads, 1, 64, "2", "threads running ICE, DTLS and SRTP"),
+	INT(empty_room_timeout_s, 1, 86400, "60", "an empty room ends after this many seconds"),
+	INT(max_mixed_speakers, 1, 64, "8", "most voices mixed at once in a room"),
+	INT(video_timeout_ms, 100, 60000, "2000", "a sender whose video stops this long shows a placeholder tile"),
+	INT(keyframe_min_interval_ms, 0, 10000, "500", "at most one forced keyframe per output profile per this"),
+	STR(x264_preset, "veryfast", "x264 preset of the room encoders (ultrafast..medium): the main CPU lever"),
+	INT(encoder_threads, 1, 16, "1", "x264 threads per encoder"),
+	INT(audio_bitrate, 6000, 510000, "32000", "bit/s of each Opus encoder (the mix, each mix-minus)"),
 	STR(log_level, "info", "error, warn, info or debug"),
 };
 

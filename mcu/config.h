@@ -28,6 +28,13 @@ struct config {
 	int ice_port_min;          /* UDP port range for ICE; 0 = any */
 	int ice_port_max;
 	int transport_threads;     /* threads running the ICE/DTLS/SRTP loops */
+	int empty_room_timeout_s;  /* an empty room ends after this */
+	int max_mixed_speakers;    /* voices mixed at once per room */
+	int video_timeout_ms;      /* a sender silent this long becomes a placeholder tile */
+	int keyframe_min_interval_ms; /* at most one forced IDR per profile per this */
+	char x264_preset[32];      /* x264 speed preset of the room encoders */
+	int encoder_threads;       /* x264 threads per encoder */
+	int audio_bitrate;         /* bit/s of each Opus encoder */
 	char log_level[16];        /* error, warn, info, debug */
 };
 

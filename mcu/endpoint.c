@@ -16,6 +16,8 @@
 #include "dtls.h"
 #include "err.h"
 #include "log.h"
+#include "pktq.h"
+#include "rtcp.h"
 #include "rtp.h"
 #include "rtpstats.h"
 #include "srtpctx.h"
@@ -33,6 +35,38 @@
 
 #define RX_BUFFER_SIZE 2048
 #define DTLS_TIMER_MS 50
+#define RTCP_INTERVAL_MS 1000
+#define INBOUND_QUEUE 512         /* packets: a keyframe burst with room to spare */
+#define RTCP_BUFFER 1500
+
+/* What we sent of one media kind, for sender reports. */
+struct send_state {
+	uint32_t packets, octets;
+	uint32_t last_ts;           /* RTP timestamp of the newest packet */
+	int64_t last_capture_us;    /* the room-clock time it stands for */
+	int rate;                   /* its clock rate */
+};
+
+#define HELD_DATAGRAMS 8
+
+/* DTLS datagrams sent before ICE had a pair (transport thread only). */
+struct held_flight {
+	uint8_t bytes[8192];
+	size_t len[HELD_DATAGRAMS];
+	size_t used;
+	int n;
+};
+
+/* The peer's newest sender report on one stream, for our LSR/DLSR. */
+struct peer_sr {
+	uint32_t ntp_mid;           /* middle 32 bits of its NTP time */
+	int64_t arrival_us;
+};
+
+/* The last report's totals, for the fraction lost since then. */
+struct report_prior {
+	uint64_t expected, received;
+};
 
 struct media_counters {
 	_Atomic uint32_t ssrc;
@@ -48,11 +82,14 @@ struct endpoint {
 	int64_t joined_wall_us;
 	int audio_pts[ENDPOINT_MAX_PTS], n_audio_pts;
 	int video_pts[ENDPOINT_MAX_PTS], n_video_pts;
+	int audio_level_ext;
+	struct port_info port;      /* what the mixer sees; fixed */
 
 	GMainContext *ctx;          /* the transport thread's; borrowed */
 	NiceAgent *agent;
 	guint stream_id;
 	GSource *dtls_timer;
+	GSource *rtcp_timer;
 
 	GMutex desc_lock;           /* guards local and remote_ufrag */
 	struct endpoint_local local;
@@ -64,6 +101,18 @@ struct endpoint {
 	struct rtpstats audio_rx, video_rx;
 	struct log_limit complaint_limit;
 	uint8_t rx[RX_BUFFER_SIZE];
+	struct port_packet inbound;  /* scratch for one packet to the room */
+	struct peer_sr peer_sr[2];   /* by enum port_media */
+	struct report_prior prior[2];
+	struct held_flight held;
+
+	/* Between the transport thread and the room thread. */
+	struct pktq *inq;           /* media for the room */
+	GMutex send_lock;           /* guards srtp's outbound use, sent[] and txbuf */
+	struct send_state sent[2];  /* by enum port_media */
+	uint8_t txbuf[RTCP_BUFFER + SRTPCTX_MAX_TRAILER];
+	GMutex fb_lock;             /* guards fb */
+	struct port_feedback fb;
 
 	/* Published for other threads. */
 	_Atomic int ice_state;      /* NiceComponentState */
@@ -118,6 +167,31 @@ static void publish_stats(struct media_counters *c, const struct rtpstats *s)
 	atomic_store(&c->jitter_us, (uint64_t)(rtpstats_jitter_ms(s) * 1000.0));
 }
 
+/* Hands a decrypted media packet to the room (borrowed; copied). */
+static void queue_media(struct endpoint *ep, const uint8_t *pkt, const struct rtp_header *h,
+			enum port_media kind)
+{
+	struct port_packet *q = &ep->inbound;
+	if (h->payload_len > PORT_MAX_PAYLOAD)
+		return;
+	q->kind = kind;
+	q->pt = h->payload_type;
+	q->marker = h->marker;
+	q->seq = h->seq;
+	q->ts = h->timestamp;
+	q->ssrc = h->ssrc;
+	q->audio_level = -1;
+	const uint8_t *ext;
+	size_t ext_len;
+	if (kind == PORT_AUDIO && ep->audio_level_ext &&
+	    !rtp_find_extension(pkt, h, ep->audio_level_ext, &ext, &ext_len) && ext_len >= 1)
+		q->audio_level = ext[0] & 0x7f;
+	q->arrival_us = clock_now_us();
+	q->len = h->payload_len;
+	memcpy(q->payload, pkt + h->payload_offset, h->payload_len);
+	pktq_push(ep->inq, q);
+}
+
 static void handle_rtp(struct endpoint *ep, uint8_t *pkt, size_t len)
 {
 	int rc = srtpctx_unprotect_rtp(ep->srtp, pkt, &len);
@@ -136,10 +210,11 @@ static void handle_rtp(struct endpoint *ep, uint8_t *pkt, size_t len)
 	struct rtpstats *s;
 	struct media_counters *c;
 	uint32_t clock_rate;
+	enum port_media kind;
 	if (has_pt(ep->audio_pts, ep->n_audio_pts, h.payload_type)) {
-		s = &ep->audio_rx, c = &ep->audio, clock_rate = 48000;
+		s = &ep->audio_rx, c = &ep->audio, clock_rate = 48000, kind = PORT_AUDIO;
 	} else if (has_pt(ep->video_pts, ep->n_video_pts, h.payload_type)) {
-		s = &ep->video_rx, c = &ep->video, clock_rate = 90000;
+		s = &ep->video_rx, c = &ep->video, clock_rate = 90000, kind = PORT_VIDEO;
 	} else {
 		atomic_fetch_add(&ep->other_in, 1);
 		return;
@@ -148,6 +223,64 @@ static void handle_rtp(struct endpoint *ep, uint8_t *pkt, size_t len)
 		rtpstats_init(s, h.ssrc, clock_rate);
 	rtpstats_update(s, h.seq, h.timestamp, (uint32_t)h.payload_len, clock_now_us());
 	publish_stats(c, s);
+	queue_media(ep, pkt, &h, kind);
+}
+
+/* Protects and sends one RTCP packet of ours. Caller holds send_lock;
+ * buf has SRTPCTX_MAX_TRAILER bytes of room after len. */
+static void send_rtcp_locked(struct endpoint *ep, uint8_t *buf, size_t len)
+{
+	if (!ep->srtp || srtpctx_protect_rtcp(ep->srtp, buf, &len, len + SRTPCTX_MAX_TRAILER))
+		return;
+	int sent = nice_agent_send(ep->agent, ep->stream_id, 1, (guint)len, (const gchar *)buf);
+	if (sent > 0) {
+		atomic_fetch_add(&ep->packets_out, 1);
+		atomic_fetch_add(&ep->bytes_out, (uint64_t)sent);
+	}
+}
+
+/* Reads what a receiver says about our streams into ep->fb. */
+static void take_feedback(struct endpoint *ep, const uint8_t *pkt, const struct rtcp_packet *p)
+{
+	struct port_feedback *fb = &ep->fb;
+	uint32_t video = ep->local.video_ssrc;
+	if (p->type == RTCP_PSFB && (p->count == 1 || p->count == 4)) {
+		/* PLI names the media SSRC; FIR names it in its FCI, and browsers
+		 * send it for the one video stream we send: take either. */
+		if (p->count == 4 || p->media_ssrc == video)
+			fb->keyframe = true;
+	} else if (p->type == RTCP_PSFB && p->count == 15) {
+		uint32_t bps;
+		if (!rtcp_read_remb(pkt, p, &bps))
+			fb->remb_bps = bps;
+	} else if (p->type == RTCP_RTPFB && p->count == 1 && p->media_ssrc == video) {
+		int room = PORT_MAX_NACKS - fb->n_nacks;
+		int n = rtcp_read_nack(pkt, p, fb->nacks + fb->n_nacks, room);
+		if (n > 0)
+			fb->n_nacks += n;
+	} else if (p->type == RTCP_SR || p->type == RTCP_RR) {
+		struct rtcp_report r[4];
+		int n = rtcp_read_reports(pkt, p, r, 4);
+		for (int i = 0; i < n; i++)
+			if (r[i].ssrc == video)
+				fb->loss_fraction = r[i].fraction_lost;
+	}
+}
+
+/* Remembers the peer's sender report for the LSR/DLSR of ours. */
+static void note_peer_sr(struct endpoint *ep, const uint8_t *pkt, const struct rtcp_packet *p)
+{
+	if (p->type != RTCP_SR || p->len < 28)
+		return;
+	const uint8_t *ntp = pkt + p->offset + 8;
+	uint32_t mid = (uint32_t)ntp[2] << 24 | (uint32_t)ntp[3] << 16 | (uint32_t)ntp[4] << 8 | ntp[5];
+	for (int k = 0; k < 2; k++) {
+		const struct rtpstats *s = k == PORT_AUDIO ? &ep->audio_rx : &ep->video_rx;
+		if (s->started && s->ssrc == p->sender_ssrc) {
+			ep->peer_sr[k].ntp_mid = mid;
+			ep->peer_sr[k].arrival_us = clock_now_us();
+		}
+	}
 }
 
 static void handle_rtcp(struct endpoint *ep, uint8_t *pkt, size_t len)
@@ -160,8 +293,13 @@ static void handle_rtcp(struct endpoint *ep, uint8_t *pkt, size_t len)
 	}
 	size_t pos = 0;
 	struct rtcp_packet p;
-	while ((rc = rtcp_next(pkt, len, &pos, &p)) == 1)
+	g_mutex_lock(&ep->fb_lock);
+	while ((rc = rtcp_next(pkt, len, &pos, &p)) == 1) {
 		atomic_fetch_add(&ep->rtcp_in, 1);
+		take_feedback(ep, pkt, &p);
+		note_peer_sr(ep, pkt, &p);
+	}
+	g_mutex_unlock(&ep->fb_lock);
 	if (rc < 0)
 		complain(ep, "RTCP parse", rc);
 }
@@ -169,13 +307,18 @@ static void handle_rtcp(struct endpoint *ep, uint8_t *pkt, size_t len)
 static void dtls_became_connected(struct endpoint *ep)
 {
 	struct srtpctx_keys keys;
+	struct srtpctx *srtp = NULL;
 	int rc = dtls_srtp_keys(ep->dtls, &keys);
 	if (!rc)
-		rc = srtpctx_create(&keys, &ep->srtp);
+		rc = srtpctx_create(&keys, &srtp);
 	if (rc) {
 		LOG_E("endpoint", "room=%s ep=%s cannot key SRTP: %s", ep->room, ep->id, err_str(rc));
 		return;
 	}
+	/* The room thread protects under send_lock; from here on it may. */
+	g_mutex_lock(&ep->send_lock);
+	ep->srtp = srtp;
+	g_mutex_unlock(&ep->send_lock);
 	atomic_store(&ep->srtp_profile, (int)keys.profile);
 	LOG_I("endpoint", "room=%s ep=%s DTLS connected, %s", ep->room, ep->id,
 	      srtpctx_profile_name(keys.profile));
@@ -228,7 +371,35 @@ static void dtls_send(void *user, const uint8_t *data, size_t len)
 	if (sent > 0) {
 		atomic_fetch_add(&ep->packets_out, 1);
 		atomic_fetch_add(&ep->bytes_out, (uint64_t)sent);
+		return;
 	}
+	/* The peer's ClientHello can reach us before our side of ICE has a
+	 * pair to answer on; hold the flight for the moment it has, instead of
+	 * waiting a second for the peer's retransmission. */
+	struct held_flight *h = &ep->held;
+	if (h->n < HELD_DATAGRAMS && h->used + len <= sizeof(h->bytes)) {
+		memcpy(h->bytes + h->used, data, len);
+		h->len[h->n++] = len;
+		h->used += len;
+	}
+}
+
+/* Sends what dtls_send could not, now that ICE has a pair. */
+static void flush_held_flight(struct endpoint *ep)
+{
+	struct held_flight *h = &ep->held;
+	size_t off = 0;
+	for (int i = 0; i < h->n; i++) {
+		int sent = nice_agent_send(ep->agent, ep->stream_id, 1, (guint)h->len[i],
+					   (const gchar *)h->bytes + off);
+		if (sent > 0) {
+			atomic_fetch_add(&ep->packets_out, 1);
+			atomic_fetch_add(&ep->bytes_out, (uint64_t)sent);
+		}
+		off += h->len[i];
+	}
+	h->n = 0;
+	h->used = 0;
 }
 
 static gboolean on_dtls_timer(gpointer data)
@@ -241,6 +412,178 @@ static gboolean on_dtls_timer(gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
+/* A report block on what we receive of one kind; false before any packet.
+ * Transport thread. */
+static bool make_report(struct endpoint *ep, int kind, int64_t now, struct rtcp_report *r)
+{
+	const struct rtpstats *s = kind == PORT_AUDIO ? &ep->audio_rx : &ep->video_rx;
+	if (!s->started)
+		return false;
+	struct report_prior *prior = &ep->prior[kind];
+	uint64_t expected = rtpstats_expected(s);
+	uint64_t exp_int = expected - prior->expected;
+	uint64_t rec_int = s->received - prior->received;
+	prior->expected = expected;
+	prior->received = s->received;
+	uint64_t lost = rtpstats_lost(s);
+	memset(r, 0, sizeof(*r));
+	r->ssrc = s->ssrc;
+	if (exp_int > rec_int) {
+		uint64_t fraction = ((exp_int - rec_int) << 8) / exp_int;
+		r->fraction_lost = (uint8_t)(fraction > 255 ? 255 : fraction);
+	}
+	r->cumulative_lost = (int32_t)(lost > 0x7fffff ? 0x7fffff : lost);
+	r->highest_seq = s->cycles + s->max_seq;
+	r->jitter = (uint32_t)s->jitter;
+	const struct peer_sr *sr = &ep->peer_sr[kind];
+	if (sr->arrival_us) {
+		r->lsr = sr->ntp_mid;
+		r->dlsr = (uint32_t)((now - sr->arrival_us) * 65536 / 1000000);
+	}
+	return true;
+}
+
+/* Every second: a sender report per stream we send (the first carrying
+ * our reception reports), or a receiver report when we send nothing yet. */
+static gboolean on_rtcp_timer(gpointer data)
+{
+	struct endpoint *ep = data;
+	if (!ep->srtp)
+		return G_SOURCE_CONTINUE;
+	int64_t now = clock_now_us();
+	struct rtcp_report reports[2];
+	int n = 0;
+	for (int k = 0; k < 2; k++)
+		n += make_report(ep, k, now, &reports[n]);
+	g_mutex_lock(&ep->send_lock);
+	size_t len = 0;
+	uint64_t ntp = rtcp_ntp_from_wall_us(clock_wall_us());
+	for (int k = PORT_VIDEO; k >= PORT_AUDIO; k--) {
+		const struct send_state *st = &ep->sent[k];
+		if (!st->packets)
+			continue;
+		struct rtcp_sr sr = {
+			.ssrc = k == PORT_VIDEO ? ep->local.video_ssrc : ep->local.audio_ssrc,
+			.ntp = ntp,
+			.rtp_ts = st->last_ts + (uint32_t)((now - st->last_capture_us) * st->rate / 1000000),
+			.packets = st->packets, .octets = st->octets,
+		};
+		int w = rtcp_write_sr(ep->txbuf + len, RTCP_BUFFER - len, &sr, len ? NULL : reports,
+				      len ? 0 : n);
+		if (w > 0)
+			len += (size_t)w;
+	}
+	if (!len) {
+		int w = rtcp_write_rr(ep->txbuf, RTCP_BUFFER, ep->local.video_ssrc, reports, n);
+		len = w > 0 ? (size_t)w : 0;
+	}
+	if (len)
+		send_rtcp_locked(ep, ep->txbuf, len);
+	g_mutex_unlock(&ep->send_lock);
+	return G_SOURCE_CONTINUE;
+}
+
+/* ---- the media port (port.h); these run on the room thread ---------- */
+
+static int port_recv(void *port, struct port_packet *out)
+{
+	struct endpoint *ep = port;
+	return pktq_pop(ep->inq, out);
+}
+
+static void port_send_rtp(void *port, enum port_media kind, uint8_t *pkt, size_t len, size_t cap,
+			  int64_t capture_us)
+{
+	struct endpoint *ep = port;
+	if (len < 12)
+		return;
+	g_mutex_lock(&ep->send_lock);
+	if (ep->srtp) {
+		struct send_state *st = &ep->sent[kind];
+		st->last_ts = (uint32_t)pkt[4] << 24 | (uint32_t)pkt[5] << 16 | (uint32_t)pkt[6] << 8 | pkt[7];
+		st->last_capture_us = capture_us;
+		st->rate = kind == PORT_AUDIO ? 48000 : 90000;
+		st->packets++;
+		st->octets += (uint32_t)(len - 12);
+		if (!srtpctx_protect_rtp(ep->srtp, pkt, &len, cap)) {
+			int sent = nice_agent_send(ep->agent, ep->stream_id, 1, (guint)len, (const gchar *)pkt);
+			if (sent > 0) {
+				atomic_fetch_add(&ep->packets_out, 1);
+				atomic_fetch_add(&ep->bytes_out, (uint64_t)sent);
+			}
+		}
+	}
+	g_mutex_unlock(&ep->send_lock);
+}
+
+static void port_request_keyframe(void *port)
+{
+	struct endpoint *ep = port;
+	uint32_t media = atomic_load(&ep->video.ssrc);
+	if (!media)
+		return; /* nothing to name yet: the room asks again when video comes */
+	g_mutex_lock(&ep->send_lock);
+	int w = rtcp_write_pli(ep->txbuf, RTCP_BUFFER, ep->local.video_ssrc, media);
+	if (w > 0)
+		send_rtcp_locked(ep, ep->txbuf, (size_t)w);
+	g_mutex_unlock(&ep->send_lock);
+}
+
+static void port_nack(void *port, const uint16_t *seqs, int n)
+{
+	struct endpoint *ep = port;
+	uint32_t media = atomic_load(&ep->video.ssrc);
+	if (!media)
+		return;
+	g_mutex_lock(&ep->send_lock);
+	int w = rtcp_write_nack(ep->txbuf, RTCP_BUFFER, ep->local.video_ssrc, media, seqs, n);
+	if (w > 0)
+		send_rtcp_locked(ep, ep->txbuf, (size_t)w);
+	g_mutex_unlock(&ep->send_lock);
+}
+
+static void clear_feedback(struct port_feedback *fb)
+{
+	fb->keyframe = false;
+	fb->remb_bps = 0;
+	fb->loss_fraction = -1;
+	fb->n_nacks = 0;
+}
+
+static void port_feedback(void *port, struct port_feedback *out)
+{
+	struct endpoint *ep = port;
+	g_mutex_lock(&ep->fb_lock);
+	*out = ep->fb;
+	clear_feedback(&ep->fb);
+	g_mutex_unlock(&ep->fb_lock);
+}
+
+static bool port_ready(void *port)
+{
+	struct endpoint *ep = port;
+	return atomic_load(&ep->srtp_profile) != 0;
+}
+
+static const struct port_ops endpoint_ops = {
+	.recv = port_recv,
+	.send_rtp = port_send_rtp,
+	.request_keyframe = port_request_keyframe,
+	.nack = port_nack,
+	.feedback = port_feedback,
+	.ready = port_ready,
+};
+
+const struct port_ops *endpoint_port_ops(void)
+{
+	return &endpoint_ops;
+}
+
+void endpoint_port_info(const struct endpoint *ep, struct port_info *out)
+{
+	*out = ep->port;
+}
+
 static void on_component_state(NiceAgent *agent, guint stream_id, guint component_id,
 			       guint state, gpointer data)
 {
@@ -250,6 +593,8 @@ static void on_component_state(NiceAgent *agent, guint stream_id, guint componen
 	enum log_level level = state == NICE_COMPONENT_STATE_FAILED ? LOG_WARN : LOG_INFO;
 	log_msg(level, "endpoint", "room=%s ep=%s ICE %s", ep->room, ep->id,
 		nice_component_state_to_string(state));
+	if (state == NICE_COMPONENT_STATE_CONNECTED || state == NICE_COMPONENT_STATE_READY)
+		flush_held_flight(ep);
 }
 
 /* Adds the configured addresses (or every interface's) as host candidates. */
@@ -363,6 +708,27 @@ static void copy_pts(int *dst, int *n_dst, const int *src, int n)
 	memcpy(dst, src, (size_t)*n_dst * sizeof(int));
 }
 
+static void fill_port_info(struct endpoint *ep, const struct endpoint_params *p)
+{
+	struct port_info *pi = &ep->port;
+	memcpy(pi->id, ep->id, sizeof(pi->id));
+	pi->sends_audio = p->sends_audio && ep->n_audio_pts > 0;
+	pi->sends_video = p->sends_video && ep->n_video_pts > 0;
+	pi->receives_audio = p->receives_audio && p->send_audio_pt >= 0;
+	pi->receives_video = p->receives_video && p->send_video_pt >= 0;
+	pi->profile = !strcmp(ep->profile, "ld") ? 2 : !strcmp(ep->profile, "sd") ? 1 : 0;
+	pi->packetization_mode = 1;
+	pi->audio_ssrc = ep->local.audio_ssrc;
+	pi->video_ssrc = ep->local.video_ssrc;
+	pi->audio_pt = p->send_audio_pt;
+	pi->video_pt = p->send_video_pt;
+	pi->n_video_pts = ep->n_video_pts < PORT_MAX_PTS ? ep->n_video_pts : PORT_MAX_PTS;
+	for (int i = 0; i < pi->n_video_pts; i++) {
+		pi->video_pts[i] = ep->video_pts[i];
+		pi->video_codecs[i] = p->video_codecs[i];
+	}
+}
+
 static void copy_identity(struct endpoint *ep, const struct endpoint_params *p)
 {
 	make_id(ep->id);
@@ -376,6 +742,8 @@ static void copy_identity(struct endpoint *ep, const struct endpoint_params *p)
 	copy_pts(ep->video_pts, &ep->n_video_pts, p->video_pts, p->n_video_pts);
 	ep->local.audio_ssrc = random_u32();
 	ep->local.video_ssrc = random_u32();
+	ep->audio_level_ext = p->audio_level_ext;
+	fill_port_info(ep, p);
 }
 
 static int make_agent(struct endpoint *ep, const struct endpoint_env *env, const struct endpoint_params *p)
@@ -416,9 +784,17 @@ int endpoint_create(const struct endpoint_env *env, const struct endpoint_params
 		return MCU_ENOMEM;
 	}
 	g_mutex_init(&ep->desc_lock);
+	g_mutex_init(&ep->send_lock);
+	g_mutex_init(&ep->fb_lock);
+	clear_feedback(&ep->fb);
 	copy_identity(ep, p);
 	ep->ctx = transport_next_context(env->transport);
-	int rc = dtls_create(env->identity, p->remote_fingerprint, dtls_send, ep, &ep->dtls);
+	int rc = pktq_create(INBOUND_QUEUE, &ep->inq);
+	if (rc) {
+		snprintf(err, err_size, "out of memory");
+		goto fail;
+	}
+	rc = dtls_create(env->identity, p->remote_fingerprint, dtls_send, ep, &ep->dtls);
 	if (rc) {
 		snprintf(err, err_size, "cannot start DTLS with fingerprint '%s'", p->remote_fingerprint);
 		goto fail;
@@ -432,6 +808,9 @@ int endpoint_create(const struct endpoint_env *env, const struct endpoint_params
 	ep->dtls_timer = g_timeout_source_new(DTLS_TIMER_MS);
 	g_source_set_callback(ep->dtls_timer, on_dtls_timer, ep, NULL);
 	g_source_attach(ep->dtls_timer, ep->ctx);
+	ep->rtcp_timer = g_timeout_source_new(RTCP_INTERVAL_MS);
+	g_source_set_callback(ep->rtcp_timer, on_rtcp_timer, ep, NULL);
+	g_source_attach(ep->rtcp_timer, ep->ctx);
 	LOG_I("endpoint", "room=%s ep=%s created (%s, %s, %d local candidates)", ep->room, ep->id,
 	      ep->direction, ep->profile, ep->local.n_candidates);
 	*out = ep;
@@ -451,6 +830,11 @@ static void teardown_on_thread(void *arg)
 		g_source_unref(ep->dtls_timer);
 		ep->dtls_timer = NULL;
 	}
+	if (ep->rtcp_timer) {
+		g_source_destroy(ep->rtcp_timer);
+		g_source_unref(ep->rtcp_timer);
+		ep->rtcp_timer = NULL;
+	}
 	if (ep->agent) {
 		if (ep->stream_id)
 			nice_agent_attach_recv(ep->agent, ep->stream_id, 1, ep->ctx, NULL, NULL);
@@ -468,7 +852,10 @@ void endpoint_destroy(struct endpoint *ep)
 		transport_call_sync(ep->ctx, teardown_on_thread, ep);
 	srtpctx_destroy(ep->srtp);
 	dtls_destroy(ep->dtls);
+	pktq_destroy(ep->inq);
 	g_mutex_clear(&ep->desc_lock);
+	g_mutex_clear(&ep->send_lock);
+	g_mutex_clear(&ep->fb_lock);
 	free(ep);
 }
 
@@ -563,6 +950,7 @@ void endpoint_get_info(struct endpoint *ep, struct endpoint_info *out)
 	out->rtcp_in = atomic_load(&ep->rtcp_in);
 	out->srtp_errors = atomic_load(&ep->srtp_errors);
 	out->other_in = atomic_load(&ep->other_in);
+	out->queue_dropped = pktq_dropped(ep->inq);
 	out->packets_out = atomic_load(&ep->packets_out);
 	out->bytes_out = atomic_load(&ep->bytes_out);
 }

@@ -10,6 +10,9 @@
 #ifndef MCU_ENDPOINT_H
 #define MCU_ENDPOINT_H
 
+#include "port.h"
+
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,7 +48,12 @@ struct endpoint_params {
 	int audio_pts[ENDPOINT_MAX_PTS]; /* payload types counted as audio */
 	int n_audio_pts;
 	int video_pts[ENDPOINT_MAX_PTS]; /* payload types counted as video */
+	enum port_vcodec video_codecs[ENDPOINT_MAX_PTS]; /* the codec of each */
 	int n_video_pts;
+	int audio_level_ext;          /* extmap id of ssrc-audio-level, 0 = none */
+	int send_audio_pt, send_video_pt; /* what we send with, -1 = nothing */
+	bool sends_audio, sends_video;       /* the peer sends us this */
+	bool receives_audio, receives_video; /* we send the peer this */
 };
 
 /* Our side of the transport, for the answer. */
@@ -71,7 +79,8 @@ struct endpoint_media_stats {
 struct endpoint_info {
 	char id[ENDPOINT_ID_LEN + 1];
 	char name[65];
-	char profile[4];
+	char profile[4];              /* the profile it asked for */
+	int receiving_profile;        /* the one it gets now (enum profile_id), -1 none */
 	char direction[10];
 	int64_t joined_wall_us;
 	const char *ice_state;        /* "new", "gathering", "connecting", "connected", "ready", "failed" */
@@ -81,6 +90,7 @@ struct endpoint_info {
 	uint64_t rtcp_in;             /* RTCP packets decrypted */
 	uint64_t srtp_errors;         /* packets that failed to decrypt */
 	uint64_t other_in;            /* datagrams of no known kind or payload type */
+	uint64_t queue_dropped;       /* media dropped because the room fell behind */
 	uint64_t packets_out, bytes_out;
 };
 
@@ -122,5 +132,12 @@ void endpoint_remote_ufrag(struct endpoint *ep, char *buf, size_t size);
 
 /* Fills a snapshot of the endpoint's identity and counters. Thread: any. */
 void endpoint_get_info(struct endpoint *ep, struct endpoint_info *out);
+
+/* The media port the room's mixer drives (port.h); the endpoint itself is
+ * the port's pointer. Static. Thread: any. */
+const struct port_ops *endpoint_port_ops(void);
+
+/* What the port is, for the mixer. Thread: any. */
+void endpoint_port_info(const struct endpoint *ep, struct port_info *out);
 
 #endif

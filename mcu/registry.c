@@ -7,6 +7,11 @@
  * is never held while libnice gathers or DTLS is set up: check under the lock,
  * build the endpoint unlocked, re-check and insert under the lock (the room
  * may have filled or ended meanwhile; then the new endpoint is torn down).
+ *
+ * Each room has a mixer (mixer/mix.h) with its own thread. Adding a port to
+ * it and removing one happen under the lock: they wait for the room thread
+ * (one tick at most), and holding the lock keeps the room from being freed
+ * meanwhile. A housekeeping thread ends rooms left empty too long.
  */
 #include "registry.h"
 #include "clock.h"
@@ -16,6 +21,7 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +29,8 @@ struct room {
 	struct room_info info;         /* n_participants mirrors n_eps */
 	struct endpoint **eps;
 	int n_eps, cap_eps;
+	struct mix *mix;
+	int64_t empty_since_us;        /* monotonic; when the last one left */
 };
 
 struct registry {
@@ -33,6 +41,10 @@ struct registry {
 	int n_rooms, cap_rooms;
 	uint64_t joins, leaves;
 	struct registry_traffic departed; /* of endpoints already destroyed */
+
+	pthread_t reaper;
+	bool reaper_started, stopping;
+	pthread_cond_t reaper_wake;    /* CLOCK_MONOTONIC */
 };
 
 bool registry_valid_room_name(const char *name)
@@ -55,6 +67,45 @@ bool registry_valid_layout(const char *layout)
 	return !strcmp(layout, "grid") || !strcmp(layout, "speaker");
 }
 
+static void room_free(struct room *room);
+
+/* Caller holds reg->lock. Takes out the first room empty for longer than
+ * the timeout, or returns NULL. */
+static struct room *take_expired(struct registry *reg, int64_t now)
+{
+	int64_t timeout = (int64_t)reg->env->cfg->empty_room_timeout_s * 1000000;
+	for (int i = 0; i < reg->n_rooms; i++) {
+		struct room *room = reg->rooms[i];
+		if (room->n_eps == 0 && now - room->empty_since_us >= timeout) {
+			reg->rooms[i] = reg->rooms[--reg->n_rooms];
+			return room;
+		}
+	}
+	return NULL;
+}
+
+/* The housekeeping thread: once a second, ends rooms left empty. */
+static void *reaper_main(void *arg)
+{
+	struct registry *reg = arg;
+	pthread_mutex_lock(&reg->lock);
+	while (!reg->stopping) {
+		int64_t wake = clock_now_us() + 1000000;
+		struct timespec ts = { .tv_sec = wake / 1000000, .tv_nsec = (long)(wake % 1000000) * 1000 };
+		pthread_cond_timedwait(&reg->reaper_wake, &reg->lock, &ts);
+		struct room *room;
+		while (!reg->stopping && (room = take_expired(reg, clock_now_us()))) {
+			pthread_mutex_unlock(&reg->lock);
+			LOG_I("registry", "room=%s ended: empty for %d s", room->info.name,
+			      reg->env->cfg->empty_room_timeout_s);
+			room_free(room);
+			pthread_mutex_lock(&reg->lock);
+		}
+	}
+	pthread_mutex_unlock(&reg->lock);
+	return NULL;
+}
+
 int registry_create(const struct endpoint_env *env, int max_rooms, struct registry **out)
 {
 	struct registry *reg = calloc(1, sizeof(*reg));
@@ -63,6 +114,16 @@ int registry_create(const struct endpoint_env *env, int max_rooms, struct regist
 	reg->env = env;
 	reg->max_rooms = max_rooms;
 	pthread_mutex_init(&reg->lock, NULL);
+	pthread_condattr_t attr;
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&reg->reaper_wake, &attr);
+	pthread_condattr_destroy(&attr);
+	if (pthread_create(&reg->reaper, NULL, reaper_main, reg) != 0) {
+		registry_destroy(reg);
+		return MCU_ENOMEM;
+	}
+	reg->reaper_started = true;
 	*out = reg;
 	return 0;
 }
@@ -106,6 +167,7 @@ void registry_traffic(struct registry *reg, struct registry_traffic *out)
 
 static void room_free(struct room *room)
 {
+	mix_destroy(room->mix); /* stops using the ports before they go */
 	for (int i = 0; i < room->n_eps; i++)
 		endpoint_destroy(room->eps[i]);
 	free(room->eps);
@@ -116,6 +178,14 @@ void registry_destroy(struct registry *reg)
 {
 	if (!reg)
 		return;
+	if (reg->reaper_started) {
+		pthread_mutex_lock(&reg->lock);
+		reg->stopping = true;
+		pthread_cond_signal(&reg->reaper_wake);
+		pthread_mutex_unlock(&reg->lock);
+		pthread_join(reg->reaper, NULL);
+	}
+	pthread_cond_destroy(&reg->reaper_wake);
 	for (int i = 0; i < reg->n_rooms; i++)
 		room_free(reg->rooms[i]);
 	free(reg->rooms);
@@ -172,6 +242,22 @@ static int add_room(struct registry *reg, const char *name, const struct room_se
 	struct room *room = calloc(1, sizeof(*room));
 	if (!room)
 		return MCU_ENOMEM;
+	const struct config *cfg = reg->env->cfg;
+	enum layout_kind layout = LAYOUT_GRID;
+	layout_parse(s->layout, &layout);
+	struct mix_config mc = {
+		.room = name, .layout = layout, .max_mixed_speakers = cfg->max_mixed_speakers,
+		.video_timeout_ms = cfg->video_timeout_ms,
+		.keyframe_min_interval_ms = cfg->keyframe_min_interval_ms,
+		.x264_preset = cfg->x264_preset, .encoder_threads = cfg->encoder_threads,
+		.audio_bitrate = cfg->audio_bitrate,
+	};
+	int rc = mix_create(&mc, &room->mix);
+	if (rc) {
+		free(room);
+		return rc;
+	}
+	room->empty_since_us = clock_now_us();
 	snprintf(room->info.name, sizeof(room->info.name), "%s", name);
 	room->info.settings = *s;
 	room->info.created_wall_us = clock_wall_us();
@@ -204,8 +290,11 @@ int registry_update_room(struct registry *reg, const char *name, const char *lay
 	int i = find_room(reg, name);
 	if (i >= 0) {
 		struct room_settings *s = &reg->rooms[i]->info.settings;
-		if (layout)
+		enum layout_kind kind;
+		if (layout && !layout_parse(layout, &kind)) {
 			snprintf(s->layout, sizeof(s->layout), "%s", layout);
+			mix_set_layout(reg->rooms[i]->mix, kind);
+		}
 		if (record >= 0)
 			s->record = record != 0;
 		*out = reg->rooms[i]->info;
@@ -246,6 +335,7 @@ int registry_room(struct registry *reg, const char *name, struct room_info *out,
 	struct room *room = reg->rooms[i];
 	*out = room->info;
 	out->n_participants = room->n_eps;
+	mix_get_stats(room->mix, &out->mixer);
 	if (!parts)
 		goto out;
 	*parts = NULL;
@@ -257,8 +347,10 @@ int registry_room(struct registry *reg, const char *name, struct room_info *out,
 		rc = MCU_ENOMEM;
 		goto out;
 	}
-	for (int k = 0; k < room->n_eps; k++)
+	for (int k = 0; k < room->n_eps; k++) {
 		endpoint_get_info(room->eps[k], &(*parts)[k]);
+		(*parts)[k].receiving_profile = mix_profile_of(room->mix, room->eps[k]);
+	}
 	*n_parts = room->n_eps;
 out:
 	pthread_mutex_unlock(&reg->lock);
@@ -277,6 +369,7 @@ int registry_list(struct registry *reg, struct room_info **rooms, int *n_rooms)
 		for (int i = 0; i < reg->n_rooms; i++) {
 			(*rooms)[i] = reg->rooms[i]->info;
 			(*rooms)[i].n_participants = reg->rooms[i]->n_eps;
+			mix_get_stats(reg->rooms[i]->mix, &(*rooms)[i].mixer);
 		}
 		*n_rooms = reg->n_rooms;
 	}
@@ -331,6 +424,11 @@ static int insert_endpoint(struct registry *reg, const char *name, bool create,
 	struct room *room = reg->rooms[i];
 	if (reserve(&room->eps, room->n_eps, &room->cap_eps))
 		return MCU_ENOMEM;
+	struct port_info info;
+	endpoint_port_info(ep, &info);
+	rc = mix_add(room->mix, &info, endpoint_port_ops(), ep);
+	if (rc)
+		return rc;
 	room->eps[room->n_eps++] = ep;
 	reg->joins++;
 	return 0;
@@ -376,10 +474,12 @@ int registry_leave(struct registry *reg, const char *room_name, const char *id)
 		int k = find_endpoint(room, id);
 		if (k >= 0) {
 			ep = room->eps[k];
-			/* Keep join order: the layout will place tiles by it. */
+			mix_remove(room->mix, ep);
+			/* Keep join order: the layout places tiles by it. */
 			memmove(&room->eps[k], &room->eps[k + 1],
 				(size_t)(room->n_eps - k - 1) * sizeof(room->eps[0]));
-			room->n_eps--;
+			if (--room->n_eps == 0)
+				room->empty_since_us = clock_now_us();
 			book_departure(reg, ep);
 		}
 	}

@@ -11,6 +11,7 @@
 #define MCU_REGISTRY_H
 
 #include "endpoint.h"
+#include "mixer/mix.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -31,6 +32,7 @@ struct room_info {
 	struct room_settings settings;
 	int64_t created_wall_us;
 	int n_participants;
+	struct mix_stats mixer;       /* what the room's mixer runs now */
 };
 
 /* Totals for health and metrics. */
@@ -47,8 +49,9 @@ bool registry_valid_room_name(const char *name);
 /* Is layout one we build ("grid", "speaker")? Thread: any. */
 bool registry_valid_layout(const char *layout);
 
-/* Creates an empty registry. env is borrowed and must outlive it; max_rooms
- * caps the rooms. Returns 0 or MCU_ENOMEM. Thread: main. */
+/* Creates an empty registry and its housekeeping thread, which ends rooms
+ * left empty for cfg->empty_room_timeout_s. env is borrowed and must outlive
+ * it; max_rooms caps the rooms. Returns 0 or MCU_ENOMEM. Thread: main. */
 int registry_create(const struct endpoint_env *env, int max_rooms, struct registry **out);
 
 /* Removes every participant and room, then frees reg; accepts NULL. Thread: main. */
@@ -69,6 +72,7 @@ int registry_delete_room(struct registry *reg, const char *name);
 
 /*
  * A room's snapshot and its participants' (*parts: a new array of *n_parts,
+ * each with the profile it receives now in receiving_profile,
  * the caller frees it with free(); NULL when empty). parts may be NULL when
  * only the room is wanted. Returns 0, MCU_ENOTFOUND or MCU_ENOMEM. Thread: any.
  */

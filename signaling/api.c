@@ -9,6 +9,7 @@
 #include "mcu/err.h"
 #include "mcu/log.h"
 #include "mcu/registry.h"
+#include "codecs/profile.h"
 #include "whip.h"
 
 #include <jansson.h>
@@ -55,9 +56,32 @@ static json_t *participant_json(const struct endpoint_info *p)
 				  "other_in", (json_int_t)p->other_in,
 				  "packets_out", (json_int_t)p->packets_out,
 				  "bytes_out", (json_int_t)p->bytes_out);
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "id", p->id, "name", p->name,
+	json_object_set_new(stats, "queue_dropped", json_integer((json_int_t)p->queue_dropped));
+	const char *receiving = p->receiving_profile >= 0 && p->receiving_profile < PROFILE_COUNT
+				? profile_get((enum profile_id)p->receiving_profile)->name : "";
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "id", p->id, "name", p->name,
 			 "kind", "webrtc", "direction", p->direction, "profile", p->profile,
+			 "receiving_profile", receiving,
 			 "joined", iso_time(p->joined_wall_us), "stats", stats);
+}
+
+/* What the room's mixer runs: the cost model of ARCHITECTURE.md, live. */
+static json_t *mixer_json(const struct mix_stats *s)
+{
+	json_t *profiles = json_array();
+	for (int p = 0; p < PROFILE_COUNT; p++)
+		if (s->profiles_mask & (1u << p))
+			json_array_append_new(profiles, json_string(profile_get((enum profile_id)p)->name));
+	return json_pack("{s:i, s:i, s:i, s:i, s:o, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+			 "video_decoders", s->video_decoders, "audio_decoders", s->audio_decoders,
+			 "video_encoders", s->video_encoders, "audio_encoders", s->audio_encoders,
+			 "profiles", profiles, "tiles", s->video_senders,
+			 "ticks", (json_int_t)s->ticks, "overruns", (json_int_t)s->overruns,
+			 "frames_encoded", (json_int_t)s->frames_encoded,
+			 "keyframes", (json_int_t)s->keyframes,
+			 "tick_us_last", (json_int_t)s->tick_us_last,
+			 "tick_us_max", (json_int_t)s->tick_us_max,
+			 "dropped_packets", (json_int_t)s->dropped_packets);
 }
 
 static json_t *room_json(const struct room_info *r, const struct endpoint_info *parts, int n)
@@ -65,10 +89,11 @@ static json_t *room_json(const struct room_info *r, const struct endpoint_info *
 	json_t *list = json_array();
 	for (int i = 0; i < n; i++)
 		json_array_append_new(list, participant_json(&parts[i]));
-	return json_pack("{s:s, s:s, s:b, s:i, s:o, s:o}", "room", r->name,
+	return json_pack("{s:s, s:s, s:b, s:i, s:o, s:o, s:o}", "room", r->name,
 			 "layout", r->settings.layout, "record", r->settings.record,
 			 "max_participants", r->settings.max_participants,
-			 "created", iso_time(r->created_wall_us), "participants", list);
+			 "created", iso_time(r->created_wall_us), "participants", list,
+			 "mixer", mixer_json(&r->mixer));
 }
 
 /* A room as JSON with its participants; NULL when it vanished meanwhile. */
@@ -114,14 +139,76 @@ static size_t metric(char *buf, size_t size, size_t n, const char *name, const c
 	return n + (w > 0 ? (size_t)w : 0);
 }
 
+/* One per-room family: its HELP and TYPE, then a sample per room. */
+static size_t room_family(char *buf, size_t size, size_t n, const char *name, const char *type,
+			  const char *help, const struct room_info *rooms, int n_rooms,
+			  double (*value)(const struct mix_stats *))
+{
+	if (n < size)
+		n += (size_t)snprintf(buf + n, size - n, "# HELP %s %s\n# TYPE %s %s\n", name, help,
+				      name, type);
+	for (int i = 0; i < n_rooms && n < size; i++)
+		n += (size_t)snprintf(buf + n, size - n, "%s{room=\"%s\"} %.17g\n", name,
+				      rooms[i].name, value(&rooms[i].mixer));
+	return n;
+}
+
+static double m_vdec(const struct mix_stats *s) { return s->video_decoders; }
+static double m_adec(const struct mix_stats *s) { return s->audio_decoders; }
+static double m_venc(const struct mix_stats *s) { return s->video_encoders; }
+static double m_aenc(const struct mix_stats *s) { return s->audio_encoders; }
+static double m_tick(const struct mix_stats *s) { return (double)s->tick_us_last / 1e6; }
+static double m_tick_max(const struct mix_stats *s) { return (double)s->tick_us_max / 1e6; }
+static double m_overruns(const struct mix_stats *s) { return (double)s->overruns; }
+static double m_frames(const struct mix_stats *s) { return (double)s->frames_encoded; }
+static double m_decode(const struct mix_stats *s) { return (double)s->decode_us / 1e6; }
+static double m_encode(const struct mix_stats *s) { return (double)s->encode_us / 1e6; }
+static double m_dropped(const struct mix_stats *s) { return (double)s->dropped_packets; }
+
+static size_t room_metrics(char *buf, size_t size, size_t n, const struct room_info *rooms, int nr)
+{
+	n = room_family(buf, size, n, "mcu_room_video_decoders", "gauge",
+			"Video decoders running in the room (one per video sender).", rooms, nr, m_vdec);
+	n = room_family(buf, size, n, "mcu_room_audio_decoders", "gauge",
+			"Audio decoders running in the room (one per audio sender).", rooms, nr, m_adec);
+	n = room_family(buf, size, n, "mcu_room_video_encoders", "gauge",
+			"Video encoders running in the room (one per output profile in use).", rooms, nr, m_venc);
+	n = room_family(buf, size, n, "mcu_room_audio_encoders", "gauge",
+			"Opus encoders running in the room (the shared mix plus one per mixed speaker).",
+			rooms, nr, m_aenc);
+	n = room_family(buf, size, n, "mcu_room_mixer_tick_seconds", "gauge",
+			"Work of the room thread's last tick.", rooms, nr, m_tick);
+	n = room_family(buf, size, n, "mcu_room_mixer_tick_max_seconds", "gauge",
+			"Longest tick of the room thread so far.", rooms, nr, m_tick_max);
+	n = room_family(buf, size, n, "mcu_room_mixer_overruns_total", "counter",
+			"Room ticks that ran late.", rooms, nr, m_overruns);
+	n = room_family(buf, size, n, "mcu_room_video_frames_encoded_total", "counter",
+			"Video frames encoded, all profiles.", rooms, nr, m_frames);
+	n = room_family(buf, size, n, "mcu_room_video_decode_seconds_total", "counter",
+			"Time spent decoding video.", rooms, nr, m_decode);
+	n = room_family(buf, size, n, "mcu_room_video_encode_seconds_total", "counter",
+			"Time spent encoding video.", rooms, nr, m_encode);
+	n = room_family(buf, size, n, "mcu_room_dropped_packets_total", "counter",
+			"Inbound media packets the room's buffers refused.", rooms, nr, m_dropped);
+	return n;
+}
+
 static int get_metrics(const struct signaling_env *env, struct httpmsg_reply *reply)
 {
 	struct registry_totals t;
 	struct registry_traffic x;
 	registry_totals(env->registry, &t);
 	registry_traffic(env->registry, &x);
-	char buf[8192];
-	size_t n = 0, size = sizeof(buf);
+	struct room_info *rooms = NULL;
+	int n_rooms = 0;
+	if (registry_list(env->registry, &rooms, &n_rooms))
+		return httpmsg_error(reply, 500, "internal", "out of memory");
+	size_t n = 0, size = 8192 + (size_t)n_rooms * 4096;
+	char *buf = malloc(size);
+	if (!buf) {
+		free(rooms);
+		return httpmsg_error(reply, 500, "internal", "out of memory");
+	}
 	n = metric(buf, size, n, "mcu_uptime_seconds", "gauge", "Seconds since start.", "",
 		   (double)(clock_now_us() - env->started_us) / 1e6);
 	n = metric(buf, size, n, "mcu_rooms", "gauge", "Rooms open now.", "", t.rooms);
@@ -151,9 +238,12 @@ static int get_metrics(const struct signaling_env *env, struct httpmsg_reply *re
 		   (double)x.packets_out);
 	n = metric(buf, size, n, "mcu_bytes_out_total", "counter", "Bytes sent to endpoints.", "",
 		   (double)x.bytes_out);
-	if (n >= size)
-		return httpmsg_error(reply, 500, "internal", "metrics buffer too small");
-	return httpmsg_text(reply, 200, "text/plain; version=0.0.4", buf, n);
+	n = room_metrics(buf, size, n, rooms, n_rooms);
+	free(rooms);
+	int status = n >= size ? httpmsg_error(reply, 500, "internal", "metrics buffer too small")
+			       : httpmsg_text(reply, 200, "text/plain; version=0.0.4", buf, n);
+	free(buf);
+	return status;
 }
 
 /* Parses a JSON object body. Returns NULL with an error reply set. */

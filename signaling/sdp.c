@@ -815,6 +815,9 @@ static void put_codec(struct writer *w, const struct sdp_codec *c, bool video)
 			put(w, "a=rtcp-fb:%d nack pli\r\n", c->pt);
 		if (c->fb_fir)
 			put(w, "a=rtcp-fb:%d ccm fir\r\n", c->pt);
+		/* REMB tells the room when a receiver cannot take its profile. */
+		if (c->fb_remb)
+			put(w, "a=rtcp-fb:%d goog-remb\r\n", c->pt);
 	}
 	if (is_opus(c))
 		put(w, "a=fmtp:%d minptime=10;useinbandfec=1\r\n", c->pt);

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define ANSWER_SIZE 16384
 
@@ -57,6 +58,24 @@ static void fill_pts(int *dst, int *n_dst, const struct sdp_media_answer *m)
 		dst[(*n_dst)++] = m->recv_pts[i];
 }
 
+/* The codec the offer names for each accepted video payload type. */
+static void fill_video_codecs(const struct sdp_media *m, struct endpoint_params *p)
+{
+	for (int i = 0; i < p->n_video_pts; i++) {
+		p->video_codecs[i] = PORT_H264;
+		for (int k = 0; k < m->n_codecs; k++)
+			if (m->codecs[k].pt == p->video_pts[i] && !strcasecmp(m->codecs[k].name, "VP8"))
+				p->video_codecs[i] = PORT_VP8;
+	}
+}
+
+/* Which way media flows on one accepted m= (the answer's direction is ours). */
+static void media_flow(const struct sdp_media_answer *a, bool *peer_sends, bool *peer_receives)
+{
+	*peer_sends = a->direction == SDP_SENDRECV || a->direction == SDP_RECVONLY;
+	*peer_receives = a->direction == SDP_SENDRECV || a->direction == SDP_SENDONLY;
+}
+
 static void fill_params(const struct sdp_offer *offer, const struct sdp_negotiation *neg,
 			const char *room, const char *profile, const char *name,
 			const char **cand_ptrs, struct endpoint_params *p)
@@ -76,10 +95,21 @@ static void fill_params(const struct sdp_offer *offer, const struct sdp_negotiat
 	p->remote_candidates = cand_ptrs;
 	p->n_remote_candidates = t->n_candidates;
 	p->remote_end_of_candidates = t->end_of_candidates;
-	if (neg->audio_index >= 0)
-		fill_pts(p->audio_pts, &p->n_audio_pts, &neg->media[neg->audio_index]);
-	if (neg->video_index >= 0)
-		fill_pts(p->video_pts, &p->n_video_pts, &neg->media[neg->video_index]);
+	p->send_audio_pt = p->send_video_pt = -1;
+	if (neg->audio_index >= 0) {
+		const struct sdp_media_answer *a = &neg->media[neg->audio_index];
+		fill_pts(p->audio_pts, &p->n_audio_pts, a);
+		media_flow(a, &p->sends_audio, &p->receives_audio);
+		p->send_audio_pt = a->send_pt;
+		p->audio_level_ext = a->audio_level_ext;
+	}
+	if (neg->video_index >= 0) {
+		const struct sdp_media_answer *a = &neg->media[neg->video_index];
+		fill_pts(p->video_pts, &p->n_video_pts, a);
+		fill_video_codecs(&offer->media[neg->video_index], p);
+		media_flow(a, &p->sends_video, &p->receives_video);
+		p->send_video_pt = a->send_pt;
+	}
 }
 
 /* Maps a registry_join error to an HTTP reply. */

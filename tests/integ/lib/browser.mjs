@@ -165,3 +165,141 @@ export async function whipTrickle(page, url, { restart = false, timeoutMs = 1500
     return out;
   }, { url, restart, timeoutMs });
 }
+
+// In the page: joins url (WHIP or WHEP) as a distinct participant. A sender
+// sends a canvas of one solid colour and a WebAudio tone of one frequency;
+// every page plays what it receives into a <video> and an AnalyserNode.
+// Resolves once the peer connection is connected. State lives on window.mcu.
+export async function joinRoom(page, url, { color = null, freq = null, timeoutMs = 15000 } = {}) {
+  return page.evaluate(async ({ url, color, freq, timeoutMs }) => {
+    const t0 = performance.now();
+    const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
+    const ac = new AudioContext({ sampleRate: 48000 });
+    const state = { pc, ac, firstFrameMs: null, frames: 0 };
+    window.mcu = state;
+    if (color) {
+      const canvas = document.createElement('canvas');
+      canvas.width = 640; canvas.height = 360;
+      const g = canvas.getContext('2d');
+      // captureStream emits a frame only when the canvas is drawn: keep drawing.
+      const draw = () => { g.fillStyle = color; g.fillRect(0, 0, 640, 360); };
+      draw();
+      state.drawTimer = setInterval(draw, 33);
+      const osc = ac.createOscillator();
+      osc.frequency.value = freq;
+      const gain = ac.createGain();
+      gain.gain.value = 0.25;
+      const dest = ac.createMediaStreamDestination();
+      osc.connect(gain).connect(dest);
+      osc.start();
+      const stream = new MediaStream([...canvas.captureStream(30).getVideoTracks(), ...dest.stream.getAudioTracks()]);
+      for (const track of stream.getTracks()) pc.addTransceiver(track, { direction: 'sendrecv', streams: [stream] });
+    } else {
+      pc.addTransceiver('audio', { direction: 'recvonly' });
+      pc.addTransceiver('video', { direction: 'recvonly' });
+    }
+    const video = document.createElement('video');
+    video.muted = true; video.autoplay = true; video.playsInline = true;
+    document.body.appendChild(video);
+    const remote = new MediaStream();
+    video.srcObject = remote;
+    state.video = video;
+    pc.addEventListener('track', (e) => {
+      remote.addTrack(e.track);
+      if (e.track.kind === 'audio') {
+        // Chromium feeds a remote track to WebAudio only while a media
+        // element plays it too.
+        const audio = new Audio();
+        audio.muted = true; audio.srcObject = new MediaStream([e.track]); audio.play().catch(() => {});
+        state.audioEl = audio;
+        const src = ac.createMediaStreamSource(new MediaStream([e.track]));
+        const an = ac.createAnalyser();
+        an.fftSize = 8192; an.smoothingTimeConstant = 0.5;
+        src.connect(an);
+        state.analyser = an;
+      }
+    });
+    const onFrame = () => {
+      state.frames++;
+      if (state.firstFrameMs === null) state.firstFrameMs = performance.now() - state.postAt;
+      video.requestVideoFrameCallback(onFrame);
+    };
+    video.requestVideoFrameCallback(onFrame);
+    video.play().catch(() => {});
+    await ac.resume();
+
+    await pc.setLocalDescription(await pc.createOffer());
+    await new Promise((resolve) => {
+      if (pc.iceGatheringState === 'complete') return resolve();
+      pc.addEventListener('icegatheringstatechange', () => pc.iceGatheringState === 'complete' && resolve());
+      setTimeout(resolve, 5000);
+    });
+    const offer = pc.localDescription.sdp.split('\r\n')
+      .filter((l) => !l.startsWith('a=candidate:') || / 127\.0\.0\.1 /.test(l)).join('\r\n');
+    state.postAt = performance.now();
+    const res = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/sdp' }, body: offer });
+    const answer = await res.text();
+    if (res.status !== 201) return { status: res.status, answer };
+    state.location = res.headers.get('Location');
+    await pc.setRemoteDescription({ type: 'answer', sdp: answer });
+    const connected = await new Promise((resolve) => {
+      const check = () => pc.connectionState === 'connected' && resolve(true);
+      pc.addEventListener('connectionstatechange', check);
+      check();
+      setTimeout(() => resolve(false), timeoutMs);
+    });
+    return { status: res.status, location: state.location, connected, setupMs: performance.now() - t0 };
+  }, { url, color, freq, timeoutMs });
+}
+
+// In the page: what the received video and audio hold now. colors: CSS
+// names -> [r,g,b]; freqs: Hz. Returns, per colour, the share of sampled
+// pixels within tol of it, and per frequency the analyser's level in dB.
+export async function observe(page, colors, freqs, { tol = 60 } = {}) {
+  return page.evaluate(({ colors, freqs, tol }) => {
+    const s = window.mcu;
+    const v = s.video;
+    const out = { width: v.videoWidth, height: v.videoHeight, frames: s.frames,
+      firstFrameMs: s.firstFrameMs, colors: {}, tones: {} };
+    if (v.videoWidth) {
+      const c = document.createElement('canvas');
+      c.width = 160; c.height = 90;
+      const g = c.getContext('2d');
+      g.drawImage(v, 0, 0, 160, 90);
+      const px = g.getImageData(0, 0, 160, 90).data;
+      for (const [name, rgb] of Object.entries(colors)) {
+        let hit = 0;
+        for (let i = 0; i < px.length; i += 4)
+          if (Math.abs(px[i] - rgb[0]) < tol && Math.abs(px[i + 1] - rgb[1]) < tol && Math.abs(px[i + 2] - rgb[2]) < tol) hit++;
+        out.colors[name] = hit / (px.length / 4);
+      }
+    }
+    if (s.analyser) {
+      const an = s.analyser;
+      const data = new Float32Array(an.frequencyBinCount);
+      an.getFloatFrequencyData(data);
+      const hz = s.ac.sampleRate / an.fftSize;
+      for (const f of freqs) {
+        const bin = Math.round(f / hz);
+        let peak = -Infinity;
+        for (let b = bin - 3; b <= bin + 3; b++) peak = Math.max(peak, data[b]);
+        out.tones[f] = peak;
+      }
+    }
+    return out;
+  }, { colors, freqs, tol });
+}
+
+// In the page: the inbound video's getStats figures.
+export async function inboundVideo(page) {
+  return page.evaluate(async () => {
+    let r = null;
+    (await window.mcu.pc.getStats()).forEach((s) => {
+      if (s.type === 'inbound-rtp' && s.kind === 'video') {
+        r = { framesDecoded: s.framesDecoded, frameWidth: s.frameWidth, frameHeight: s.frameHeight,
+          packetsLost: s.packetsLost, keyFramesDecoded: s.keyFramesDecoded };
+      }
+    });
+    return r;
+  });
+}

@@ -1,0 +1,25 @@
+/*
+ * profile.h - the output profiles of API.md section 4: what one encoder of a
+ * room produces and every receiver of that profile shares.
+ */
+#ifndef MCU_PROFILE_H
+#define MCU_PROFILE_H
+
+enum profile_id { PROFILE_HD = 0, PROFILE_SD = 1, PROFILE_LD = 2 };
+#define PROFILE_COUNT 3
+
+struct profile {
+	enum profile_id id;
+	const char *name;      /* "hd", "sd", "ld" */
+	int width, height;
+	int fps;
+	int bitrate_kbps;      /* target, also the VBV cap */
+};
+
+/* The profile's description (static). id must be valid. Thread: any. */
+const struct profile *profile_get(enum profile_id id);
+
+/* Parses "hd", "sd" or "ld". Returns 0 or MCU_EINVAL. Thread: any. */
+int profile_parse(const char *name, enum profile_id *out);
+
+#endif

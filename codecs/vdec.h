@@ -1,0 +1,44 @@
+/*
+ * vdec.h - one sender's video decoder (libavcodec): H.264 or VP8 access units
+ * in, YUV 4:2:0 pictures out.
+ *
+ * Single-threaded on purpose (ARCHITECTURE.md: frame threads cost CPU and a
+ * frame of delay). Owned by one room thread.
+ */
+#ifndef MCU_VDEC_H
+#define MCU_VDEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct AVFrame;
+struct vdec;
+
+enum vcodec { VCODEC_H264, VCODEC_VP8 };
+
+/* Bytes of zero padding the decoder's input buffer must have after the data. */
+#define VDEC_PADDING 64
+
+/* Returns "H264" or "VP8". */
+const char *vcodec_name(enum vcodec codec);
+
+/* Opens a decoder. Returns 0, MCU_EUNSUPPORTED (libavcodec lacks it) or
+ * MCU_ENOMEM. */
+int vdec_create(enum vcodec codec, struct vdec **out);
+void vdec_destroy(struct vdec *d);  /* accepts NULL */
+
+/*
+ * Decodes one access unit (data: len bytes followed by VDEC_PADDING readable
+ * bytes, borrowed). On a new picture *frame points to it: borrowed, valid
+ * until the next call (take an av_frame_ref to keep it); otherwise *frame is
+ * NULL. The picture is converted to YUV420P when the stream uses another
+ * format. Returns 0, or MCU_EPROTO when the data could not be decoded (ask
+ * the sender for a keyframe).
+ */
+int vdec_decode(struct vdec *d, const uint8_t *data, size_t len, struct AVFrame **frame);
+
+/* Pictures decoded and errors seen since creation. */
+uint64_t vdec_frames(const struct vdec *d);
+uint64_t vdec_errors(const struct vdec *d);
+
+#endif

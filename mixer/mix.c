@@ -1,0 +1,377 @@
+/*
+ * mix.c - see mix.h: the room thread, its participants and its commands.
+ *
+ * DESIGN: one thread per room sleeps on a condition variable to absolute
+ * CLOCK_MONOTONIC deadlines: every 20 ms an audio tick, every 1/30 s a
+ * video tick. Commands (add, remove) wake it early; the caller waits for the
+ * acknowledgement, so it may free the port afterwards (two-phase close).
+ * The participant list changes only on the room thread while it holds
+ * m->lock, so other threads may read it under that lock; the room thread
+ * reads it without.
+ *
+ * Each wake drains every port's inbound queue: audio into a jitter buffer,
+ * video into a frame assembler whose complete frames are decoded at once,
+ * keeping the newest picture per sender. The audio and video work of a tick
+ * lives in mixaudio.c and mixvideo.c; what they share is mix_internal.h.
+ */
+#include "mix_internal.h"
+#include "mcu/clock.h"
+#include "mcu/err.h"
+#include "mcu/log.h"
+
+#include <errno.h>
+#include <libavutil/frame.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define AUDIO_TICK_US 20000
+#define VIDEO_TICK_US 33333
+#define VJB_CAPACITY 1024
+#define VJB_MAX_WAIT_US 150000
+#define AJB_CAPACITY 64
+#define AJB_TARGET 1
+
+static void part_free(struct mix_part *p)
+{
+	if (!p)
+		return;
+	ajb_destroy(p->ajb);
+	opusdec_destroy(p->adec);
+	opusenc_destroy(p->minus_enc);
+	vjb_destroy(p->vjb);
+	vdec_destroy(p->vdec);
+	av_frame_free(&p->picture);
+	free(p);
+}
+
+/* Builds a participant's receive state on the caller's thread. */
+static int part_create(const struct port_info *info, const struct port_ops *ops, void *port,
+		       struct mix_part **out)
+{
+	struct mix_part *p = calloc(1, sizeof(*p));
+	if (!p)
+		return MCU_ENOMEM;
+	p->info = *info;
+	p->ops = ops;
+	p->port = port;
+	p->slot = -1;
+	p->picture = av_frame_alloc();
+	int rc = p->picture ? 0 : MCU_ENOMEM;
+	if (!rc && info->sends_audio)
+		rc = ajb_create(AJB_CAPACITY, AJB_TARGET, &p->ajb);
+	if (!rc && info->sends_audio)
+		rc = opusdec_create(&p->adec);
+	if (!rc && info->sends_video)
+		rc = vjb_create(VJB_CAPACITY, VJB_MAX_WAIT_US, &p->vjb);
+	adapt_init(&p->adapt, info->profile);
+	atomic_store(&p->profile_now, info->profile);
+	if (rc) {
+		part_free(p);
+		return rc;
+	}
+	*out = p;
+	return 0;
+}
+
+/* ---- commands ------------------------------------------------------- */
+
+/* Caller holds m->lock. Queues cmd and waits until the room thread did it. */
+static int run_command(struct mix *m, struct mix_cmd *cmd)
+{
+	cmd->next = NULL;
+	struct mix_cmd **tail = &m->cmds;
+	while (*tail)
+		tail = &(*tail)->next;
+	*tail = cmd;
+	pthread_cond_signal(&m->wake);
+	while (!cmd->done)
+		pthread_cond_wait(&m->done, &m->lock);
+	return cmd->result;
+}
+
+static int find_part(const struct mix *m, const void *port)
+{
+	for (int i = 0; i < m->n_parts; i++)
+		if (m->parts[i]->port == port)
+			return i;
+	return -1;
+}
+
+/* Room thread, m->lock held. */
+static void do_add(struct mix *m, struct mix_cmd *cmd)
+{
+	struct mix_part *p = cmd->part;
+	if (find_part(m, p->port) >= 0) {
+		cmd->result = MCU_EEXIST;
+		return;
+	}
+	if (m->n_parts == m->cap_parts) {
+		int cap = m->cap_parts ? m->cap_parts * 2 : 8;
+		struct mix_part **grown = realloc(m->parts, (size_t)cap * sizeof(*grown));
+		if (!grown) {
+			cmd->result = MCU_ENOMEM;
+			return;
+		}
+		m->parts = grown;
+		m->cap_parts = cap;
+	}
+	if (p->info.sends_audio)
+		mixaudio_assign_slot(m, p);
+	m->parts[m->n_parts++] = p;
+	if (p->info.sends_video)
+		mixvideo_request_keyframe(m, p, clock_now_us());
+	if (p->info.receives_video)
+		mixvideo_receiver_joined(m, p);
+	cmd->part = NULL; /* the room owns it now */
+	cmd->result = 0;
+	LOG_I("mix", "room=%s ep=%s added (%d in the room)", m->room, p->info.id, m->n_parts);
+}
+
+/* Room thread, m->lock held. */
+static void do_remove(struct mix *m, struct mix_cmd *cmd)
+{
+	int i = find_part(m, cmd->port);
+	if (i < 0) {
+		cmd->result = MCU_ENOTFOUND;
+		return;
+	}
+	struct mix_part *p = m->parts[i];
+	memmove(&m->parts[i], &m->parts[i + 1], (size_t)(m->n_parts - i - 1) * sizeof(m->parts[0]));
+	m->n_parts--;
+	mixaudio_release_slot(m, p);
+	cmd->part = p; /* the caller frees it off the room thread */
+	cmd->result = 0;
+	LOG_I("mix", "room=%s ep=%s removed (%d in the room)", m->room, p->info.id, m->n_parts);
+}
+
+/* Room thread, m->lock held. */
+static void run_commands(struct mix *m)
+{
+	while (m->cmds) {
+		struct mix_cmd *cmd = m->cmds;
+		m->cmds = cmd->next;
+		if (cmd->kind == MIX_CMD_ADD)
+			do_add(m, cmd);
+		else
+			do_remove(m, cmd);
+		cmd->done = true;
+	}
+	pthread_cond_broadcast(&m->done);
+}
+
+int mix_add(struct mix *m, const struct port_info *info, const struct port_ops *ops, void *port)
+{
+	if (!info || !ops || !port || info->profile < 0 || info->profile >= PROFILE_COUNT)
+		return MCU_EINVAL;
+	struct mix_cmd cmd = { .kind = MIX_CMD_ADD };
+	int rc = part_create(info, ops, port, &cmd.part);
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&m->lock);
+	rc = run_command(m, &cmd);
+	pthread_mutex_unlock(&m->lock);
+	part_free(cmd.part); /* NULL unless the room refused it */
+	return rc;
+}
+
+int mix_remove(struct mix *m, void *port)
+{
+	struct mix_cmd cmd = { .kind = MIX_CMD_REMOVE, .port = port };
+	pthread_mutex_lock(&m->lock);
+	int rc = run_command(m, &cmd);
+	pthread_mutex_unlock(&m->lock);
+	part_free(cmd.part);
+	return rc;
+}
+
+void mix_set_layout(struct mix *m, enum layout_kind layout)
+{
+	atomic_store(&m->layout, (int)layout);
+}
+
+int mix_profile_of(struct mix *m, void *port)
+{
+	pthread_mutex_lock(&m->lock);
+	int i = find_part(m, port);
+	int profile = i < 0 ? -1 : atomic_load(&m->parts[i]->profile_now);
+	pthread_mutex_unlock(&m->lock);
+	return profile;
+}
+
+void mix_get_stats(struct mix *m, struct mix_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->participants = atomic_load(&m->pub.participants);
+	out->video_decoders = atomic_load(&m->pub.video_decoders);
+	out->audio_decoders = atomic_load(&m->pub.audio_decoders);
+	out->video_encoders = atomic_load(&m->pub.video_encoders);
+	out->audio_encoders = atomic_load(&m->pub.audio_encoders);
+	out->profiles_mask = atomic_load(&m->pub.profiles_mask);
+	out->video_senders = atomic_load(&m->pub.video_senders);
+	out->ticks = atomic_load(&m->pub.ticks);
+	out->overruns = atomic_load(&m->pub.overruns);
+	out->frames_composed = atomic_load(&m->pub.frames_composed);
+	out->frames_encoded = atomic_load(&m->pub.frames_encoded);
+	out->keyframes = atomic_load(&m->pub.keyframes);
+	out->tick_us_last = atomic_load(&m->pub.tick_us_last);
+	out->tick_us_max = atomic_load(&m->pub.tick_us_max);
+	out->decode_us = atomic_load(&m->pub.decode_us);
+	out->encode_us = atomic_load(&m->pub.encode_us);
+	out->dropped_packets = atomic_load(&m->pub.dropped_packets);
+}
+
+/* ---- inbound -------------------------------------------------------- */
+
+/* Takes everything the ports queued since the last wake. */
+static void drain_inputs(struct mix *m, int64_t now)
+{
+	struct port_packet *pkt = &m->inbound;
+	for (int i = 0; i < m->n_parts; i++) {
+		struct mix_part *p = m->parts[i];
+		/* Bounded per wake so one flooding sender cannot starve the tick;
+		 * what is left waits in its queue (which drops the oldest). */
+		for (int k = 0; k < 512 && p->ops->recv(p->port, pkt) == 1; k++) {
+			if (pkt->kind == PORT_AUDIO && p->ajb)
+				mixaudio_input(m, p, pkt, now);
+			else if (pkt->kind == PORT_VIDEO && p->vjb)
+				mixvideo_input(m, p, pkt, now);
+		}
+	}
+}
+
+/* ---- the thread ----------------------------------------------------- */
+
+static void publish_counts(struct mix *m)
+{
+	int vdec = 0, adec = 0, vsend = 0;
+	for (int i = 0; i < m->n_parts; i++) {
+		const struct mix_part *p = m->parts[i];
+		vdec += p->vdec != NULL;
+		adec += p->adec != NULL;
+		vsend += p->info.sends_video;
+	}
+	atomic_store(&m->pub.participants, m->n_parts);
+	atomic_store(&m->pub.video_decoders, vdec);
+	atomic_store(&m->pub.audio_decoders, adec);
+	atomic_store(&m->pub.video_senders, vsend < LAYOUT_MAX_TILES ? vsend : LAYOUT_MAX_TILES);
+}
+
+static void account_tick(struct mix *m, int64_t started)
+{
+	uint64_t work = (uint64_t)(clock_now_us() - started);
+	atomic_store(&m->pub.tick_us_last, work);
+	if (work > atomic_load(&m->pub.tick_us_max))
+		atomic_store(&m->pub.tick_us_max, work);
+}
+
+/* Waits for the next deadline or a command; runs commands. */
+static void wait_until(struct mix *m, int64_t deadline_us)
+{
+	struct timespec ts = { .tv_sec = deadline_us / 1000000,
+			       .tv_nsec = (long)(deadline_us % 1000000) * 1000 };
+	pthread_mutex_lock(&m->lock);
+	while (!m->stop && !m->cmds && clock_now_us() < deadline_us)
+		if (pthread_cond_timedwait(&m->wake, &m->lock, &ts) == ETIMEDOUT)
+			break;
+	run_commands(m);
+	pthread_mutex_unlock(&m->lock);
+}
+
+/* A deadline missed by more than one period is an overrun: the room fell
+ * behind real time. The deadline moves to now, so a stall is counted, not
+ * made up for with a burst of ticks. */
+static int64_t next_deadline(struct mix *m, int64_t deadline, int64_t period, int64_t now)
+{
+	deadline += period;
+	if (now - deadline > period) {
+		atomic_fetch_add(&m->pub.overruns, 1);
+		deadline = now + period;
+	}
+	return deadline;
+}
+
+static void *room_thread(void *arg)
+{
+	struct mix *m = arg;
+	int64_t next_audio = clock_now_us() + AUDIO_TICK_US;
+	int64_t next_video = next_audio;
+	for (;;) {
+		wait_until(m, next_audio < next_video ? next_audio : next_video);
+		if (m->stop)
+			break;
+		int64_t now = clock_now_us();
+		drain_inputs(m, now);
+		if (now >= next_audio) {
+			mixaudio_tick(m, next_audio);
+			account_tick(m, now);
+			next_audio = next_deadline(m, next_audio, AUDIO_TICK_US, now);
+			atomic_fetch_add(&m->pub.ticks, 1);
+		}
+		if (now >= next_video) {
+			mixvideo_tick(m, next_video);
+			account_tick(m, now);
+			next_video = next_deadline(m, next_video, VIDEO_TICK_US, now);
+		}
+		mixvideo_service(m, clock_now_us());
+		publish_counts(m);
+	}
+	return NULL;
+}
+
+int mix_create(const struct mix_config *cfg, struct mix **out)
+{
+	if (cfg->max_mixed_speakers < 1 || cfg->max_mixed_speakers > AMIX_MAX_INPUTS ||
+	    cfg->encoder_threads < 1)
+		return MCU_EINVAL;
+	struct mix *m = calloc(1, sizeof(*m));
+	if (!m)
+		return MCU_ENOMEM;
+	m->cfg = *cfg;
+	snprintf(m->room, sizeof(m->room), "%s", cfg->room ? cfg->room : "");
+	snprintf(m->preset, sizeof(m->preset), "%s", cfg->x264_preset ? cfg->x264_preset : "veryfast");
+	m->cfg.room = m->room;
+	m->cfg.x264_preset = m->preset;
+	atomic_store(&m->layout, (int)cfg->layout);
+	m->origin_us = clock_now_us();
+	pthread_mutex_init(&m->lock, NULL);
+	pthread_condattr_t attr;
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&m->wake, &attr);
+	pthread_condattr_destroy(&attr);
+	pthread_cond_init(&m->done, NULL);
+	int rc = mixaudio_init(m);
+	if (!rc)
+		rc = mixvideo_init(m);
+	if (!rc && pthread_create(&m->thread, NULL, room_thread, m) != 0)
+		rc = MCU_ENOMEM;
+	if (rc) {
+		mix_destroy(m);
+		return rc;
+	}
+	m->started = true;
+	*out = m;
+	return 0;
+}
+
+void mix_destroy(struct mix *m)
+{
+	if (!m)
+		return;
+	if (m->started) {
+		pthread_mutex_lock(&m->lock);
+		m->stop = true;
+		pthread_cond_signal(&m->wake);
+		pthread_mutex_unlock(&m->lock);
+		pthread_join(m->thread, NULL);
+	}
+	for (int i = 0; i < m->n_parts; i++)
+		part_free(m->parts[i]);
+	free(m->parts);
+	mixvideo_fini(m);
+	mixaudio_fini(m);
+	pthread_cond_destroy(&m->wake);
+	pthread_cond_destroy(&m->done);
+	pthread_mutex_destroy(&m->lock);
+	free(m);
+}

@@ -1,0 +1,77 @@
+/*
+ * mix.h - one room's mixer: a thread that decodes every participant's audio
+ * and video, builds one composite picture and one sound, and encodes them
+ * once per output profile (video) and once per mixed speaker plus one shared
+ * mix (audio), then sends each receiver its profile's packets.
+ *
+ * Participants come and go through commands the room thread carries out
+ * between ticks (the caller waits for each); after mix_remove returns, the
+ * room never touches that port again. Counters are published as atomics
+ * for the API and /metrics.
+ */
+#ifndef MCU_MIX_H
+#define MCU_MIX_H
+
+#include "layout.h"
+#include "mcu/port.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct mix;
+
+struct mix_config {
+	const char *room;              /* for logs (copied) */
+	enum layout_kind layout;
+	int max_mixed_speakers;        /* 1..AMIX_MAX_INPUTS */
+	int video_timeout_ms;          /* a sender silent this long shows a placeholder */
+	int keyframe_min_interval_ms;  /* at most one forced IDR per profile per this */
+	const char *x264_preset;       /* copied */
+	int encoder_threads;           /* x264 threads per encoder */
+	int audio_bitrate;             /* bit/s of each Opus encoder */
+};
+
+/* A snapshot of what the room runs now. */
+struct mix_stats {
+	int participants;
+	int video_decoders, audio_decoders;
+	int video_encoders, audio_encoders;
+	unsigned profiles_mask;        /* bit p: profile p encoded now */
+	int video_senders;             /* tiles in the composite */
+	uint64_t ticks, overruns;      /* audio ticks, and ticks that ran late */
+	uint64_t frames_composed, frames_encoded, keyframes;
+	uint64_t tick_us_last, tick_us_max; /* work of one loop, µs */
+	uint64_t decode_us, encode_us; /* total time in video decode and encode */
+	uint64_t dropped_packets;      /* inbound packets the buffers refused */
+};
+
+/* Starts the room thread. Returns 0, MCU_EINVAL or MCU_ENOMEM. Thread: any. */
+int mix_create(const struct mix_config *cfg, struct mix **out);
+
+/* Stops the thread and frees the room and the participants still in it
+ * (their ports are not touched after it returns); accepts NULL. Thread: any
+ * but the room's. */
+void mix_destroy(struct mix *m);
+
+/*
+ * Adds a participant: info is copied; ops and port are borrowed until
+ * mix_remove returns. Its decoders and buffers are made on the caller's
+ * thread. Returns 0, MCU_EINVAL, MCU_ENOMEM or MCU_EEXIST (port already in).
+ * Thread: any but the room's; waits for the room thread.
+ */
+int mix_add(struct mix *m, const struct port_info *info, const struct port_ops *ops, void *port);
+
+/* Removes a participant. Returns 0 or MCU_ENOTFOUND. Thread: any but the
+ * room's; waits for the room thread. */
+int mix_remove(struct mix *m, void *port);
+
+/* Switches the layout from the next frame on. Thread: any. */
+void mix_set_layout(struct mix *m, enum layout_kind layout);
+
+/* The profile a participant gets now (after adaptation), or -1. Thread: any. */
+int mix_profile_of(struct mix *m, void *port);
+
+/* Fills *out. Thread: any. */
+void mix_get_stats(struct mix *m, struct mix_stats *out);
+
+#endif

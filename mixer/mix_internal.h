@@ -1,0 +1,175 @@
+/*
+ * mix_internal.h - what the room thread's three files share: the room
+ * (struct mix), a participant (struct mix_part) and the entry points of the
+ * audio and video halves of a tick. Not part of mix.h's interface.
+ */
+#ifndef MCU_MIX_INTERNAL_H
+#define MCU_MIX_INTERNAL_H
+
+#include "mix.h"
+#include "adapt.h"
+#include "amix.h"
+#include "canvas.h"
+#include "jitter.h"
+#include "codecs/opuscodec.h"
+#include "codecs/profile.h"
+#include "codecs/vdec.h"
+#include "codecs/venc.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define MIX_RTP_PAYLOAD 1200       /* RTP payload bytes: fits any path MTU with SRTP */
+#define MIX_SEND_BUF (MIX_RTP_PAYLOAD + 12 + 64)
+#define MIX_HISTORY 512            /* packets kept per profile for NACKs (~1 s of hd) */
+#define MIX_MAX_AU (1 << 20)       /* largest inbound access unit */
+
+struct AVFrame;
+
+struct mix_part {
+	struct port_info info;
+	const struct port_ops *ops;
+	void *port;
+
+	/* Audio in. */
+	int slot;                      /* amix slot, -1 none */
+	struct ajb *ajb;
+	struct opusdec *adec;
+	int16_t pcm[AMIX_FRAME + OPUS_MAX_FRAME_SAMPLES];
+	int pcm_len;                   /* decoded samples waiting */
+	int level;                     /* RFC 6464 level of this tick, -1 none */
+	int conceal_left;              /* PLC frames allowed before silence */
+
+	/* Audio out. */
+	struct opusenc *minus_enc;     /* while it is a mixed speaker that listens */
+	struct amix_limiter minus_lim;
+	uint16_t audio_seq;
+
+	/* Video in. */
+	struct vjb *vjb;
+	struct vdec *vdec;
+	int vdec_pt;
+	uint32_t video_ssrc_in;
+	struct AVFrame *picture;       /* newest decoded picture (a reference) */
+	uint64_t picture_gen;          /* pictures decoded so far */
+	int64_t picture_us;            /* when the newest arrived, 0 never */
+	int64_t last_pli_us;
+	bool want_keyframe;            /* decoding is broken until a keyframe */
+
+	/* Video out. */
+	struct adapt adapt;
+	_Atomic int profile_now;       /* published copy of adapt.current */
+	int profile;                   /* the profile whose packets it gets */
+	int32_t seq_offset;            /* its video seq = profile seq + offset */
+	uint16_t video_seq;            /* next seq it gets */
+	bool sendable;                 /* its transport can carry what we send */
+	bool started_video;            /* has had a keyframe of its profile */
+	uint64_t bytes_window;         /* video bytes sent since window_us */
+	int64_t window_us;
+	uint32_t sent_bps;
+};
+
+enum mix_cmd_kind { MIX_CMD_ADD, MIX_CMD_REMOVE };
+
+struct mix_cmd {
+	enum mix_cmd_kind kind;
+	struct mix_part *part;         /* add: the new one; remove: the removed one */
+	void *port;                    /* remove: which */
+	int result;
+	bool done;
+	struct mix_cmd *next;
+};
+
+/* One packet of a profile's output, kept for retransmission. */
+struct mix_sent {
+	uint16_t seq;                  /* the profile's own numbering */
+	uint32_t ts;
+	bool marker;
+	int64_t capture_us;
+	uint16_t len;
+	uint8_t payload[MIX_RTP_PAYLOAD];
+};
+
+/* One output profile's encoder and its packets. */
+struct mix_vout {
+	bool active;                   /* some receiver takes it */
+	struct venc *enc;
+	struct AVFrame *scaled;        /* the composite at this size (not the largest) */
+	struct SwsContext *sws;
+	int64_t last_idr_us;
+	bool idr_pending;
+	uint16_t seq;                  /* next profile seq */
+	struct mix_sent *history;      /* MIX_HISTORY packets, ring by seq */
+	int frame_count;               /* ticks seen, for frame-rate division */
+};
+
+struct mix_published {
+	_Atomic int participants, video_decoders, audio_decoders;
+	_Atomic int video_encoders, audio_encoders, video_senders;
+	_Atomic unsigned profiles_mask;
+	_Atomic uint64_t ticks, overruns, frames_composed, frames_encoded, keyframes;
+	_Atomic uint64_t tick_us_last, tick_us_max, decode_us, encode_us, dropped_packets;
+};
+
+struct mix {
+	struct mix_config cfg;
+	char room[65];
+	char preset[32];
+	int64_t origin_us;             /* the room clock's zero */
+	_Atomic int layout;
+
+	pthread_t thread;
+	bool started;
+	pthread_mutex_t lock;          /* guards cmds, stop, and writes to parts */
+	pthread_cond_t wake;           /* CLOCK_MONOTONIC */
+	pthread_cond_t done;
+	struct mix_cmd *cmds;
+	bool stop;
+
+	struct mix_part **parts;       /* join order */
+	int n_parts, cap_parts;
+	struct port_packet inbound;    /* scratch for one packet */
+
+	/* Audio (mixaudio.c). */
+	struct amix_speakers speakers;
+	struct mix_part *slots[AMIX_MAX_INPUTS];
+	struct opusenc *full_enc;
+	struct amix_limiter full_lim;
+	int32_t sum[AMIX_FRAME];
+	int32_t minus[AMIX_FRAME];
+	int16_t out_pcm[AMIX_FRAME];
+
+	/* Video (mixvideo.c). */
+	struct canvas *canvas;
+	struct mix_vout vout[PROFILE_COUNT];
+	uint8_t *au;                   /* MIX_MAX_AU + VDEC_PADDING: one inbound frame */
+	int tick_no;
+
+	uint8_t sendbuf[MIX_SEND_BUF];
+	struct mix_published pub;
+};
+
+/* Room-clock timestamps of a capture time. */
+static inline uint32_t mix_ts(const struct mix *m, int64_t capture_us, int rate)
+{
+	return (uint32_t)((capture_us - m->origin_us) * rate / 1000000);
+}
+
+int mixaudio_init(struct mix *m);
+void mixaudio_fini(struct mix *m);
+void mixaudio_assign_slot(struct mix *m, struct mix_part *p);
+void mixaudio_release_slot(struct mix *m, struct mix_part *p);
+void mixaudio_input(struct mix *m, struct mix_part *p, const struct port_packet *pkt, int64_t now);
+void mixaudio_tick(struct mix *m, int64_t capture_us);
+
+int mixvideo_init(struct mix *m);
+void mixvideo_fini(struct mix *m);
+void mixvideo_input(struct mix *m, struct mix_part *p, const struct port_packet *pkt, int64_t now);
+void mixvideo_request_keyframe(struct mix *m, struct mix_part *p, int64_t now);
+void mixvideo_receiver_joined(struct mix *m, struct mix_part *p);
+void mixvideo_tick(struct mix *m, int64_t capture_us);
+void mixvideo_service(struct mix *m, int64_t now);
+
+#endif

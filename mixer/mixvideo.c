@@ -1,0 +1,444 @@
+/*
+ * mixvideo.c - the video half of the room (see mix_internal.h).
+ *
+ * In: each sender's packets are put in order by its frame assembler; a
+ * complete frame is depacketized into one shared buffer and decoded at
+ * once, and the newest picture is kept (a reference, never a copy). Until a
+ * sender's decoder has a keyframe it is asked for one (PLI, rate limited),
+ * and gaps are NACKed.
+ *
+ * Out, every 1/30 s: the composite is drawn at the largest profile any
+ * receiver takes (only tiles whose picture changed), each smaller profile in
+ * use is scaled from the next larger one made this tick, and each is
+ * encoded once and packetized once. Per receiver only the RTP header is
+ * rewritten (its SSRC and its own sequence numbers) before the transport
+ * protects and sends it. A receiver gets nothing of a profile until an IDR
+ * of it, so its first picture decodes; IDRs are forced on join, PLI/FIR and
+ * profile switches, at most once per keyframe_min_interval_ms per profile.
+ */
+#include "mix_internal.h"
+#include "codecs/h264pkt.h"
+#include "codecs/vp8pkt.h"
+#include "mcu/clock.h"
+#include "mcu/err.h"
+#include "mcu/log.h"
+#include "mcu/rtcp.h"
+
+#include <libavutil/frame.h>
+#include <libswscale/swscale.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PLI_INTERVAL_US 300000
+#define NACK_RETRY_US 30000
+#define TILE_FPS 30
+#define KEYINT_SECONDS 10
+#define RATE_WINDOW_US 1000000
+
+int mixvideo_init(struct mix *m)
+{
+	m->au = malloc(MIX_MAX_AU + VDEC_PADDING);
+	if (!m->au)
+		return MCU_ENOMEM;
+	return canvas_create(&m->canvas);
+}
+
+static void vout_stop(struct mix_vout *v)
+{
+	venc_destroy(v->enc);
+	v->enc = NULL;
+	av_frame_free(&v->scaled);
+	sws_freeContext(v->sws);
+	v->sws = NULL;
+	free(v->history);
+	v->history = NULL;
+	v->active = false;
+}
+
+void mixvideo_fini(struct mix *m)
+{
+	for (int i = 0; i < PROFILE_COUNT; i++)
+		vout_stop(&m->vout[i]);
+	canvas_destroy(m->canvas);
+	m->canvas = NULL;
+	free(m->au);
+	m->au = NULL;
+}
+
+/* ---- in ------------------------------------------------------------- */
+
+void mixvideo_request_keyframe(struct mix *m, struct mix_part *p, int64_t now)
+{
+	(void)m;
+	p->want_keyframe = true;
+	if (now - p->last_pli_us < PLI_INTERVAL_US)
+		return; /* mixvideo_service asks again when the interval is over */
+	p->last_pli_us = now;
+	p->ops->request_keyframe(p->port);
+}
+
+struct depack {
+	bool vp8;
+	struct h264_depack h264;
+	struct vp8_depack vp8d;
+};
+
+static void add_payload(void *user, const uint8_t *payload, size_t len)
+{
+	struct depack *d = user;
+	if (d->vp8)
+		vp8_depack_add(&d->vp8d, payload, len);
+	else
+		h264_depack_add(&d->h264, payload, len);
+}
+
+/* The decoder for payload type pt (made or replaced on the room thread
+ * when the sender starts or changes codec). NULL for an unknown pt. */
+static struct vdec *decoder_for(struct mix_part *p, int pt, bool *vp8)
+{
+	int k = 0;
+	while (k < p->info.n_video_pts && p->info.video_pts[k] != pt)
+		k++;
+	if (k == p->info.n_video_pts)
+		return NULL;
+	*vp8 = p->info.video_codecs[k] == PORT_VP8;
+	if (p->vdec && p->vdec_pt == pt)
+		return p->vdec;
+	vdec_destroy(p->vdec);
+	p->vdec = NULL;
+	if (vdec_create(*vp8 ? VCODEC_VP8 : VCODEC_H264, &p->vdec))
+		return NULL;
+	p->vdec_pt = pt;
+	p->want_keyframe = true;
+	return p->vdec;
+}
+
+static void decode_frame(struct mix *m, struct mix_part *p, struct vdec *dec, int len,
+			 bool keyframe, int64_t now)
+{
+	if (p->want_keyframe && !keyframe)
+		return; /* its references are gone: it would decode to garbage */
+	memset(m->au + len, 0, VDEC_PADDING);
+	struct AVFrame *pic = NULL;
+	int64_t t0 = clock_now_us();
+	int rc = vdec_decode(dec, m->au, (size_t)len, &pic);
+	atomic_fetch_add(&m->pub.decode_us, (uint64_t)(clock_now_us() - t0));
+	if (rc) {
+		mixvideo_request_keyframe(m, p, now);
+		return;
+	}
+	if (keyframe)
+		p->want_keyframe = false;
+	if (!pic)
+		return;
+	av_frame_unref(p->picture);
+	if (av_frame_ref(p->picture, pic) < 0)
+		return;
+	p->picture_gen++;
+	p->picture_us = now;
+}
+
+/* Hands every complete frame of p to its decoder. */
+static void pop_frames(struct mix *m, struct mix_part *p, int pt, int64_t now)
+{
+	struct depack d;
+	struct vjb_frame info;
+	bool vp8 = false;
+	struct vdec *dec = decoder_for(p, pt, &vp8);
+	for (;;) {
+		d.vp8 = vp8;
+		if (vp8)
+			vp8_depack_begin(&d.vp8d, m->au, MIX_MAX_AU);
+		else
+			h264_depack_begin(&d.h264, m->au, MIX_MAX_AU);
+		if (vjb_pop(p->vjb, now, add_payload, &d, &info) != 1)
+			return;
+		int len = vp8 ? vp8_depack_end(&d.vp8d) : h264_depack_end(&d.h264);
+		bool keyframe = vp8 ? d.vp8d.keyframe : d.h264.keyframe;
+		if (info.discontinuity && !keyframe)
+			mixvideo_request_keyframe(m, p, now);
+		if (len <= 0) {
+			mixvideo_request_keyframe(m, p, now);
+			continue;
+		}
+		if (dec)
+			decode_frame(m, p, dec, len, keyframe, now);
+	}
+}
+
+void mixvideo_input(struct mix *m, struct mix_part *p, const struct port_packet *pkt, int64_t now)
+{
+	if (pkt->ssrc != p->video_ssrc_in) {
+		vjb_reset(p->vjb);
+		p->video_ssrc_in = pkt->ssrc;
+		mixvideo_request_keyframe(m, p, now);
+	}
+	int rc = vjb_insert(p->vjb, pkt->seq, pkt->ts, pkt->marker, pkt->payload, pkt->len, now);
+	if (rc && rc != MCU_EEXIST)
+		atomic_fetch_add(&m->pub.dropped_packets, 1);
+	if (!rc)
+		pop_frames(m, p, pkt->pt, now);
+}
+
+void mixvideo_service(struct mix *m, int64_t now)
+{
+	uint16_t seqs[PORT_MAX_NACKS];
+	for (int i = 0; i < m->n_parts; i++) {
+		struct mix_part *p = m->parts[i];
+		if (!p->vjb)
+			continue;
+		if (p->want_keyframe && now - p->last_pli_us >= PLI_INTERVAL_US)
+			mixvideo_request_keyframe(m, p, now);
+		int n = vjb_nacks(p->vjb, now, NACK_RETRY_US, seqs, PORT_MAX_NACKS);
+		if (n > 0)
+			p->ops->nack(p->port, seqs, n);
+	}
+}
+
+/* ---- out ------------------------------------------------------------ */
+
+void mixvideo_receiver_joined(struct mix *m, struct mix_part *p)
+{
+	p->profile = p->adapt.current;
+	p->started_video = false;
+	m->vout[p->profile].idr_pending = true;
+}
+
+static void send_video(struct mix *m, struct mix_part *p, const struct mix_sent *s)
+{
+	uint16_t seq = (uint16_t)(s->seq + p->seq_offset);
+	int h = rtp_write_header(m->sendbuf, sizeof(m->sendbuf), (uint8_t)p->info.video_pt,
+				 s->marker, seq, s->ts, p->info.video_ssrc);
+	if (h < 0)
+		return;
+	memcpy(m->sendbuf + h, s->payload, s->len);
+	p->ops->send_rtp(p->port, PORT_VIDEO, m->sendbuf, (size_t)h + s->len, sizeof(m->sendbuf),
+			 s->capture_us);
+	p->bytes_window += s->len;
+}
+
+struct emit_ctx {
+	struct mix *m;
+	int profile;
+	uint32_t ts;
+	int64_t capture_us;
+	bool idr;
+	bool first;
+};
+
+/* One RTP payload of a profile: kept for NACKs, then sent to each receiver. */
+static int emit_payload(void *user, const uint8_t *payload, size_t len, bool marker)
+{
+	struct emit_ctx *c = user;
+	struct mix *m = c->m;
+	struct mix_vout *v = &m->vout[c->profile];
+	struct mix_sent *s = &v->history[v->seq % MIX_HISTORY];
+	s->seq = v->seq++;
+	s->ts = c->ts;
+	s->marker = marker;
+	s->capture_us = c->capture_us;
+	s->len = (uint16_t)len;
+	memcpy(s->payload, payload, len);
+	for (int i = 0; i < m->n_parts; i++) {
+		struct mix_part *p = m->parts[i];
+		if (!p->info.receives_video || p->profile != c->profile)
+			continue;
+		if (!p->started_video) {
+			if (!c->idr || !c->first || !p->sendable)
+				continue;
+			p->started_video = true;
+			p->seq_offset = (int32_t)(uint16_t)(p->video_seq - s->seq);
+		}
+		send_video(m, p, s);
+		p->video_seq = (uint16_t)(s->seq + p->seq_offset + 1);
+	}
+	c->first = false;
+	return 0;
+}
+
+static void retransmit(struct mix *m, struct mix_part *p, const uint16_t *seqs, int n)
+{
+	struct mix_vout *v = &m->vout[p->profile];
+	if (!v->history || !p->started_video)
+		return;
+	for (int i = 0; i < n; i++) {
+		uint16_t pseq = (uint16_t)(seqs[i] - p->seq_offset);
+		const struct mix_sent *s = &v->history[pseq % MIX_HISTORY];
+		if (s->seq == pseq && s->len)
+			send_video(m, p, s);
+	}
+}
+
+static void switch_profile(struct mix *m, struct mix_part *p, int profile)
+{
+	LOG_I("mix", "room=%s ep=%s moves from %s to %s", m->room, p->info.id,
+	      profile_get(p->profile)->name, profile_get(profile)->name);
+	p->profile = profile;
+	p->started_video = false;
+	m->vout[profile].idr_pending = true;
+	atomic_store(&p->profile_now, profile);
+}
+
+/* Keyframe requests, NACKs and profile adaptation of each receiver. */
+static unsigned take_feedback(struct mix *m, int64_t now)
+{
+	unsigned mask = 0;
+	for (int i = 0; i < m->n_parts; i++) {
+		struct mix_part *p = m->parts[i];
+		if (!p->info.receives_video)
+			continue;
+		struct port_feedback fb;
+		p->ops->feedback(p->port, &fb);
+		/* A receiver starts at a keyframe sent once its transport is up;
+		 * one sent before would be lost and cost a PLI round trip. */
+		if (!p->sendable && p->ops->ready(p->port)) {
+			p->sendable = true;
+			m->vout[p->profile].idr_pending = true;
+		}
+		if (fb.keyframe)
+			m->vout[p->profile].idr_pending = true;
+		if (fb.n_nacks > 0)
+			retransmit(m, p, fb.nacks, fb.n_nacks);
+		if (!p->window_us)
+			p->window_us = now;
+		if (now - p->window_us >= RATE_WINDOW_US) {
+			p->sent_bps = (uint32_t)(p->bytes_window * 8 * 1000000 / (uint64_t)(now - p->window_us));
+			p->bytes_window = 0;
+			p->window_us = now;
+		}
+		int next = adapt_update(&p->adapt, now, fb.remb_bps, fb.loss_fraction, p->sent_bps,
+					PROFILE_COUNT);
+		if (next != p->profile)
+			switch_profile(m, p, next);
+		/* A profile is encoded once a receiver can take it: the encoder's
+		 * first picture is then the IDR that receiver starts with. */
+		if (p->sendable)
+			mask |= 1u << p->profile;
+	}
+	return mask;
+}
+
+/* Starts or stops encoders to match the profiles in use. */
+static int update_outputs(struct mix *m, unsigned mask)
+{
+	int running = 0;
+	for (int i = 0; i < PROFILE_COUNT; i++) {
+		struct mix_vout *v = &m->vout[i];
+		if (!(mask & (1u << i))) {
+			if (v->enc)
+				vout_stop(v);
+			continue;
+		}
+		if (!v->enc) {
+			const struct profile *pr = profile_get((enum profile_id)i);
+			struct venc_config vc = {
+				.width = pr->width, .height = pr->height, .fps = pr->fps,
+				.bitrate_kbps = pr->bitrate_kbps, .preset = m->cfg.x264_preset,
+				.threads = m->cfg.encoder_threads, .keyint_max = pr->fps * KEYINT_SECONDS,
+			};
+			v->history = calloc(MIX_HISTORY, sizeof(*v->history));
+			if (!v->history || venc_create(&vc, &v->enc)) {
+				LOG_E("mix", "room=%s cannot start the %s encoder", m->room, pr->name);
+				vout_stop(v);
+				continue;
+			}
+			v->last_idr_us = 0;
+			v->idr_pending = true;
+		}
+		v->active = true;
+		running++;
+	}
+	return running;
+}
+
+/* The speaker's tile index among the video senders, 0 when none. */
+static int speaker_tile(const struct mix *m, struct mix_part *const *senders, int n)
+{
+	int slot = m->speakers.loudest;
+	for (int i = 0; slot >= 0 && i < n; i++)
+		if (senders[i]->slot == slot)
+			return i;
+	return 0;
+}
+
+static int compose(struct mix *m, int w, int h, int64_t now)
+{
+	struct mix_part *senders[LAYOUT_MAX_TILES];
+	struct layout_rect tiles[LAYOUT_MAX_TILES];
+	int n = 0;
+	for (int i = 0; i < m->n_parts && n < LAYOUT_MAX_TILES; i++)
+		if (m->parts[i]->info.sends_video)
+			senders[n++] = m->parts[i];
+	enum layout_kind kind = (enum layout_kind)atomic_load(&m->layout);
+	if (layout_tiles(kind, n, speaker_tile(m, senders, n), w, h, tiles) < 0)
+		return MCU_EINVAL;
+	int rc = canvas_layout(m->canvas, w, h, tiles, n);
+	int64_t timeout = (int64_t)m->cfg.video_timeout_ms * 1000;
+	for (int i = 0; !rc && i < n; i++) {
+		struct mix_part *s = senders[i];
+		bool fresh = s->picture_gen > 0 && now - s->picture_us < timeout;
+		rc = canvas_draw(m->canvas, i, fresh ? s->picture : NULL, s, fresh ? s->picture_gen : 0);
+	}
+	return rc;
+}
+
+static void encode_profile(struct mix *m, int i, const AVFrame *frame, int64_t capture_us,
+			   int64_t now)
+{
+	struct mix_vout *v = &m->vout[i];
+	int64_t min_gap = (int64_t)m->cfg.keyframe_min_interval_ms * 1000;
+	bool force = v->idr_pending && (!v->last_idr_us || now - v->last_idr_us >= min_gap);
+	const uint8_t *au;
+	size_t len;
+	bool idr;
+	int64_t t0 = clock_now_us();
+	int rc = venc_encode(v->enc, frame, (int64_t)mix_ts(m, capture_us, 90000), force, &au, &len, &idr);
+	atomic_fetch_add(&m->pub.encode_us, (uint64_t)(clock_now_us() - t0));
+	if (rc || !len)
+		return;
+	atomic_fetch_add(&m->pub.frames_encoded, 1);
+	if (idr) {
+		v->idr_pending = false;
+		v->last_idr_us = now;
+		atomic_fetch_add(&m->pub.keyframes, 1);
+	}
+	uint8_t scratch[MIX_RTP_PAYLOAD];
+	struct emit_ctx c = { m, i, mix_ts(m, capture_us, 90000), capture_us, idr, true };
+	h264_pack(au, len, MIX_RTP_PAYLOAD, 1, scratch, emit_payload, &c);
+}
+
+void mixvideo_tick(struct mix *m, int64_t capture_us)
+{
+	int64_t now = capture_us;
+	m->tick_no++;
+	unsigned mask = take_feedback(m, now);
+	int running = update_outputs(m, mask);
+	atomic_store(&m->pub.video_encoders, running);
+	atomic_store(&m->pub.profiles_mask, mask);
+	if (!running)
+		return;
+	int largest = 0;
+	while (!m->vout[largest].enc)
+		largest++;
+	const struct profile *top = profile_get((enum profile_id)largest);
+	if (compose(m, top->width, top->height, now))
+		return;
+	atomic_fetch_add(&m->pub.frames_composed, 1);
+	const AVFrame *source = canvas_frame(m->canvas);
+	for (int i = largest; i < PROFILE_COUNT; i++) {
+		struct mix_vout *v = &m->vout[i];
+		const struct profile *pr = profile_get((enum profile_id)i);
+		if (!v->enc || m->tick_no % (TILE_FPS / pr->fps))
+			continue;
+		const AVFrame *frame = source;
+		if (i != largest) {
+			if (!v->scaled)
+				v->scaled = av_frame_alloc();
+			if (!v->scaled || canvas_scale(source, v->scaled, pr->width, pr->height, &v->sws))
+				continue;
+			frame = v->scaled;
+		}
+		encode_profile(m, i, frame, capture_us, now);
+		source = frame;
+	}
+}
