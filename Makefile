@@ -21,7 +21,8 @@ DEB_PKGS := build-essential pkg-config \
 	libswscale-dev libx264-dev libopus-dev libcmocka-dev \
 	ffmpeg chromium
 
-PKGS := nice glib-2.0 gio-2.0 openssl libsrtp2 libmicrohttpd jansson
+PKGS := nice glib-2.0 gio-2.0 openssl libsrtp2 libmicrohttpd jansson \
+	libavcodec libavutil libswscale x264 opus
 
 CC ?= cc
 CFLAGS ?= -O2 -g
