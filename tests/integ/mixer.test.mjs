@@ -120,9 +120,46 @@ test('three browsers and a WHEP viewer: composite, mix-minus, profiles, leave',
       assert.equal(after.participants.length, 3);
       await waitFor(async () => (await mcu.api('GET', '/api/rooms/mix')).json.mixer.video_encoders === 1,
         { timeoutMs: 3000, what: 'the sd encoder stops with its last receiver' });
+
+      // Speaker layout: one of the two remaining senders large, the other in
+      // the strip (in the grid each had a quarter of the picture).
+      const patched = await mcu.api('PATCH', '/api/rooms/mix', { body: { layout: 'speaker' } });
+      assert.equal(patched.status, 200);
+      assert.equal(patched.json.layout, 'speaker');
+      const speaker = await waitFor(async () => {
+        const o = await observe(viewer, COLORS, FREQS);
+        const big = Math.max(o.colors.red, o.colors.green);
+        const small = Math.min(o.colors.red, o.colors.green);
+        return big > 0.4 && small > 0.02 && small < 0.15 ? o : null;
+      }, { timeoutMs: 5000, intervalMs: 100, what: 'speaker layout in the composite' });
+      t.diagnostic(`speaker layout: ${JSON.stringify(speaker.colors)}`);
     } finally {
       await browser.close();
       const { code } = await mcu.stop();
       assert.equal(code, 0, 'mcu exits 0 on SIGTERM');
+    }
+  });
+
+test('a VP8-only sender appears in a WHEP viewer\'s composite',
+  { skip: !haveChromium() && 'Debian chromium not installed', timeout: 90000 }, async () => {
+    const mcu = await startMcu(['--log_level=info']);
+    const browser = await launchBrowser();
+    try {
+      const sender = await browser.newPage();
+      await sender.goto(`${mcu.base}/api/health`);
+      const r = await joinRoom(sender, '/whip/vp8?name=vp8', { color: '#ff0000', freq: 440, videoCodec: 'video/VP8' });
+      assert.equal(r.status, 201, r.answer);
+      const viewer = await browser.newPage();
+      await viewer.goto(`${mcu.base}/api/health`);
+      assert.equal((await joinRoom(viewer, '/whep/vp8')).status, 201);
+      await waitFor(async () => {
+        const o = await observe(viewer, COLORS, [440]);
+        return o.colors.red > 0.5 && o.tones[440] > HEARD_DB;
+      }, { timeoutMs: 20000, intervalMs: 300, what: 'the VP8 sender in the composite' });
+      const room = (await mcu.api('GET', '/api/rooms/vp8')).json;
+      assert.equal(room.mixer.video_decoders, 1);
+    } finally {
+      await browser.close();
+      assert.equal((await mcu.stop()).code, 0);
     }
   });

@@ -170,8 +170,9 @@ export async function whipTrickle(page, url, { restart = false, timeoutMs = 1500
 // sends a canvas of one solid colour and a WebAudio tone of one frequency;
 // every page plays what it receives into a <video> and an AnalyserNode.
 // Resolves once the peer connection is connected. State lives on window.mcu.
-export async function joinRoom(page, url, { color = null, freq = null, timeoutMs = 15000 } = {}) {
-  return page.evaluate(async ({ url, color, freq, timeoutMs }) => {
+// videoCodec (e.g. 'video/VP8') restricts what the page offers to send.
+export async function joinRoom(page, url, { color = null, freq = null, videoCodec = null, timeoutMs = 15000 } = {}) {
+  return page.evaluate(async ({ url, color, freq, videoCodec, timeoutMs }) => {
     const t0 = performance.now();
     const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
     const ac = new AudioContext({ sampleRate: 48000 });
@@ -193,7 +194,13 @@ export async function joinRoom(page, url, { color = null, freq = null, timeoutMs
       osc.connect(gain).connect(dest);
       osc.start();
       const stream = new MediaStream([...canvas.captureStream(30).getVideoTracks(), ...dest.stream.getAudioTracks()]);
-      for (const track of stream.getTracks()) pc.addTransceiver(track, { direction: 'sendrecv', streams: [stream] });
+      for (const track of stream.getTracks()) {
+        const tr = pc.addTransceiver(track, { direction: 'sendrecv', streams: [stream] });
+        if (videoCodec && track.kind === 'video') {
+          tr.setCodecPreferences(RTCRtpReceiver.getCapabilities('video').codecs
+            .filter((c) => c.mimeType === videoCodec));
+        }
+      }
     } else {
       pc.addTransceiver('audio', { direction: 'recvonly' });
       pc.addTransceiver('video', { direction: 'recvonly' });
@@ -249,7 +256,7 @@ export async function joinRoom(page, url, { color = null, freq = null, timeoutMs
       setTimeout(() => resolve(false), timeoutMs);
     });
     return { status: res.status, location: state.location, connected, setupMs: performance.now() - t0 };
-  }, { url, color, freq, timeoutMs });
+  }, { url, color, freq, videoCodec, timeoutMs });
 }
 
 // In the page: what the received video and audio hold now. colors: CSS
