@@ -151,3 +151,24 @@ test('command line: --help, --version, bad keys, overrides win over the file', {
     assert.equal((await mcu.stop()).code, 0);
   }
 });
+
+test('an empty room ends after empty_room_timeout_s; one with a participant stays', { timeout: 30000 }, async () => {
+  const mcu = await startMcu(['--empty_room_timeout_s=1']);
+  try {
+    assert.equal((await mcu.api('POST', '/api/rooms', { body: { room: 'brief' } })).status, 201);
+    const joined = await mcu.api('POST', '/api/rooms/kept/participants', { body: { sdp: webrtcOffer() } });
+    assert.equal(joined.status, 201, joined.text);
+    const end = Date.now() + 10000;
+    let status = 200;
+    while (status === 200 && Date.now() < end) {
+      await new Promise((r) => setTimeout(r, 250));
+      status = (await mcu.api('GET', '/api/rooms/brief')).status;
+    }
+    assert.equal(status, 404, 'the empty room ended');
+    assert.equal((await mcu.api('GET', '/api/rooms/kept')).status, 200, 'the occupied room stays');
+    const health = (await mcu.api('GET', '/api/health')).json;
+    assert.equal(health.rooms, 1);
+  } finally {
+    assert.equal((await mcu.stop()).code, 0);
+  }
+});
