@@ -103,21 +103,16 @@ void amix_limit(struct amix_limiter *l, const int32_t *in, int samples, int16_t 
 		if (a > peak)
 			peak = a;
 	}
-	/* The most gain this frame can take without passing the threshold. */
-	double cap = peak > LIMIT_THRESHOLD ? (double)LIMIT_THRESHOLD / peak : 1.0;
+	/* The most gain this frame can take without passing the threshold.
+	 * Capping every sample's gain by it is both the attack (a gain above
+	 * it drops to it on the first sample) and the limit on release. */
+	double cap = peak > LIMIT_THRESHOLD ? (double)LIMIT_THRESHOLD / (double)peak : 1.0;
 	double g = l->gain;
-	bool attack = g > cap;
-	if (attack)
-		g = cap;
-	else if (cap > 1.0)
-		cap = 1.0;
 
 	for (int i = 0; i < samples; i++) {
-		if (!attack) {
-			g *= RELEASE_PER_SAMPLE;
-			if (g > cap)
-				g = cap;
-		}
+		g *= RELEASE_PER_SAMPLE;
+		if (g > cap)
+			g = cap;
 		/* A cast truncates towards zero: |result| <= |in[i]| * g. */
 		out[i] = sat16((int64_t)((double)in[i] * g));
 	}

@@ -74,7 +74,7 @@ static int decode(struct mix_part *p, const uint8_t *pkt, size_t len, bool fec)
 	return n > 0 ? n : 0;
 }
 
-/* Fills p->pcm with at least one frame and sets p->level (-1: nothing heard). */
+/* Fills p->pcm with at least one frame and sets p->level (127: nothing heard). */
 static void pull_frame(struct mix_part *p, int64_t now)
 {
 	int ext_level = -1;
@@ -105,7 +105,9 @@ static void pull_frame(struct mix_part *p, int64_t now)
 		memset(p->pcm + p->pcm_len, 0, (size_t)(AMIX_FRAME - p->pcm_len) * sizeof(p->pcm[0]));
 		p->pcm_len = AMIX_FRAME;
 	}
-	p->level = !heard ? -1 : ext_level >= 0 ? ext_level : amix_level(p->pcm, AMIX_FRAME);
+	/* Nothing heard counts as silence, not absence, so a speaker's
+	 * hangover also spans the gaps of a sender that pauses (DTX). */
+	p->level = !heard ? 127 : ext_level >= 0 ? ext_level : amix_level(p->pcm, AMIX_FRAME);
 }
 
 static void consume_frame(struct mix_part *p)
