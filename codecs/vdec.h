@@ -31,8 +31,8 @@ void vdec_destroy(struct vdec *d);  /* accepts NULL */
  * Decodes one access unit (data: len bytes followed by VDEC_PADDING readable
  * bytes, borrowed). On a new picture *frame points to it: borrowed, valid
  * until the next call (take an av_frame_ref to keep it); otherwise *frame is
- * NULL. The picture is converted to YUV420P when the stream uses another
- * format. Returns 0, or MCU_EPROTO when the data could not be decoded (ask
+ * NULL. The picture is YUV420P or YUVJ420P (the same layout, full range);
+ * other formats are converted to YUV420P. Returns 0, or MCU_EPROTO when the data could not be decoded (ask
  * the sender for a keyframe).
  */
 int vdec_decode(struct vdec *d, const uint8_t *data, size_t len, struct AVFrame **frame);

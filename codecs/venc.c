@@ -9,6 +9,7 @@
 
 #include <libavutil/frame.h>
 #include <stdlib.h>
+#include <string.h>
 #include <x264.h>
 
 struct venc {
@@ -104,8 +105,19 @@ int venc_encode(struct venc *e, const AVFrame *frame, int64_t pts, bool force_id
 		return MCU_EIO;
 	if (size == 0 || n_nals == 0)
 		return 0;
-	*au = nals[0].p_payload;
-	*au_len = (size_t)size;
+	/* x264's first access unit carries an SEI with its version and options,
+	 * larger than any slice limit and of no use to a receiver: keep the
+	 * other NAL units, moved together in place. */
+	uint8_t *w = nals[0].p_payload;
+	size_t total = 0;
+	for (int i = 0; i < n_nals; i++) {
+		if (nals[i].i_type == NAL_SEI)
+			continue;
+		memmove(w + total, nals[i].p_payload, (size_t)nals[i].i_payload);
+		total += (size_t)nals[i].i_payload;
+	}
+	*au = w;
+	*au_len = total;
 	*is_idr = out.b_keyframe != 0;
 	e->frames++;
 	e->idrs += *is_idr;

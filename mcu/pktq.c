@@ -46,12 +46,13 @@ void pktq_destroy(struct pktq *q)
 /* Bytes of a packet worth copying: the header fields and its payload. */
 static size_t used_size(const struct port_packet *p)
 {
-	size_t len = p->len < PORT_MAX_PAYLOAD ? p->len : PORT_MAX_PAYLOAD;
-	return offsetof(struct port_packet, payload) + len;
+	return offsetof(struct port_packet, payload) + p->len;
 }
 
 void pktq_push(struct pktq *q, const struct port_packet *pkt)
 {
+	if (pkt->len > PORT_MAX_PAYLOAD)
+		return; /* cannot be held whole; the producer never sends one */
 	pthread_mutex_lock(&q->lock);
 	if (q->count == q->capacity) {
 		q->head = (q->head + 1) % q->capacity;

@@ -20,7 +20,8 @@ struct pktq;
 int pktq_create(int capacity, struct pktq **out);
 void pktq_destroy(struct pktq *q);  /* accepts NULL */
 
-/* Copies pkt in (only its first pkt->len payload bytes). Thread: the producer. */
+/* Copies pkt in (only its first pkt->len payload bytes); one longer than
+ * PORT_MAX_PAYLOAD is refused. Thread: the producer. */
 void pktq_push(struct pktq *q, const struct port_packet *pkt);
 
 /* Copies the oldest packet out. Returns 1, or 0 when empty. Thread: the consumer. */

@@ -23,6 +23,8 @@ struct tile {
 	const void *source;
 	uint64_t generation;
 	bool drawn;
+	bool placeholder;          /* what is drawn is the grey placeholder */
+	int pic_w, pic_h;          /* size of the picture drawn */
 	struct SwsContext *sws;
 };
 
@@ -130,9 +132,12 @@ int canvas_draw(struct canvas *c, int i, const AVFrame *picture, const void *sou
 	struct tile *t = &c->tiles[i];
 	if (t->drawn && t->source == source && t->generation == generation)
 		return 0;
-	/* A new source or a placeholder may not cover the whole tile: clear the
-	 * bars first. A new picture of the same source covers the same area. */
-	if (!picture || !t->drawn || t->source != source)
+	/* A picture covers only its fitted area: clear the bars first unless
+	 * the last one drawn here had the same source and size, and so covered
+	 * exactly the same area. */
+	bool same_area = t->drawn && !t->placeholder && t->source == source && picture &&
+			 picture->width == t->pic_w && picture->height == t->pic_h;
+	if (!same_area)
 		fill_rect(c->frame, &t->rect, picture ? BLACK_Y : GREY_Y, CHROMA_MID);
 	int rc = picture ? draw_picture(c, t, picture) : 0;
 	if (rc)
@@ -140,6 +145,9 @@ int canvas_draw(struct canvas *c, int i, const AVFrame *picture, const void *sou
 	t->source = source;
 	t->generation = generation;
 	t->drawn = true;
+	t->placeholder = !picture;
+	t->pic_w = picture ? picture->width : 0;
+	t->pic_h = picture ? picture->height : 0;
 	return 0;
 }
 

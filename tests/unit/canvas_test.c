@@ -1,0 +1,398 @@
+/* canvas_test.c - the composite picture: a picture drawn into a tile keeps
+ * its colour and aspect (black bars around it), an empty tile is the grey
+ * placeholder, a tile whose source and generation did not change is not
+ * redrawn (a poisoned pixel survives), a new layout clears to black, the
+ * scaled copy for a smaller profile keeps the colours, and bad arguments
+ * are refused. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "mcu/err.h"
+#include "mixer/canvas.h"
+#include "mixer/layout.h"
+
+#include <libavutil/frame.h>
+#include <libswscale/swscale.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define W 320
+#define H 180
+
+/* BT.601 limited range. */
+#define RED_Y 81
+#define RED_U 90
+#define RED_V 240
+#define BLUE_Y 41
+#define BLUE_U 240
+#define BLUE_V 110
+#define BLACK_Y 16
+#define GREY_Y 48
+#define MID 128
+#define TOL 8
+
+static void assert_near(long v, long want, long tol, const char *what, int x, int y)
+{
+	if (v < want - tol || v > want + tol)
+		fail_msg("%s at (%d,%d) is %ld, want %ld +- %ld", what, x, y, v, want, tol);
+}
+
+static AVFrame *solid_picture(int w, int h, uint8_t y, uint8_t u, uint8_t v)
+{
+	AVFrame *f = av_frame_alloc();
+	assert_non_null(f);
+	f->format = AV_PIX_FMT_YUV420P;
+	f->width = w;
+	f->height = h;
+	assert_int_equal(av_frame_get_buffer(f, 0), 0);
+	for (int r = 0; r < h; r++)
+		memset(f->data[0] + (size_t)r * f->linesize[0], y, (size_t)w);
+	for (int r = 0; r < h / 2; r++) {
+		memset(f->data[1] + (size_t)r * f->linesize[1], u, (size_t)w / 2);
+		memset(f->data[2] + (size_t)r * f->linesize[2], v, (size_t)w / 2);
+	}
+	return f;
+}
+
+static uint8_t *luma(const AVFrame *f, int x, int y)
+{
+	return f->data[0] + (size_t)y * f->linesize[0] + x;
+}
+
+static uint8_t *chroma(const AVFrame *f, int plane, int x, int y)
+{
+	return f->data[plane] + (size_t)(y / 2) * f->linesize[plane] + x / 2;
+}
+
+/* Every luma sample of r (in luma coordinates) near y, every chroma sample
+ * near u and v. */
+static void assert_rect(const AVFrame *f, const struct layout_rect *r, int y, int u, int v,
+			long tol)
+{
+	for (int row = r->y; row < r->y + r->h; row++)
+		for (int col = r->x; col < r->x + r->w; col++)
+			assert_near(*luma(f, col, row), y, tol, "Y", col, row);
+	for (int row = r->y; row < r->y + r->h; row += 2)
+		for (int col = r->x; col < r->x + r->w; col += 2) {
+			assert_near(*chroma(f, 1, col, row), u, tol, "U", col, row);
+			assert_near(*chroma(f, 2, col, row), v, tol, "V", col, row);
+		}
+}
+
+/* Writes a colour no step of the canvas produces, at a point. */
+static void poison(const AVFrame *cf, int x, int y)
+{
+	AVFrame *f = (AVFrame *)cf; /* the test pokes the composite on purpose */
+	*luma(f, x, y) = 0;
+	*chroma(f, 1, x, y) = 0;
+	*chroma(f, 2, x, y) = 0;
+}
+
+static bool poisoned(const AVFrame *f, int x, int y)
+{
+	return *luma(f, x, y) == 0 && *chroma(f, 1, x, y) == 0 && *chroma(f, 2, x, y) == 0;
+}
+
+struct fixture {
+	struct canvas *c;
+	struct layout_rect tiles[2];
+	AVFrame *red;         /* 320x180: 16:9 */
+	AVFrame *other;       /* a test's second picture (freed by teardown) */
+	int src0, src1;       /* their addresses are the sources */
+};
+
+static int setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+	assert_non_null(fx);
+	assert_int_equal(canvas_create(&fx->c), 0);
+	assert_int_equal(layout_tiles(LAYOUT_GRID, 2, 0, W, H, fx->tiles), 2);
+	/* two side by side, each 160x180 */
+	assert_int_equal(fx->tiles[0].x, 0);
+	assert_int_equal(fx->tiles[0].w, 160);
+	assert_int_equal(fx->tiles[0].h, 180);
+	assert_int_equal(fx->tiles[1].x, 160);
+	assert_int_equal(canvas_layout(fx->c, W, H, fx->tiles, 2), 0);
+	fx->red = solid_picture(320, 180, RED_Y, RED_U, RED_V);
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fx = *state;
+	av_frame_free(&fx->red);
+	av_frame_free(&fx->other);
+	canvas_destroy(fx->c);
+	free(fx);
+	return 0;
+}
+
+/* The fitted area of a 16:9 picture in tile 0: 160x90, centred. */
+static struct layout_rect fit0(const struct fixture *fx, int w, int h)
+{
+	struct layout_rect fit;
+	assert_int_equal(layout_fit(&fx->tiles[0], w, h, &fit), 0);
+	return fit;
+}
+
+static void test_draw_picture_and_placeholder(void **state)
+{
+	struct fixture *fx = *state;
+	const AVFrame *f = canvas_frame(fx->c);
+	assert_non_null(f);
+	assert_int_equal(f->width, W);
+	assert_int_equal(f->height, H);
+	assert_int_equal(f->format, AV_PIX_FMT_YUV420P);
+
+	assert_int_equal(canvas_draw(fx->c, 0, fx->red, &fx->src0, 1), 0);
+	assert_int_equal(canvas_draw(fx->c, 1, NULL, &fx->src1, 0), 0);
+	assert_ptr_equal(canvas_frame(fx->c), f);
+
+	struct layout_rect fit = fit0(fx, 320, 180);
+	assert_int_equal(fit.x, 0);
+	assert_int_equal(fit.w, 160);
+	assert_int_equal(fit.h, 90);
+	assert_true(fit.y >= 44 && fit.y <= 46);
+	assert_rect(f, &fit, RED_Y, RED_U, RED_V, TOL);
+
+	/* letterbox bars above and below: black */
+	struct layout_rect top = { 0, 0, 160, fit.y };
+	struct layout_rect bottom = { 0, fit.y + fit.h, 160, H - fit.y - fit.h };
+	assert_true(top.h > 0 && bottom.h > 0);
+	assert_rect(f, &top, BLACK_Y, MID, MID, 0);
+	assert_rect(f, &bottom, BLACK_Y, MID, MID, 0);
+
+	/* the empty tile: grey, neutral chroma, all of it */
+	assert_rect(f, &fx->tiles[1], GREY_Y, MID, MID, 0);
+}
+
+static void test_unchanged_is_not_redrawn(void **state)
+{
+	struct fixture *fx = *state;
+	const AVFrame *f = canvas_frame(fx->c);
+	assert_int_equal(canvas_draw(fx->c, 0, fx->red, &fx->src0, 1), 0);
+	assert_int_equal(canvas_draw(fx->c, 1, NULL, &fx->src1, 0), 0);
+
+	poison(f, 80, 90);   /* inside the picture */
+	poison(f, 80, 10);   /* in a bar */
+	poison(f, 240, 90);  /* the placeholder */
+	assert_int_equal(canvas_draw(fx->c, 0, fx->red, &fx->src0, 1), 0);
+	assert_int_equal(canvas_draw(fx->c, 1, NULL, &fx->src1, 0), 0);
+	assert_true(poisoned(f, 80, 90));
+	assert_true(poisoned(f, 80, 10));
+	assert_true(poisoned(f, 240, 90));
+
+	/* the same layout again changes nothing either */
+	assert_int_equal(canvas_layout(fx->c, W, H, fx->tiles, 2), 0);
+	assert_true(poisoned(f, 80, 90));
+	assert_true(poisoned(f, 240, 90));
+	assert_int_equal(canvas_draw(fx->c, 0, fx->red, &fx->src0, 1), 0);
+	assert_true(poisoned(f, 80, 90));
+
+	/* a new picture (generation) of the same source is drawn */
+	assert_int_equal(canvas_draw(fx->c, 0, fx->red, &fx->src0, 2), 0);
+	assert_false(poisoned(f, 80, 90));
+	assert_near(*luma(f, 80, 90), RED_Y, TOL, "Y", 80, 90);
+	assert_near(*chroma(f, 2, 80, 90), RED_V, TOL, "V", 80, 90);
+	assert_true(poisoned(f, 240, 90)); /* the other tile is left alone */
+
+	/* another source with the same generation is drawn, bars included */
+	poison(f, 80, 90);
+	assert_int_equal(canvas_draw(fx->c, 0, fx->red, &fx->src1, 2), 0);
+	assert_near(*luma(f, 80, 90), RED_Y, TOL, "Y", 80, 90);
+	assert_int_equal(*luma(f, 80, 10), BLACK_Y);
+	assert_int_equal(*chroma(f, 1, 80, 10), MID);
+
+	/* the placeholder comes back when the picture goes */
+	assert_int_equal(canvas_draw(fx->c, 0, NULL, &fx->src1, 0), 0);
+	assert_rect(f, &fx->tiles[0], GREY_Y, MID, MID, 0);
+	/* and a picture replaces it */
+	assert_int_equal(canvas_draw(fx->c, 1, fx->red, &fx->src0, 7), 0);
+	struct layout_rect fit1;
+	assert_int_equal(layout_fit(&fx->tiles[1], 320, 180, &fit1), 0);
+	assert_rect(f, &fit1, RED_Y, RED_U, RED_V, TOL);
+}
+
+/* A sender shows the placeholder (source itself, generation 0) until its
+ * first picture decodes; the picture then has black bars, not grey ones. */
+static void test_placeholder_to_picture_clears_bars(void **state)
+{
+	struct fixture *fx = *state;
+	const AVFrame *f = canvas_frame(fx->c);
+	assert_int_equal(canvas_draw(fx->c, 0, NULL, &fx->src0, 0), 0);
+	assert_int_equal(*luma(f, 80, 10), GREY_Y);
+	assert_int_equal(canvas_draw(fx->c, 0, fx->red, &fx->src0, 1), 0);
+	struct layout_rect fit = fit0(fx, 320, 180);
+	assert_rect(f, &fit, RED_Y, RED_U, RED_V, TOL);
+	struct layout_rect top = { 0, 0, 160, fit.y };
+	struct layout_rect bottom = { 0, fit.y + fit.h, 160, H - fit.y - fit.h };
+	assert_rect(f, &top, BLACK_Y, MID, MID, 0);
+	assert_rect(f, &bottom, BLACK_Y, MID, MID, 0);
+}
+
+/* A source whose picture changes shape (a sender that turns its camera or
+ * drops resolution) leaves nothing of its old picture in the new bars. */
+static void test_new_aspect_clears_bars(void **state)
+{
+	struct fixture *fx = *state;
+	const AVFrame *f = canvas_frame(fx->c);
+	AVFrame *blue43 = fx->other = solid_picture(240, 180, BLUE_Y, BLUE_U, BLUE_V);
+	assert_int_equal(canvas_draw(fx->c, 0, blue43, &fx->src0, 1), 0);
+	struct layout_rect tall = fit0(fx, 240, 180);
+	assert_rect(f, &tall, BLUE_Y, BLUE_U, BLUE_V, TOL);
+	assert_int_equal(canvas_draw(fx->c, 0, fx->red, &fx->src0, 2), 0);
+	struct layout_rect fit = fit0(fx, 320, 180);
+	assert_true(tall.y < fit.y);
+	assert_rect(f, &fit, RED_Y, RED_U, RED_V, TOL);
+	struct layout_rect top = { 0, 0, 160, fit.y };
+	assert_rect(f, &top, BLACK_Y, MID, MID, 0);
+}
+
+static void test_new_layout_clears(void **state)
+{
+	struct fixture *fx = *state;
+	const AVFrame *f = canvas_frame(fx->c);
+	assert_int_equal(canvas_draw(fx->c, 0, fx->red, &fx->src0, 1), 0);
+	assert_int_equal(canvas_draw(fx->c, 1, NULL, &fx->src1, 0), 0);
+
+	/* one tile now: the whole canvas black until drawn */
+	struct layout_rect one;
+	assert_int_equal(layout_tiles(LAYOUT_GRID, 1, 0, W, H, &one), 1);
+	assert_int_equal(canvas_layout(fx->c, W, H, &one, 1), 0);
+	f = canvas_frame(fx->c);
+	struct layout_rect all = { 0, 0, W, H };
+	assert_rect(f, &all, BLACK_Y, MID, MID, 0);
+	/* tile 1 is gone */
+	assert_int_equal(canvas_draw(fx->c, 1, NULL, &fx->src1, 0), MCU_EINVAL);
+	/* and tile 0 is drawn again although its source and generation are
+	 * the same as before the new layout */
+	assert_int_equal(canvas_draw(fx->c, 0, fx->red, &fx->src0, 1), 0);
+	assert_rect(f, &all, RED_Y, RED_U, RED_V, TOL);
+
+	/* the same tiles at another position: also a new layout */
+	struct layout_rect moved[2] = { fx->tiles[1], fx->tiles[0] };
+	assert_int_equal(canvas_layout(fx->c, W, H, moved, 2), 0);
+	assert_rect(f, &all, BLACK_Y, MID, MID, 0);
+
+	/* a new size: a new frame of that size, black */
+	struct layout_rect small;
+	assert_int_equal(layout_tiles(LAYOUT_GRID, 1, 0, 160, 90, &small), 1);
+	assert_int_equal(canvas_layout(fx->c, 160, 90, &small, 1), 0);
+	f = canvas_frame(fx->c);
+	assert_int_equal(f->width, 160);
+	assert_int_equal(f->height, 90);
+	struct layout_rect all_small = { 0, 0, 160, 90 };
+	assert_rect(f, &all_small, BLACK_Y, MID, MID, 0);
+	assert_int_equal(canvas_draw(fx->c, 0, fx->red, &fx->src0, 1), 0);
+	assert_rect(f, &all_small, RED_Y, RED_U, RED_V, TOL);
+
+	/* no tiles at all: a black canvas, nothing to draw */
+	assert_int_equal(canvas_layout(fx->c, W, H, NULL, 0), 0);
+	f = canvas_frame(fx->c);
+	assert_rect(f, &all, BLACK_Y, MID, MID, 0);
+	assert_int_equal(canvas_draw(fx->c, 0, fx->red, &fx->src0, 2), MCU_EINVAL);
+}
+
+static void test_scale(void **state)
+{
+	struct fixture *fx = *state;
+	assert_int_equal(canvas_draw(fx->c, 0, fx->red, &fx->src0, 1), 0);
+	assert_int_equal(canvas_draw(fx->c, 1, NULL, &fx->src1, 0), 0);
+	const AVFrame *f = canvas_frame(fx->c);
+
+	AVFrame *dst = av_frame_alloc();
+	assert_non_null(dst);
+	struct SwsContext *sws = NULL;
+	assert_int_equal(canvas_scale(f, dst, 160, 90, &sws), 0);
+	assert_non_null(sws);
+	assert_int_equal(dst->width, 160);
+	assert_int_equal(dst->height, 90);
+	assert_int_equal(dst->format, AV_PIX_FMT_YUV420P);
+	/* the picture's middle (tile 0's fitted area at half size) */
+	struct layout_rect pic = { 4, 26, 72, 38 };
+	assert_rect(dst, &pic, RED_Y, RED_U, RED_V, TOL);
+	/* the placeholder's middle */
+	struct layout_rect grey = { 84, 4, 72, 82 };
+	assert_rect(dst, &grey, GREY_Y, MID, MID, TOL);
+	/* a bar's middle */
+	struct layout_rect bar = { 4, 2, 72, 16 };
+	assert_rect(dst, &bar, BLACK_Y, MID, MID, TOL);
+
+	/* the next tick reuses the buffer; a new picture shows in it */
+	uint8_t *buf = dst->data[0];
+	assert_int_equal(canvas_draw(fx->c, 1, fx->red, &fx->src1, 1), 0);
+	assert_int_equal(canvas_scale(f, dst, 160, 90, &sws), 0);
+	assert_ptr_equal(dst->data[0], buf);
+	struct layout_rect pic1 = { 84, 26, 72, 38 };
+	assert_rect(dst, &pic1, RED_Y, RED_U, RED_V, TOL);
+
+	/* another size reallocates */
+	assert_int_equal(canvas_scale(f, dst, 64, 36, &sws), 0);
+	assert_int_equal(dst->width, 64);
+	assert_int_equal(dst->height, 36);
+	struct layout_rect pic2 = { 4, 12, 24, 12 };
+	assert_rect(dst, &pic2, RED_Y, RED_U, RED_V, TOL);
+
+	sws_freeContext(sws);
+	av_frame_free(&dst);
+}
+
+static void test_bad_arguments(void **state)
+{
+	(void)state;
+	struct canvas *c = NULL;
+	assert_int_equal(canvas_create(&c), 0);
+	AVFrame *red = solid_picture(64, 36, RED_Y, RED_U, RED_V);
+	int src;
+
+	/* nothing to draw on before a layout */
+	assert_int_equal(canvas_draw(c, 0, red, &src, 1), MCU_EINVAL);
+	assert_int_equal(canvas_draw(c, 0, NULL, &src, 0), MCU_EINVAL);
+
+	struct layout_rect tiles[LAYOUT_MAX_TILES + 1];
+	assert_int_equal(layout_tiles(LAYOUT_GRID, 2, 0, W, H, tiles), 2);
+	assert_int_equal(canvas_layout(c, W + 1, H, tiles, 2), MCU_EINVAL);
+	assert_int_equal(canvas_layout(c, W, H + 1, tiles, 2), MCU_EINVAL);
+	assert_int_equal(canvas_layout(c, 0, H, tiles, 2), MCU_EINVAL);
+	assert_int_equal(canvas_layout(c, W, -2, tiles, 2), MCU_EINVAL);
+	assert_int_equal(canvas_layout(c, W, H, tiles, -1), MCU_EINVAL);
+	assert_int_equal(canvas_layout(c, W, H, tiles, LAYOUT_MAX_TILES + 1), MCU_EINVAL);
+	/* still nothing to draw on */
+	assert_int_equal(canvas_draw(c, 0, red, &src, 1), MCU_EINVAL);
+
+	assert_int_equal(canvas_layout(c, W, H, tiles, 2), 0);
+	assert_int_equal(canvas_draw(c, -1, red, &src, 1), MCU_EINVAL);
+	assert_int_equal(canvas_draw(c, 2, red, &src, 1), MCU_EINVAL);
+	assert_int_equal(canvas_draw(c, LAYOUT_MAX_TILES, red, &src, 1), MCU_EINVAL);
+
+	/* a picture of no size */
+	AVFrame *empty = av_frame_alloc();
+	assert_non_null(empty);
+	empty->format = AV_PIX_FMT_YUV420P;
+	assert_int_equal(canvas_draw(c, 0, empty, &src, 1), MCU_EINVAL);
+	av_frame_free(&empty);
+
+	/* the good calls still work afterwards */
+	assert_int_equal(canvas_draw(c, 1, red, &src, 1), 0);
+	av_frame_free(&red);
+	canvas_destroy(c);
+	canvas_destroy(NULL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_draw_picture_and_placeholder, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unchanged_is_not_redrawn, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_placeholder_to_picture_clears_bars, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_new_aspect_clears_bars, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_new_layout_clears, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_scale, setup, teardown),
+		cmocka_unit_test(test_bad_arguments),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
