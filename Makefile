@@ -18,11 +18,11 @@ endif
 DEB_PKGS := build-essential pkg-config \
 	libnice-dev libglib2.0-dev libssl-dev libsrtp2-dev libmicrohttpd-dev \
 	libjansson-dev libavcodec-dev libavformat-dev libavutil-dev \
-	libswscale-dev libx264-dev libopus-dev libcmocka-dev \
+	libswscale-dev libswresample-dev libx264-dev libopus-dev libcmocka-dev \
 	ffmpeg chromium
 
 PKGS := nice glib-2.0 gio-2.0 openssl libsrtp2 libmicrohttpd jansson \
-	libavcodec libavutil libswscale x264 opus
+	libavcodec libavutil libswscale libswresample x264 opus
 
 CC ?= cc
 CFLAGS ?= -O2 -g
