@@ -151,6 +151,61 @@ int sdp_build_answer(const struct sdp_offer *offer,
 		     const struct sdp_negotiation *neg,
 		     const struct sdp_local *local, char *buf, size_t size);
 
+/* ---- plain RTP (legacy endpoints, API.md section 3) ---------------- */
+
+/* What the server takes from one m= of a plain RTP/AVP offer. */
+struct sdp_rtp_media {
+	bool accepted;
+	int index;                  /* its m= in the offer, -1 when none */
+	char addr[64];              /* where to send: the c= address */
+	int port;                   /* its RTP port */
+	int rtcp_port;              /* its RTCP port: a=rtcp, else port + 1; = port when muxed */
+	bool rtcp_mux;              /* a=rtcp-mux offered (and answered) */
+	enum sdp_direction direction; /* the answer's direction, from our side */
+	int pt;                     /* the payload type both sides use */
+	char codec[32];             /* encoding name as offered ("PCMU", "H264", ...) */
+	int clock_rate;
+	int packetization_mode;     /* H.264: 0 or 1 (absent means 0, RFC 6184) */
+	char profile_level_id[8];   /* H.264, "" when absent */
+};
+
+struct sdp_rtp_negotiation {
+	struct sdp_rtp_media audio, video;
+	bool peer_sends;            /* some accepted m= carries media to us */
+	bool peer_receives;         /* some accepted m= carries media from us */
+};
+
+/*
+ * Decides the answer to a plain RTP offer: every m= is RTP/AVP (or
+ * RTP/AVPF), no ICE or DTLS is needed, a c= address (IPv4 or IPv6) and a
+ * non-zero port say where media goes. Audio: the first of Opus, G722, PCMU,
+ * PCMA (in that order of preference) that the offer lists, static payload
+ * types included. Video: H.264 with packetization-mode 0 or 1, preferring
+ * the offer's first H.264 format. Returns 0, MCU_EPROTO (not plain RTP, no
+ * address, bad port) or MCU_EUNSUPPORTED (no codec we take); err says why.
+ */
+int sdp_negotiate_rtp(const struct sdp_offer *offer, struct sdp_rtp_negotiation *out,
+		      char *err, size_t err_size);
+
+/* Our side of a plain RTP session. */
+struct sdp_rtp_local {
+	const char *addr;           /* our address, as the peer should send to it */
+	int audio_port, video_port; /* our RTP ports (RTCP is the next one up unless muxed) */
+	uint32_t audio_ssrc, video_ssrc;
+	uint64_t session_id;
+};
+
+/*
+ * Writes the answer: c= with our address (IN IP4 or IN IP6 by its form),
+ * each offered m= in order (rejected ones with port 0), the chosen payload
+ * type with its rtpmap (and for H.264 an fmtp with the negotiated
+ * packetization-mode and profile-level-id=42e01f), the direction,
+ * a=rtcp-mux when offered, and a=ssrc lines. Returns the length or
+ * MCU_EINVAL when buf is too small.
+ */
+int sdp_build_rtp_answer(const struct sdp_offer *offer, const struct sdp_rtp_negotiation *neg,
+			 const struct sdp_rtp_local *local, char *buf, size_t size);
+
 /* A trickle-ice-sdpfrag body (RFC 8840). */
 struct sdp_frag {
 	char ice_ufrag[257];        /* "" when absent */
