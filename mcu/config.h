@@ -29,6 +29,10 @@ struct config {
 	int ice_port_max;
 	int transport_threads;     /* threads running the ICE/DTLS/SRTP loops */
 	int empty_room_timeout_s;  /* an empty room ends after this */
+	char rtp_address[64];      /* address legacy endpoints send to; empty = the route's */
+	int rtp_port_min;          /* UDP port range of legacy (plain RTP) endpoints */
+	int rtp_port_max;
+	int rtp_timeout_s;         /* a silent legacy endpoint is dropped after this */
 	int max_mixed_speakers;    /* voices mixed at once per room */
 	int video_timeout_ms;      /* a sender silent this long becomes a placeholder tile */
 	int keyframe_min_interval_ms; /* at most one forced IDR per profile per this */

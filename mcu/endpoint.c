@@ -718,6 +718,7 @@ static void fill_port_info(struct endpoint *ep, const struct endpoint_params *p)
 	pi->receives_video = p->receives_video && p->send_video_pt >= 0;
 	pi->profile = !strcmp(ep->profile, "ld") ? 2 : !strcmp(ep->profile, "sd") ? 1 : 0;
 	pi->packetization_mode = 1;
+	pi->feedback = true;
 	pi->audio_ssrc = ep->local.audio_ssrc;
 	pi->video_ssrc = ep->local.video_ssrc;
 	pi->audio_pt = p->send_audio_pt;

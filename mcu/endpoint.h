@@ -78,6 +78,7 @@ struct endpoint_media_stats {
 /* A snapshot of an endpoint for the API; strings are static or copied. */
 struct endpoint_info {
 	char id[ENDPOINT_ID_LEN + 1];
+	bool legacy;                  /* a plain RTP endpoint (rtpep.h), not WebRTC */
 	char name[65];
 	char profile[4];              /* the profile it asked for */
 	int receiving_profile;        /* the one it gets now (enum profile_id), -1 none */

@@ -15,6 +15,7 @@
  */
 #include "registry.h"
 #include "clock.h"
+#include "rtpep.h"
 #include "config.h"
 #include "err.h"
 #include "log.h"
@@ -25,9 +26,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A participant: a WebRTC endpoint or a plain RTP one (exactly one is set). */
+struct member {
+	struct endpoint *ep;
+	struct rtpep *rtp;
+};
+
 struct room {
 	struct room_info info;         /* n_participants mirrors n_eps */
-	struct endpoint **eps;
+	struct member **eps;
 	int n_eps, cap_eps;
 	struct mix *mix;
 	int64_t empty_since_us;        /* monotonic; when the last one left */
@@ -68,6 +75,8 @@ bool registry_valid_layout(const char *layout)
 }
 
 static void room_free(struct room *room);
+static struct member *take_member(struct registry *reg, struct room *room, int k);
+static void member_free(struct member *m);
 
 /* Caller holds reg->lock. Takes out the first room empty for longer than
  * the timeout, or returns NULL. */
@@ -84,7 +93,26 @@ static struct room *take_expired(struct registry *reg, int64_t now)
 	return NULL;
 }
 
-/* The housekeeping thread: once a second, ends rooms left empty. */
+/* Caller holds reg->lock. Takes out the first plain RTP member silent for
+ * longer than rtp_timeout_s (into *room_name), or returns NULL. */
+static struct member *take_silent(struct registry *reg, int64_t now, char *room_name, size_t size)
+{
+	int64_t timeout = (int64_t)reg->env->cfg->rtp_timeout_s * 1000000;
+	for (int i = 0; i < reg->n_rooms; i++) {
+		struct room *room = reg->rooms[i];
+		for (int k = 0; k < room->n_eps; k++) {
+			struct rtpep *rtp = room->eps[k]->rtp;
+			if (rtp && now - rtpep_last_alive_us(rtp) > timeout) {
+				snprintf(room_name, size, "%s", room->info.name);
+				return take_member(reg, room, k);
+			}
+		}
+	}
+	return NULL;
+}
+
+/* The housekeeping thread: once a second, drops silent legacy endpoints
+ * and ends rooms left empty. */
 static void *reaper_main(void *arg)
 {
 	struct registry *reg = arg;
@@ -93,6 +121,15 @@ static void *reaper_main(void *arg)
 		int64_t wake = clock_now_us() + 1000000;
 		struct timespec ts = { .tv_sec = wake / 1000000, .tv_nsec = (long)(wake % 1000000) * 1000 };
 		pthread_cond_timedwait(&reg->reaper_wake, &reg->lock, &ts);
+		struct member *mb;
+		char name[REGISTRY_ROOM_NAME_MAX + 1];
+		while (!reg->stopping && (mb = take_silent(reg, clock_now_us(), name, sizeof(name)))) {
+			pthread_mutex_unlock(&reg->lock);
+			LOG_I("registry", "room=%s ep=%s dropped: silent for %d s", name, rtpep_id(mb->rtp),
+			      reg->env->cfg->rtp_timeout_s);
+			member_free(mb);
+			pthread_mutex_lock(&reg->lock);
+		}
 		struct room *room;
 		while (!reg->stopping && (room = take_expired(reg, clock_now_us()))) {
 			pthread_mutex_unlock(&reg->lock);
@@ -141,11 +178,39 @@ static void add_traffic(struct registry_traffic *t, const struct endpoint_info *
 	t->bytes_out += p->bytes_out;
 }
 
-/* Caller holds reg->lock: books a leaving endpoint's traffic as departed. */
-static void book_departure(struct registry *reg, struct endpoint *ep)
+static const char *member_id(const struct member *m)
+{
+	return m->ep ? endpoint_id(m->ep) : rtpep_id(m->rtp);
+}
+
+static void member_info(const struct member *m, struct endpoint_info *out)
+{
+	if (m->ep)
+		endpoint_get_info(m->ep, out);
+	else
+		rtpep_get_info(m->rtp, out);
+}
+
+/* The port pointer the room's mixer knows the member by. */
+static void *member_port(const struct member *m)
+{
+	return m->ep ? (void *)m->ep : (void *)m->rtp;
+}
+
+static void member_free(struct member *m)
+{
+	if (!m)
+		return;
+	endpoint_destroy(m->ep);
+	rtpep_destroy(m->rtp);
+	free(m);
+}
+
+/* Caller holds reg->lock: books a leaving member's traffic as departed. */
+static void book_departure(struct registry *reg, struct member *m)
 {
 	struct endpoint_info info;
-	endpoint_get_info(ep, &info);
+	member_info(m, &info);
 	add_traffic(&reg->departed, &info);
 	reg->leaves++;
 }
@@ -158,7 +223,7 @@ void registry_traffic(struct registry *reg, struct registry_traffic *out)
 		struct room *room = reg->rooms[i];
 		for (int k = 0; k < room->n_eps; k++) {
 			struct endpoint_info info;
-			endpoint_get_info(room->eps[k], &info);
+			member_info(room->eps[k], &info);
 			add_traffic(out, &info);
 		}
 	}
@@ -169,7 +234,7 @@ static void room_free(struct room *room)
 {
 	mix_destroy(room->mix); /* stops using the ports before they go */
 	for (int i = 0; i < room->n_eps; i++)
-		endpoint_destroy(room->eps[i]);
+		member_free(room->eps[i]);
 	free(room->eps);
 	free(room);
 }
@@ -206,7 +271,7 @@ static int find_room(struct registry *reg, const char *name)
 static int find_endpoint(struct room *room, const char *id)
 {
 	for (int i = 0; i < room->n_eps; i++)
-		if (!strcmp(endpoint_id(room->eps[i]), id))
+		if (!strcmp(member_id(room->eps[i]), id))
 			return i;
 	return -1;
 }
@@ -348,8 +413,8 @@ int registry_room(struct registry *reg, const char *name, struct room_info *out,
 		goto out;
 	}
 	for (int k = 0; k < room->n_eps; k++) {
-		endpoint_get_info(room->eps[k], &(*parts)[k]);
-		(*parts)[k].receiving_profile = mix_profile_of(room->mix, room->eps[k]);
+		member_info(room->eps[k], &(*parts)[k]);
+		(*parts)[k].receiving_profile = mix_profile_of(room->mix, member_port(room->eps[k]));
 	}
 	*n_parts = room->n_eps;
 out:
@@ -406,9 +471,9 @@ static void default_settings(const struct registry *reg, struct room_settings *s
 	s->max_participants = reg->env->cfg->max_participants;
 }
 
-/* Caller holds reg->lock. Inserts ep into room (made when absent and create). */
-static int insert_endpoint(struct registry *reg, const char *name, bool create,
-			   struct endpoint *ep)
+/* Caller holds reg->lock. Inserts mb into room (made when absent and
+ * create) and its port into the room's mixer. */
+static int insert_member(struct registry *reg, const char *name, bool create, struct member *mb)
 {
 	int i = find_room(reg, name);
 	int rc = admission(reg, i, create);
@@ -425,13 +490,26 @@ static int insert_endpoint(struct registry *reg, const char *name, bool create,
 	if (reserve(&room->eps, room->n_eps, &room->cap_eps))
 		return MCU_ENOMEM;
 	struct port_info info;
-	endpoint_port_info(ep, &info);
-	rc = mix_add(room->mix, &info, endpoint_port_ops(), ep);
+	if (mb->ep)
+		endpoint_port_info(mb->ep, &info);
+	else
+		rtpep_port_info(mb->rtp, &info);
+	rc = mix_add(room->mix, &info, mb->ep ? endpoint_port_ops() : rtpep_port_ops(),
+		     member_port(mb));
 	if (rc)
 		return rc;
-	room->eps[room->n_eps++] = ep;
+	room->eps[room->n_eps++] = mb;
 	reg->joins++;
 	return 0;
+}
+
+/* Inserts under the lock (the room may have filled or ended meanwhile). */
+static int insert_checked(struct registry *reg, const char *room, bool create, struct member *mb)
+{
+	pthread_mutex_lock(&reg->lock);
+	int rc = insert_member(reg, room, create, mb);
+	pthread_mutex_unlock(&reg->lock);
+	return rc;
 }
 
 int registry_join(struct registry *reg, const char *room, bool create,
@@ -446,59 +524,89 @@ int registry_join(struct registry *reg, const char *room, bool create,
 	if (rc)
 		return rc;
 
-	struct endpoint *ep = NULL;
-	rc = endpoint_create(reg->env, params, &ep, err, err_size);
-	if (rc)
-		return rc;
-
-	pthread_mutex_lock(&reg->lock);
-	rc = insert_endpoint(reg, room, create, ep);
-	pthread_mutex_unlock(&reg->lock);
+	struct member *mb = calloc(1, sizeof(*mb));
+	if (!mb)
+		return MCU_ENOMEM;
+	rc = endpoint_create(reg->env, params, &mb->ep, err, err_size);
+	if (!rc)
+		rc = insert_checked(reg, room, create, mb);
 	if (rc) {
-		endpoint_destroy(ep);
+		member_free(mb);
 		return rc;
 	}
-	endpoint_local(ep, local);
-	memcpy(id, endpoint_id(ep), ENDPOINT_ID_LEN + 1);
+	endpoint_local(mb->ep, local);
+	memcpy(id, endpoint_id(mb->ep), ENDPOINT_ID_LEN + 1);
 	LOG_I("registry", "room=%s ep=%s joined", room, id);
 	return 0;
 }
 
+int registry_join_rtp(struct registry *reg, const char *room, bool create,
+		      const struct rtpep_params *params, struct rtpep_local *local,
+		      char id[ENDPOINT_ID_LEN + 1], char *err, size_t err_size)
+{
+	if (!registry_valid_room_name(room))
+		return MCU_EINVAL;
+	pthread_mutex_lock(&reg->lock);
+	int rc = admission(reg, find_room(reg, room), create);
+	pthread_mutex_unlock(&reg->lock);
+	if (rc)
+		return rc;
+	struct member *mb = calloc(1, sizeof(*mb));
+	if (!mb)
+		return MCU_ENOMEM;
+	rc = rtpep_create(reg->env, params, &mb->rtp, err, err_size);
+	if (!rc)
+		rc = insert_checked(reg, room, create, mb);
+	if (rc) {
+		member_free(mb);
+		return rc;
+	}
+	rtpep_local(mb->rtp, local);
+	memcpy(id, rtpep_id(mb->rtp), ENDPOINT_ID_LEN + 1);
+	LOG_I("registry", "room=%s ep=%s joined (plain RTP)", room, id);
+	return 0;
+}
+
+/* Caller holds reg->lock. Takes member k out of room and its mixer; the
+ * caller frees it after unlocking. */
+static struct member *take_member(struct registry *reg, struct room *room, int k)
+{
+	struct member *mb = room->eps[k];
+	mix_remove(room->mix, member_port(mb));
+	/* Keep join order: the layout places tiles by it. */
+	memmove(&room->eps[k], &room->eps[k + 1], (size_t)(room->n_eps - k - 1) * sizeof(room->eps[0]));
+	if (--room->n_eps == 0)
+		room->empty_since_us = clock_now_us();
+	book_departure(reg, mb);
+	return mb;
+}
+
 int registry_leave(struct registry *reg, const char *room_name, const char *id)
 {
-	struct endpoint *ep = NULL;
+	struct member *mb = NULL;
 	pthread_mutex_lock(&reg->lock);
 	int i = find_room(reg, room_name);
 	if (i >= 0) {
-		struct room *room = reg->rooms[i];
-		int k = find_endpoint(room, id);
-		if (k >= 0) {
-			ep = room->eps[k];
-			mix_remove(room->mix, ep);
-			/* Keep join order: the layout places tiles by it. */
-			memmove(&room->eps[k], &room->eps[k + 1],
-				(size_t)(room->n_eps - k - 1) * sizeof(room->eps[0]));
-			if (--room->n_eps == 0)
-				room->empty_since_us = clock_now_us();
-			book_departure(reg, ep);
-		}
+		int k = find_endpoint(reg->rooms[i], id);
+		if (k >= 0)
+			mb = take_member(reg, reg->rooms[i], k);
 	}
 	pthread_mutex_unlock(&reg->lock);
-	if (!ep)
+	if (!mb)
 		return MCU_ENOTFOUND;
-	endpoint_destroy(ep);
+	member_free(mb);
 	LOG_I("registry", "room=%s ep=%s left", room_name, id);
 	return 0;
 }
 
-/* Caller holds reg->lock. */
+/* Caller holds reg->lock. The WebRTC endpoint with that id, or NULL. */
 static struct endpoint *lookup(struct registry *reg, const char *room, const char *id)
 {
 	int i = find_room(reg, room);
 	if (i < 0)
 		return NULL;
 	int k = find_endpoint(reg->rooms[i], id);
-	return k < 0 ? NULL : reg->rooms[i]->eps[k];
+	return k < 0 ? NULL : reg->rooms[i]->eps[k]->ep;
 }
 
 /* These hold the registry lock across a libnice call: that only takes the

@@ -107,6 +107,15 @@ int registry_join(struct registry *reg, const char *room, bool create,
 		  const struct endpoint_params *params, struct endpoint_local *local,
 		  char id[ENDPOINT_ID_LEN + 1], char *err, size_t err_size);
 
+/* The plain RTP twin of registry_join (API.md section 3): *local gets our
+ * address and ports for the answer. Same returns, plus rtpep_create's
+ * (MCU_ELIMIT when no port pair is free). Thread: any. */
+struct rtpep_params;
+struct rtpep_local;
+int registry_join_rtp(struct registry *reg, const char *room, bool create,
+		      const struct rtpep_params *params, struct rtpep_local *local,
+		      char id[ENDPOINT_ID_LEN + 1], char *err, size_t err_size);
+
 /* Removes a participant. Returns 0 or MCU_ENOTFOUND. Thread: any. */
 int registry_leave(struct registry *reg, const char *room, const char *id);
 

@@ -20,6 +20,12 @@
 #include "mcu/log.h"
 
 #include <errno.h>
+
+_Static_assert((int)PORT_OPUS == (int)ACODEC_OPUS && (int)PORT_G722 == (int)ACODEC_G722 &&
+	       (int)PORT_PCMU == (int)ACODEC_PCMU && (int)PORT_PCMA == (int)ACODEC_PCMA,
+	       "port.h's audio codecs are acodec.h's");
+_Static_assert((int)PORT_H264 == (int)VCODEC_H264 && (int)PORT_VP8 == (int)VCODEC_VP8,
+	       "port.h's video codecs are vdec.h's");
 #include <libavutil/frame.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,8 +42,8 @@ static void part_free(struct mix_part *p)
 	if (!p)
 		return;
 	ajb_destroy(p->ajb);
-	opusdec_destroy(p->adec);
-	opusenc_destroy(p->minus_enc);
+	adec_destroy(p->adec);
+	aenc_destroy(p->minus_enc);
 	vjb_destroy(p->vjb);
 	vdec_destroy(p->vdec);
 	av_frame_free(&p->picture);
@@ -60,7 +66,7 @@ static int part_create(const struct port_info *info, const struct port_ops *ops,
 	if (!rc && info->sends_audio)
 		rc = ajb_create(AJB_CAPACITY, AJB_TARGET, &p->ajb);
 	if (!rc && info->sends_audio)
-		rc = opusdec_create(&p->adec);
+		rc = adec_create((enum acodec)info->audio_codec, &p->adec);
 	if (!rc && info->sends_video)
 		rc = vjb_create(VJB_CAPACITY, VJB_MAX_WAIT_US, &p->vjb);
 	adapt_init(&p->adapt, info->profile);
@@ -161,7 +167,8 @@ static void run_commands(struct mix *m)
 
 int mix_add(struct mix *m, const struct port_info *info, const struct port_ops *ops, void *port)
 {
-	if (!info || !ops || !port || info->profile < 0 || info->profile >= PROFILE_COUNT)
+	if (!info || !ops || !port || info->profile < 0 || info->profile >= PROFILE_COUNT ||
+	    (int)info->audio_codec < 0 || (int)info->audio_codec >= ACODEC_COUNT)
 		return MCU_EINVAL;
 	struct mix_cmd cmd = { .kind = MIX_CMD_ADD };
 	int rc = part_create(info, ops, port, &cmd.part);

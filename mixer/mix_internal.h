@@ -11,7 +11,7 @@
 #include "amix.h"
 #include "canvas.h"
 #include "jitter.h"
-#include "codecs/opuscodec.h"
+#include "codecs/acodec.h"
 #include "codecs/profile.h"
 #include "codecs/vdec.h"
 #include "codecs/venc.h"
@@ -25,6 +25,9 @@
 #define MIX_SEND_BUF (MIX_RTP_PAYLOAD + 12 + 64)
 #define MIX_HISTORY 512            /* packets kept per profile for NACKs (~1 s of hd) */
 #define MIX_MAX_AU (1 << 20)       /* largest inbound access unit */
+#define MIX_MAX_PACKET_48K 9600    /* longest audio packet, 200 ms, at 48 kHz */
+/* Video outputs: one per profile and packetization mode in use. */
+#define MIX_OUTPUTS (PROFILE_COUNT * 2)
 
 struct AVFrame;
 
@@ -36,14 +39,14 @@ struct mix_part {
 	/* Audio in. */
 	int slot;                      /* amix slot, -1 none */
 	struct ajb *ajb;
-	struct opusdec *adec;
-	int16_t pcm[AMIX_FRAME + OPUS_MAX_FRAME_SAMPLES];
+	struct adec *adec;
+	int16_t pcm[AMIX_FRAME + MIX_MAX_PACKET_48K];
 	int pcm_len;                   /* decoded samples waiting */
 	int level;                     /* RFC 6464 level of this tick, -1 none */
 	int conceal_left;              /* PLC frames allowed before silence */
 
 	/* Audio out. */
-	struct opusenc *minus_enc;     /* while it is a mixed speaker that listens */
+	struct aenc *minus_enc;        /* while it is a mixed speaker that listens */
 	struct amix_limiter minus_lim;
 	uint16_t audio_seq;
 
@@ -62,6 +65,7 @@ struct mix_part {
 	struct adapt adapt;
 	_Atomic int profile_now;       /* published copy of adapt.current */
 	int profile;                   /* the profile whose packets it gets */
+	int out;                       /* its output: profile * 2 + (mode 0 ? 1 : 0) */
 	int32_t seq_offset;            /* its video seq = profile seq + offset */
 	uint16_t video_seq;            /* next seq it gets */
 	bool sendable;                 /* its transport can carry what we send */
@@ -92,17 +96,21 @@ struct mix_sent {
 	uint8_t payload[MIX_RTP_PAYLOAD];
 };
 
-/* One output profile's encoder and its packets. */
+/* One video output (a profile in one packetization mode): its encoder and
+ * its packets. */
 struct mix_vout {
 	bool active;                   /* some receiver takes it */
 	struct venc *enc;
-	struct AVFrame *scaled;        /* the composite at this size (not the largest) */
-	struct SwsContext *sws;
 	int64_t last_idr_us;
 	bool idr_pending;
 	uint16_t seq;                  /* next profile seq */
 	struct mix_sent *history;      /* MIX_HISTORY packets, ring by seq */
-	int frame_count;               /* ticks seen, for frame-rate division */
+};
+
+/* The composite at one profile's size (for all but the largest). */
+struct mix_vscale {
+	struct AVFrame *frame;
+	struct SwsContext *sws;
 };
 
 struct mix_published {
@@ -135,7 +143,7 @@ struct mix {
 	/* Audio (mixaudio.c). */
 	struct amix_speakers speakers;
 	struct mix_part *slots[AMIX_MAX_INPUTS];
-	struct opusenc *full_enc;
+	struct aenc *full_enc[ACODEC_COUNT]; /* the full mix, per codec in use */
 	struct amix_limiter full_lim;
 	int32_t sum[AMIX_FRAME];
 	int32_t minus[AMIX_FRAME];
@@ -143,13 +151,20 @@ struct mix {
 
 	/* Video (mixvideo.c). */
 	struct canvas *canvas;
-	struct mix_vout vout[PROFILE_COUNT];
+	struct mix_vout vout[MIX_OUTPUTS];
+	struct mix_vscale vscale[PROFILE_COUNT];
 	uint8_t *au;                   /* MIX_MAX_AU + VDEC_PADDING: one inbound frame */
 	int tick_no;
 
 	uint8_t sendbuf[MIX_SEND_BUF];
 	struct mix_published pub;
 };
+
+/* The output a receiver of profile with H.264 packetization mode takes. */
+static inline int mix_output(int profile, int mode)
+{
+	return profile * 2 + (mode == 0 ? 1 : 0);
+}
 
 /* Room-clock timestamps of a capture time. */
 static inline uint32_t mix_ts(const struct mix *m, int64_t capture_us, int rate)

@@ -6,7 +6,8 @@
  * are summed once in int32, and the outputs are made from that one sum:
  * the full mix (limited, encoded once, shared by every receiver that is not
  * a mixed speaker) and one mix-minus per mixed speaker that listens. Costs:
- * decodes = senders, encodes = mixed listening speakers + 1.
+ * decodes = senders, encodes = mixed listening speakers + one full mix per
+ * codec in use (Opus for browsers; G.722 or G.711 for legacy endpoints).
  */
 #include "mix_internal.h"
 #include "mcu/err.h"
@@ -17,7 +18,6 @@
 
 #define HANGOVER_US 1000000
 #define CONCEAL_FRAMES 3           /* PLC this many frames, then silence */
-#define COMPLEXITY 5               /* Opus encoder complexity: voice, cheap */
 
 int mixaudio_init(struct mix *m)
 {
@@ -28,8 +28,10 @@ int mixaudio_init(struct mix *m)
 
 void mixaudio_fini(struct mix *m)
 {
-	opusenc_destroy(m->full_enc);
-	m->full_enc = NULL;
+	for (int c = 0; c < ACODEC_COUNT; c++) {
+		aenc_destroy(m->full_enc[c]);
+		m->full_enc[c] = NULL;
+	}
 }
 
 void mixaudio_assign_slot(struct mix *m, struct mix_part *p)
@@ -66,9 +68,9 @@ void mixaudio_input(struct mix *m, struct mix_part *p, const struct port_packet 
 static int decode(struct mix_part *p, const uint8_t *pkt, size_t len, bool fec)
 {
 	int room = (int)(sizeof(p->pcm) / sizeof(p->pcm[0])) - p->pcm_len;
-	int n = opusdec_decode(p->adec, pkt, len, fec, AMIX_FRAME, p->pcm + p->pcm_len, room);
-	if (n < 0 && pkt) /* a packet libopus refuses: conceal it instead */
-		n = opusdec_decode(p->adec, NULL, 0, false, AMIX_FRAME, p->pcm + p->pcm_len, room);
+	int n = adec_decode(p->adec, pkt, len, fec, p->pcm + p->pcm_len, room);
+	if (n < 0 && pkt) /* a packet the codec refuses: conceal it instead */
+		n = adec_decode(p->adec, NULL, 0, false, p->pcm + p->pcm_len, room);
 	if (n > 0)
 		p->pcm_len += n;
 	return n > 0 ? n : 0;
@@ -119,8 +121,9 @@ static void consume_frame(struct mix_part *p)
 static void send_audio(struct mix *m, struct mix_part *p, const uint8_t *payload, int len,
 		       int64_t capture_us)
 {
+	int clock = acodec_rtp_clock((enum acodec)p->info.audio_codec);
 	int h = rtp_write_header(m->sendbuf, sizeof(m->sendbuf), (uint8_t)p->info.audio_pt, false,
-				 p->audio_seq++, mix_ts(m, capture_us, OPUS_RATE), p->info.audio_ssrc);
+				 p->audio_seq++, mix_ts(m, capture_us, clock), p->info.audio_ssrc);
 	if (h < 0 || (size_t)(h + len) > sizeof(m->sendbuf))
 		return;
 	memcpy(m->sendbuf + h, payload, (size_t)len);
@@ -134,22 +137,23 @@ static bool is_mixed(const struct mix *m, const struct mix_part *p)
 }
 
 /* Encodes pcm with *enc (made on first use). Returns the length or < 0. */
-static int encode(struct mix *m, struct opusenc **enc, const int16_t *pcm, uint8_t *out, size_t cap)
+static int encode(struct mix *m, enum acodec codec, struct aenc **enc, const int16_t *pcm,
+		  uint8_t *out, size_t cap)
 {
-	if (!*enc && opusenc_create(m->cfg.audio_bitrate, COMPLEXITY, enc))
+	if (!*enc && aenc_create(codec, m->cfg.audio_bitrate, enc))
 		return MCU_ENOMEM;
-	return opusenc_encode(*enc, pcm, out, cap);
+	return aenc_encode(*enc, pcm, out, cap);
 }
 
 /* Each listening mixed speaker hears the sum less itself. */
 static int send_minus(struct mix *m, struct mix_part *p, int64_t capture_us)
 {
-	uint8_t pkt[OPUS_MAX_PACKET];
+	uint8_t pkt[ACODEC_MAX_PACKET];
 	if (!p->minus_enc)
 		amix_limiter_init(&p->minus_lim);
 	amix_minus(m->sum, p->pcm, AMIX_FRAME, m->minus);
 	amix_limit(&p->minus_lim, m->minus, AMIX_FRAME, m->out_pcm);
-	int n = encode(m, &p->minus_enc, m->out_pcm, pkt, sizeof(pkt));
+	int n = encode(m, (enum acodec)p->info.audio_codec, &p->minus_enc, m->out_pcm, pkt, sizeof(pkt));
 	if (n > 0)
 		send_audio(m, p, pkt, n, capture_us);
 	return p->minus_enc != NULL;
@@ -174,19 +178,27 @@ void mixaudio_tick(struct mix *m, int64_t capture_us)
 			inputs[n++] = m->slots[i]->pcm;
 	amix_sum(inputs, n, AMIX_FRAME, m->sum);
 
-	bool need_full = false;
+	/* The full mix once, encoded once per codec some non-speaker takes. */
+	bool need[ACODEC_COUNT] = { false };
 	for (int i = 0; i < m->n_parts; i++)
-		need_full |= m->parts[i]->info.receives_audio && !is_mixed(m, m->parts[i]);
-	uint8_t full[OPUS_MAX_PACKET];
-	int full_len = 0;
-	if (need_full) {
-		amix_limit(&m->full_lim, m->sum, AMIX_FRAME, m->out_pcm);
-		full_len = encode(m, &m->full_enc, m->out_pcm, full, sizeof(full));
-	} else if (m->full_enc) {
-		opusenc_destroy(m->full_enc);
-		m->full_enc = NULL;
+		if (m->parts[i]->info.receives_audio && !is_mixed(m, m->parts[i]))
+			need[m->parts[i]->info.audio_codec] = true;
+	uint8_t full[ACODEC_COUNT][ACODEC_MAX_PACKET];
+	int full_len[ACODEC_COUNT] = { 0 };
+	int encoders = 0;
+	bool limited = false;
+	for (int c = 0; c < ACODEC_COUNT; c++) {
+		if (!need[c]) {
+			aenc_destroy(m->full_enc[c]);
+			m->full_enc[c] = NULL;
+			continue;
+		}
+		if (!limited)
+			amix_limit(&m->full_lim, m->sum, AMIX_FRAME, m->out_pcm);
+		limited = true;
+		full_len[c] = encode(m, (enum acodec)c, &m->full_enc[c], m->out_pcm, full[c], sizeof(full[c]));
+		encoders += m->full_enc[c] != NULL;
 	}
-	int encoders = m->full_enc != NULL;
 	for (int i = 0; i < m->n_parts; i++) {
 		struct mix_part *p = m->parts[i];
 		if (!p->info.receives_audio)
@@ -196,11 +208,11 @@ void mixaudio_tick(struct mix *m, int64_t capture_us)
 			continue;
 		}
 		if (p->minus_enc) { /* it left the mix: back to the shared stream */
-			opusenc_destroy(p->minus_enc);
+			aenc_destroy(p->minus_enc);
 			p->minus_enc = NULL;
 		}
-		if (full_len > 0)
-			send_audio(m, p, full, full_len, capture_us);
+		if (full_len[p->info.audio_codec] > 0)
+			send_audio(m, p, full[p->info.audio_codec], full_len[p->info.audio_codec], capture_us);
 	}
 	for (int i = 0; i < AMIX_MAX_INPUTS; i++)
 		if (m->slots[i])

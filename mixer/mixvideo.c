@@ -34,6 +34,7 @@
 #define TILE_FPS 30
 #define KEYINT_SECONDS 10
 #define RATE_WINDOW_US 1000000
+#define BLIND_IDR_US 3000000      /* IDR period for receivers that cannot ask */
 
 int mixvideo_init(struct mix *m)
 {
@@ -47,9 +48,6 @@ static void vout_stop(struct mix_vout *v)
 {
 	venc_destroy(v->enc);
 	v->enc = NULL;
-	av_frame_free(&v->scaled);
-	sws_freeContext(v->sws);
-	v->sws = NULL;
 	free(v->history);
 	v->history = NULL;
 	v->active = false;
@@ -57,8 +55,13 @@ static void vout_stop(struct mix_vout *v)
 
 void mixvideo_fini(struct mix *m)
 {
-	for (int i = 0; i < PROFILE_COUNT; i++)
+	for (int i = 0; i < MIX_OUTPUTS; i++)
 		vout_stop(&m->vout[i]);
+	for (int i = 0; i < PROFILE_COUNT; i++) {
+		av_frame_free(&m->vscale[i].frame);
+		sws_freeContext(m->vscale[i].sws);
+		m->vscale[i].sws = NULL;
+	}
 	canvas_destroy(m->canvas);
 	m->canvas = NULL;
 	free(m->au);
@@ -200,8 +203,9 @@ void mixvideo_service(struct mix *m, int64_t now)
 void mixvideo_receiver_joined(struct mix *m, struct mix_part *p)
 {
 	p->profile = p->adapt.current;
+	p->out = mix_output(p->profile, p->info.packetization_mode);
 	p->started_video = false;
-	m->vout[p->profile].idr_pending = true;
+	m->vout[p->out].idr_pending = true;
 }
 
 static void send_video(struct mix *m, struct mix_part *p, const struct mix_sent *s)
@@ -219,7 +223,7 @@ static void send_video(struct mix *m, struct mix_part *p, const struct mix_sent 
 
 struct emit_ctx {
 	struct mix *m;
-	int profile;
+	int out;
 	uint32_t ts;
 	int64_t capture_us;
 	bool idr;
@@ -231,7 +235,7 @@ static int emit_payload(void *user, const uint8_t *payload, size_t len, bool mar
 {
 	struct emit_ctx *c = user;
 	struct mix *m = c->m;
-	struct mix_vout *v = &m->vout[c->profile];
+	struct mix_vout *v = &m->vout[c->out];
 	struct mix_sent *s = &v->history[v->seq % MIX_HISTORY];
 	s->seq = v->seq++;
 	s->ts = c->ts;
@@ -241,7 +245,7 @@ static int emit_payload(void *user, const uint8_t *payload, size_t len, bool mar
 	memcpy(s->payload, payload, len);
 	for (int i = 0; i < m->n_parts; i++) {
 		struct mix_part *p = m->parts[i];
-		if (!p->info.receives_video || p->profile != c->profile)
+		if (!p->info.receives_video || p->out != c->out)
 			continue;
 		if (!p->started_video) {
 			if (!c->idr || !c->first || !p->sendable)
@@ -258,7 +262,7 @@ static int emit_payload(void *user, const uint8_t *payload, size_t len, bool mar
 
 static void retransmit(struct mix *m, struct mix_part *p, const uint16_t *seqs, int n)
 {
-	struct mix_vout *v = &m->vout[p->profile];
+	struct mix_vout *v = &m->vout[p->out];
 	if (!v->history || !p->started_video)
 		return;
 	for (int i = 0; i < n; i++) {
@@ -274,8 +278,9 @@ static void switch_profile(struct mix *m, struct mix_part *p, int profile)
 	LOG_I("mix", "room=%s ep=%s moves from %s to %s", m->room, p->info.id,
 	      profile_get(p->profile)->name, profile_get(profile)->name);
 	p->profile = profile;
+	p->out = mix_output(profile, p->info.packetization_mode);
 	p->started_video = false;
-	m->vout[profile].idr_pending = true;
+	m->vout[p->out].idr_pending = true;
 	atomic_store(&p->profile_now, profile);
 }
 
@@ -293,10 +298,14 @@ static unsigned take_feedback(struct mix *m, int64_t now)
 		 * one sent before would be lost and cost a PLI round trip. */
 		if (!p->sendable && p->ops->ready(p->port)) {
 			p->sendable = true;
-			m->vout[p->profile].idr_pending = true;
+			m->vout[p->out].idr_pending = true;
 		}
 		if (fb.keyframe)
-			m->vout[p->profile].idr_pending = true;
+			m->vout[p->out].idr_pending = true;
+		/* A receiver without RTCP cannot recover from a lost keyframe by
+		 * asking: give its output one every few seconds. */
+		if (!p->info.feedback && now - m->vout[p->out].last_idr_us >= BLIND_IDR_US)
+			m->vout[p->out].idr_pending = true;
 		if (fb.n_nacks > 0)
 			retransmit(m, p, fb.nacks, fb.n_nacks);
 		if (!p->window_us)
@@ -313,16 +322,16 @@ static unsigned take_feedback(struct mix *m, int64_t now)
 		/* A profile is encoded once a receiver can take it: the encoder's
 		 * first picture is then the IDR that receiver starts with. */
 		if (p->sendable)
-			mask |= 1u << p->profile;
+			mask |= 1u << p->out;
 	}
 	return mask;
 }
 
-/* Starts or stops encoders to match the profiles in use. */
+/* Starts or stops encoders to match the outputs in use (mask: by output). */
 static int update_outputs(struct mix *m, unsigned mask)
 {
 	int running = 0;
-	for (int i = 0; i < PROFILE_COUNT; i++) {
+	for (int i = 0; i < MIX_OUTPUTS; i++) {
 		struct mix_vout *v = &m->vout[i];
 		if (!(mask & (1u << i))) {
 			if (v->enc)
@@ -330,11 +339,13 @@ static int update_outputs(struct mix *m, unsigned mask)
 			continue;
 		}
 		if (!v->enc) {
-			const struct profile *pr = profile_get((enum profile_id)i);
+			const struct profile *pr = profile_get((enum profile_id)(i / 2));
+			/* Packetization mode 0 sends whole NAL units: cap them. */
 			struct venc_config vc = {
 				.width = pr->width, .height = pr->height, .fps = pr->fps,
 				.bitrate_kbps = pr->bitrate_kbps, .preset = m->cfg.x264_preset,
 				.threads = m->cfg.encoder_threads, .keyint_max = pr->fps * KEYINT_SECONDS,
+				.slice_max_bytes = i % 2 ? MIX_RTP_PAYLOAD : 0,
 			};
 			v->history = calloc(MIX_HISTORY, sizeof(*v->history));
 			if (!v->history || venc_create(&vc, &v->enc)) {
@@ -404,41 +415,55 @@ static void encode_profile(struct mix *m, int i, const AVFrame *frame, int64_t c
 	}
 	uint8_t scratch[MIX_RTP_PAYLOAD];
 	struct emit_ctx c = { m, i, mix_ts(m, capture_us, 90000), capture_us, idr, true };
-	h264_pack(au, len, MIX_RTP_PAYLOAD, 1, scratch, emit_payload, &c);
+	h264_pack(au, len, MIX_RTP_PAYLOAD, i % 2 ? 0 : 1, scratch, emit_payload, &c);
+}
+
+/* The profiles some output of which runs. */
+static unsigned profiles_of(const struct mix *m)
+{
+	unsigned mask = 0;
+	for (int i = 0; i < MIX_OUTPUTS; i++)
+		if (m->vout[i].enc)
+			mask |= 1u << (i / 2);
+	return mask;
 }
 
 void mixvideo_tick(struct mix *m, int64_t capture_us)
 {
 	int64_t now = capture_us;
 	m->tick_no++;
-	unsigned mask = take_feedback(m, now);
-	int running = update_outputs(m, mask);
+	unsigned outputs = take_feedback(m, now);
+	int running = update_outputs(m, outputs);
+	unsigned profiles = profiles_of(m);
 	atomic_store(&m->pub.video_encoders, running);
-	atomic_store(&m->pub.profiles_mask, mask);
+	atomic_store(&m->pub.profiles_mask, profiles);
 	if (!running)
 		return;
 	int largest = 0;
-	while (!m->vout[largest].enc)
+	while (!(profiles & (1u << largest)))
 		largest++;
 	const struct profile *top = profile_get((enum profile_id)largest);
 	if (compose(m, top->width, top->height, now))
 		return;
 	atomic_fetch_add(&m->pub.frames_composed, 1);
+	/* Each profile's picture is scaled from the next larger one made. */
 	const AVFrame *source = canvas_frame(m->canvas);
-	for (int i = largest; i < PROFILE_COUNT; i++) {
-		struct mix_vout *v = &m->vout[i];
-		const struct profile *pr = profile_get((enum profile_id)i);
-		if (!v->enc || m->tick_no % (TILE_FPS / pr->fps))
+	for (int pi = largest; pi < PROFILE_COUNT; pi++) {
+		const struct profile *pr = profile_get((enum profile_id)pi);
+		if (!(profiles & (1u << pi)) || m->tick_no % (TILE_FPS / pr->fps))
 			continue;
 		const AVFrame *frame = source;
-		if (i != largest) {
-			if (!v->scaled)
-				v->scaled = av_frame_alloc();
-			if (!v->scaled || canvas_scale(source, v->scaled, pr->width, pr->height, &v->sws))
+		if (pi != largest) {
+			struct mix_vscale *vs = &m->vscale[pi];
+			if (!vs->frame)
+				vs->frame = av_frame_alloc();
+			if (!vs->frame || canvas_scale(source, vs->frame, pr->width, pr->height, &vs->sws))
 				continue;
-			frame = v->scaled;
+			frame = vs->frame;
 		}
-		encode_profile(m, i, frame, capture_us, now);
+		for (int mode0 = 0; mode0 < 2; mode0++)
+			if (m->vout[pi * 2 + mode0].enc)
+				encode_profile(m, pi * 2 + mode0, frame, capture_us, now);
 		source = frame;
 	}
 }

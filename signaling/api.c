@@ -60,7 +60,8 @@ static json_t *participant_json(const struct endpoint_info *p)
 	const char *receiving = p->receiving_profile >= 0 && p->receiving_profile < PROFILE_COUNT
 				? profile_get((enum profile_id)p->receiving_profile)->name : "";
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "id", p->id, "name", p->name,
-			 "kind", "webrtc", "direction", p->direction, "profile", p->profile,
+			 "kind", p->legacy ? "rtp" : "webrtc", "direction", p->direction,
+			 "profile", p->profile,
 			 "receiving_profile", receiving,
 			 "joined", iso_time(p->joined_wall_us), "stats", stats);
 }

@@ -10,6 +10,8 @@
 #include "mcu/err.h"
 #include "mcu/log.h"
 #include "mcu/registry.h"
+#include "mcu/rtpep.h"
+#include "codecs/acodec.h"
 #include "sdp.h"
 
 #include <stdio.h>
@@ -131,17 +133,19 @@ static int join_error(int rc, const char *room, const char *err, struct httpmsg_
 	}
 }
 
+/* Is this a plain RTP offer (API.md section 3): RTP/AVP or RTP/AVPF media? */
+static bool is_plain_rtp(const struct sdp_offer *offer)
+{
+	for (int i = 0; i < offer->n_media; i++)
+		if (offer->media[i].port && strstr(offer->media[i].proto, "RTP/AVP") == offer->media[i].proto)
+			return true;
+	return false;
+}
+
 static int check_offer(struct sdp_offer *offer, struct sdp_negotiation *neg, enum whip_mode mode,
-		       const char *text, size_t len, struct httpmsg_reply *reply)
+		       struct httpmsg_reply *reply)
 {
 	char err[256] = "";
-	if (sdp_parse(text, len, offer, err, sizeof(err)))
-		return httpmsg_error(reply, 400, "bad_sdp", "the offer is not valid SDP: %s", err);
-	for (int i = 0; i < offer->n_media; i++)
-		if (strstr(offer->media[i].proto, "RTP/AVP") == offer->media[i].proto)
-			return httpmsg_error(reply, 400, "unsupported_offer",
-					     "plain RTP (RTP/AVP) offers are not supported yet; "
-					     "WebRTC offers use UDP/TLS/RTP/SAVPF");
 	int rc = sdp_negotiate(offer, neg, err, sizeof(err));
 	if (rc == MCU_EUNSUPPORTED)
 		return httpmsg_error(reply, 400, "no_usable_codec", "%s", err);
@@ -195,32 +199,125 @@ static int write_answer(const struct signaling_env *env, const struct sdp_offer 
 	return 0;
 }
 
+/* The answer's direction (ours) seen from the participant. */
+static void rtp_flow(const struct sdp_rtp_media *m, bool *peer_sends, bool *peer_receives)
+{
+	*peer_sends = m->accepted && (m->direction == SDP_SENDRECV || m->direction == SDP_RECVONLY);
+	*peer_receives = m->accepted && (m->direction == SDP_SENDRECV || m->direction == SDP_SENDONLY);
+}
+
+static void fill_rtp_params(const struct sdp_rtp_negotiation *neg, const char *room,
+			    const char *profile, const char *name, struct rtpep_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->room = room;
+	p->name = name;
+	p->profile = profile;
+	p->direction = neg->peer_sends && neg->peer_receives ? "sendrecv"
+		       : neg->peer_sends ? "sendonly" : "recvonly";
+	const struct sdp_rtp_media *a = &neg->audio, *v = &neg->video;
+	p->remote_addr = a->accepted ? a->addr : v->addr;
+	if (a->accepted) {
+		enum acodec codec = ACODEC_PCMU;
+		acodec_parse(a->codec, &codec);
+		p->audio_port = a->port;
+		p->audio_rtcp_port = a->rtcp_port;
+		p->audio_pt = a->pt;
+		p->audio_codec = (enum port_acodec)codec;
+		rtp_flow(a, &p->sends_audio, &p->receives_audio);
+	}
+	if (v->accepted) {
+		p->video_port = v->port;
+		p->video_rtcp_port = v->rtcp_port;
+		p->video_pt = v->pt;
+		p->packetization_mode = v->packetization_mode;
+		rtp_flow(v, &p->sends_video, &p->receives_video);
+	}
+}
+
+/* A legacy endpoint's join: plain RTP both ways (API.md section 3). */
+static int join_rtp(const struct signaling_env *env, const char *room, const struct sdp_offer *offer,
+		    const char *profile, const char *name, struct whip_join_result *out,
+		    struct httpmsg_reply *reply)
+{
+	struct sdp_rtp_negotiation neg;
+	char err[256] = "";
+	int rc = sdp_negotiate_rtp(offer, &neg, err, sizeof(err));
+	if (rc == MCU_EUNSUPPORTED)
+		return httpmsg_error(reply, 400, "no_usable_codec", "%s", err);
+	if (rc)
+		return httpmsg_error(reply, 400, "bad_offer", "%s", err);
+	if (neg.audio.accepted && neg.video.accepted && strcmp(neg.audio.addr, neg.video.addr))
+		return httpmsg_error(reply, 400, "bad_offer",
+				     "audio and video must go to one address (%s and %s)",
+				     neg.audio.addr, neg.video.addr);
+	struct rtpep_params params;
+	struct rtpep_local local;
+	fill_rtp_params(&neg, room, profile, name, &params);
+	rc = registry_join_rtp(env->registry, room, env->cfg->auto_create_rooms, &params, &local,
+			       out->id, err, sizeof(err));
+	if (rc == MCU_ELIMIT && err[0])
+		return httpmsg_error(reply, 503, "no_ports", "%s", err);
+	if (rc)
+		return join_error(rc, room, err, reply);
+	struct sdp_rtp_local sl = {
+		.addr = local.addr, .audio_port = local.audio_port, .video_port = local.video_port,
+		.audio_ssrc = local.audio_ssrc, .video_ssrc = local.video_ssrc,
+		.session_id = ((uint64_t)local.audio_ssrc << 20) ^ local.video_ssrc,
+	};
+	out->answer = malloc(ANSWER_SIZE);
+	int n = out->answer ? sdp_build_rtp_answer(offer, &neg, &sl, out->answer, ANSWER_SIZE) : MCU_ENOMEM;
+	if (n < 0) {
+		free(out->answer);
+		out->answer = NULL;
+		registry_leave(env->registry, room, out->id);
+		return httpmsg_error(reply, 500, "internal", "cannot write the SDP answer");
+	}
+	return 0;
+}
+
 int whip_join(const struct signaling_env *env, const char *room, enum whip_mode mode,
 	      const char *text, size_t len, const char *profile, const char *name,
 	      struct whip_join_result *out, struct httpmsg_reply *reply)
 {
 	memset(out, 0, sizeof(*out));
-	profile = profile && *profile ? profile : "hd";
 	name = name ? name : "";
 	if (!registry_valid_room_name(room))
 		return join_error(MCU_EINVAL, room, "", reply);
-	if (!valid_profile(profile))
+	if (profile && *profile && !valid_profile(profile))
 		return httpmsg_error(reply, 400, "bad_profile", "profile must be hd, sd or ld");
 	if (strlen(name) > 64)
 		return httpmsg_error(reply, 400, "bad_name", "names are at most 64 bytes");
 
 	struct sdp_offer *offer = calloc(1, sizeof(*offer));
 	struct sdp_negotiation neg;
+	char err[256] = "";
+	int status = 0;
 	if (!offer)
 		return httpmsg_error(reply, 500, "internal", "out of memory");
-	int status = check_offer(offer, &neg, mode, text, len, reply);
+	if (sdp_parse(text, len, offer, err, sizeof(err))) {
+		status = httpmsg_error(reply, 400, "bad_sdp", "the offer is not valid SDP: %s", err);
+		goto done;
+	}
+	if (is_plain_rtp(offer)) {
+		/* Legacy endpoints receive sd unless they ask (API.md section 2). */
+		if (mode == WHIP_ANY)
+			status = join_rtp(env, room, offer, profile && *profile ? profile : "sd", name,
+					  out, reply);
+		else
+			status = httpmsg_error(reply, 400, "unsupported_offer",
+					       "WHIP and WHEP take WebRTC offers (UDP/TLS/RTP/SAVPF); plain RTP "
+					       "endpoints join with POST /api/rooms/{room}/participants");
+		goto done;
+	}
+	profile = profile && *profile ? profile : "hd";
+	status = check_offer(offer, &neg, mode, reply);
 	if (status)
 		goto done;
 
 	const char *cand_ptrs[SDP_MAX_CANDIDATES];
 	struct endpoint_params params;
 	struct endpoint_local local;
-	char err[256] = "";
 	fill_params(offer, &neg, room, profile, name, cand_ptrs, &params);
 	int rc = registry_join(env->registry, room, env->cfg->auto_create_rooms, &params,
 			       &local, out->id, err, sizeof(err));

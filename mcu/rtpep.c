@@ -1,0 +1,648 @@
+/*
+ * rtpep.c - see rtpep.h.
+ *
+ * DESIGN: per media kind an RTP socket and (unless muxed) an RTCP socket,
+ * non-blocking, bound to the wildcard address on a port pair from the
+ * range, with IP_RECVERR so an ICMP "port unreachable" for what we send
+ * surfaces as an error on the socket. GLib fd sources on one transport
+ * thread read them: RTP from the offer's address is parsed, counted and
+ * queued for the room (no allocation per packet); RTCP is only counted.
+ * The room thread sends with sendto under send_lock, which also guards the
+ * sender-report state the transport thread reads for its 1 s SR timer.
+ */
+#include "rtpep.h"
+#include "clock.h"
+#include "config.h"
+#include "err.h"
+#include "log.h"
+#include "pktq.h"
+#include "rtcp.h"
+#include "rtp.h"
+#include "rtpstats.h"
+#include "transport.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <glib-unix.h>
+#include <glib.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define RX_SIZE 2048
+#define INBOUND_QUEUE 512
+#define RTCP_INTERVAL_MS 1000
+#define PORT_TRIES 64
+#define REFUSED_GRACE_US 2000000  /* a send counts as alive this long after a refusal */
+
+/* One media kind's sockets and where its peer is. */
+struct rtp_media {
+	bool present;
+	int rtp_fd, rtcp_fd;          /* rtcp_fd == rtp_fd when muxed; -1 when absent */
+	int local_port;
+	struct sockaddr_storage rtp_to, rtcp_to;
+	socklen_t to_len;
+	GSource *rtp_src, *rtcp_src;
+	struct rtpstats rx;           /* transport thread */
+	uint32_t ssrc;                /* what we send with */
+	/* Under send_lock. */
+	uint32_t packets, octets, last_ts;
+	int64_t last_capture_us;
+	int rate;
+};
+
+struct rtpep {
+	char id[ENDPOINT_ID_LEN + 1];
+	char room[65], name[65], profile[4], direction[10];
+	int64_t joined_wall_us;
+	struct port_info port;
+	struct sockaddr_storage peer;    /* the offer's address (port ignored) */
+	bool peer_sends;
+	char local_addr[64];
+
+	GMainContext *ctx;
+	GSource *rtcp_timer;
+	struct rtp_media media[2];       /* by enum port_media */
+	struct pktq *inq;
+	struct port_packet inbound;      /* transport thread scratch */
+	uint8_t rx[RX_SIZE];
+	struct log_limit complaint_limit;
+
+	GMutex send_lock;
+	uint8_t txbuf[1500];
+
+	_Atomic int64_t alive_us;
+	_Atomic int64_t refused_us;
+	_Atomic uint64_t packets_in[2], bytes_in[2], rtcp_in, other_in, packets_out, bytes_out;
+	_Atomic uint64_t lost[2], jitter_us[2];
+	_Atomic uint32_t ssrc_in[2];
+};
+
+static void make_id(char out[ENDPOINT_ID_LEN + 1])
+{
+	uint8_t raw[ENDPOINT_ID_LEN / 2];
+	if (getrandom(raw, sizeof(raw), 0) != sizeof(raw))
+		for (size_t i = 0; i < sizeof(raw); i++)
+			raw[i] = (uint8_t)g_random_int();
+	for (size_t i = 0; i < sizeof(raw); i++)
+		snprintf(out + 2 * i, 3, "%02x", raw[i]);
+}
+
+static uint32_t random_ssrc(void)
+{
+	uint32_t v = 0;
+	while (!v)
+		v = g_random_int();
+	return v;
+}
+
+/* Parses an IP literal with a port into *out. Returns 0 or MCU_EINVAL. */
+static int make_addr(const char *ip, int port, struct sockaddr_storage *out, socklen_t *len)
+{
+	memset(out, 0, sizeof(*out));
+	struct sockaddr_in *v4 = (struct sockaddr_in *)out;
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)out;
+	if (inet_pton(AF_INET, ip, &v4->sin_addr) == 1) {
+		v4->sin_family = AF_INET;
+		v4->sin_port = htons((uint16_t)port);
+		*len = sizeof(*v4);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, ip, &v6->sin6_addr) == 1) {
+		v6->sin6_family = AF_INET6;
+		v6->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*v6);
+		return 0;
+	}
+	return MCU_EINVAL;
+}
+
+static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+		       &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr));
+}
+
+/* A non-blocking UDP socket bound to port on the wildcard address of family. */
+static int open_socket(int family, int port)
+{
+	int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	int on = 1;
+	if (family == AF_INET)
+		setsockopt(fd, IPPROTO_IP, IP_RECVERR, &on, sizeof(on));
+	else
+		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &on, sizeof(on));
+	struct sockaddr_storage sa;
+	memset(&sa, 0, sizeof(sa));
+	socklen_t len;
+	if (family == AF_INET) {
+		struct sockaddr_in *v4 = (struct sockaddr_in *)&sa;
+		v4->sin_family = AF_INET;
+		v4->sin_addr.s_addr = htonl(INADDR_ANY);
+		v4->sin_port = htons((uint16_t)port);
+		len = sizeof(*v4);
+	} else {
+		struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&sa;
+		v6->sin6_family = AF_INET6;
+		v6->sin6_addr = in6addr_any;
+		v6->sin6_port = htons((uint16_t)port);
+		len = sizeof(*v6);
+	}
+	if (bind(fd, (struct sockaddr *)&sa, len) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Binds an even RTP port and, unless muxed, the RTCP port after it. */
+static int bind_pair(const struct config *cfg, int family, bool mux, struct rtp_media *m)
+{
+	int span = (cfg->rtp_port_max - cfg->rtp_port_min) / 2;
+	if (span < 1)
+		return MCU_ELIMIT;
+	for (int t = 0; t < PORT_TRIES; t++) {
+		int port = ((cfg->rtp_port_min + 1) & ~1) + 2 * (int)(g_random_int() % (guint32)span);
+		if (port + 1 > cfg->rtp_port_max)
+			continue;
+		int rtp = open_socket(family, port);
+		if (rtp < 0)
+			continue;
+		int rtcp = mux ? rtp : open_socket(family, port + 1);
+		if (rtcp < 0) {
+			close(rtp);
+			continue;
+		}
+		m->rtp_fd = rtp;
+		m->rtcp_fd = rtcp;
+		m->local_port = port;
+		return 0;
+	}
+	return MCU_ELIMIT;
+}
+
+/* The local address that routes to the peer: what the answer announces. */
+static void route_address(struct rtpep *r, const struct config *cfg, socklen_t peer_len)
+{
+	char *out = r->local_addr;
+	if (cfg->rtp_address[0]) {
+		snprintf(out, sizeof(r->local_addr), "%s", cfg->rtp_address);
+		return;
+	}
+	snprintf(out, sizeof(r->local_addr), "%s", r->peer.ss_family == AF_INET6 ? "::1" : "127.0.0.1");
+	int fd = socket(r->peer.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_storage peer = r->peer, local;
+	socklen_t len = sizeof(local);
+	((struct sockaddr_in *)&peer)->sin_port = htons(9); /* any port: nothing is sent */
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&peer, peer_len) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&local, &len) == 0) {
+		const void *a = local.ss_family == AF_INET
+			? (const void *)&((struct sockaddr_in *)&local)->sin_addr
+			: (const void *)&((struct sockaddr_in6 *)&local)->sin6_addr;
+		inet_ntop(local.ss_family, a, out, sizeof(r->local_addr));
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
+/* ---- receiving (transport thread) ----------------------------------- */
+
+static void drain_errors(struct rtpep *r, int fd)
+{
+	uint8_t buf[256];
+	char ctrl[512];
+	for (int i = 0; i < 16; i++) {
+		struct iovec iov = { buf, sizeof(buf) };
+		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctrl,
+				      .msg_controllen = sizeof(ctrl) };
+		if (recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+			break;
+		atomic_store(&r->refused_us, clock_now_us());
+	}
+}
+
+static void take_rtp(struct rtpep *r, enum port_media kind, const uint8_t *pkt, size_t len)
+{
+	struct rtp_header h;
+	struct rtp_media *m = &r->media[kind];
+	int expected_pt = kind == PORT_AUDIO ? r->port.audio_pt : r->port.video_pt;
+	if (rtp_parse(pkt, len, &h) || h.payload_type != expected_pt ||
+	    h.payload_len > PORT_MAX_PAYLOAD) {
+		atomic_fetch_add(&r->other_in, 1);
+		return;
+	}
+	if (!m->rx.started || m->rx.ssrc != h.ssrc)
+		rtpstats_init(&m->rx, h.ssrc, kind == PORT_AUDIO ? 48000 : 90000);
+	int64_t now = clock_now_us();
+	rtpstats_update(&m->rx, h.seq, h.timestamp, (uint32_t)h.payload_len, now);
+	atomic_store(&r->ssrc_in[kind], h.ssrc);
+	atomic_store(&r->packets_in[kind], m->rx.received);
+	atomic_store(&r->bytes_in[kind], m->rx.bytes);
+	atomic_store(&r->lost[kind], rtpstats_lost(&m->rx));
+	atomic_store(&r->jitter_us[kind], (uint64_t)(rtpstats_jitter_ms(&m->rx) * 1000.0));
+	atomic_store(&r->alive_us, now);
+	struct port_packet *q = &r->inbound;
+	q->kind = kind;
+	q->pt = h.payload_type;
+	q->marker = h.marker;
+	q->seq = h.seq;
+	q->ts = h.timestamp;
+	q->ssrc = h.ssrc;
+	q->audio_level = -1;
+	q->arrival_us = now;
+	q->len = h.payload_len;
+	memcpy(q->payload, pkt + h.payload_offset, h.payload_len);
+	pktq_push(r->inq, q);
+}
+
+/* Reads what one socket has; kind and is_rtcp say which socket it is. */
+static void read_socket(struct rtpep *r, int fd, enum port_media kind, bool rtcp_only)
+{
+	for (int i = 0; i < 256; i++) {
+		struct sockaddr_storage from;
+		socklen_t from_len = sizeof(from);
+		ssize_t n = recvfrom(fd, r->rx, sizeof(r->rx), MSG_DONTWAIT, (struct sockaddr *)&from,
+				     &from_len);
+		if (n < 0) {
+			if (errno == ECONNREFUSED || errno == EHOSTUNREACH)
+				atomic_store(&r->refused_us, clock_now_us());
+			return;
+		}
+		if (!same_host(&from, &r->peer)) {
+			atomic_fetch_add(&r->other_in, 1);
+			continue;
+		}
+		enum rtp_demux d = rtp_demux(r->rx, (size_t)n);
+		if (d == RTP_DEMUX_RTCP) {
+			atomic_fetch_add(&r->rtcp_in, 1);
+			atomic_store(&r->alive_us, clock_now_us());
+		} else if (d == RTP_DEMUX_RTP && !rtcp_only) {
+			take_rtp(r, kind, r->rx, (size_t)n);
+		} else {
+			atomic_fetch_add(&r->other_in, 1);
+		}
+	}
+}
+
+struct fd_watch {
+	struct rtpep *r;
+	enum port_media kind;
+	bool rtcp_only;
+};
+
+static gboolean on_readable(gint fd, GIOCondition cond, gpointer data)
+{
+	struct fd_watch *w = data;
+	if (cond & G_IO_ERR)
+		drain_errors(w->r, fd);
+	if (cond & G_IO_IN)
+		read_socket(w->r, fd, w->kind, w->rtcp_only);
+	return G_SOURCE_CONTINUE;
+}
+
+static GSource *watch(struct rtpep *r, int fd, enum port_media kind, bool rtcp_only)
+{
+	struct fd_watch *w = g_new0(struct fd_watch, 1);
+	*w = (struct fd_watch){ r, kind, rtcp_only };
+	GSource *src = g_unix_fd_source_new(fd, G_IO_IN | G_IO_ERR);
+	g_source_set_callback(src, (GSourceFunc)(void (*)(void))on_readable, w, g_free);
+	g_source_attach(src, r->ctx);
+	return src;
+}
+
+/* ---- sending -------------------------------------------------------- */
+
+/* Caller holds send_lock. */
+static void send_to(struct rtpep *r, int fd, const struct sockaddr_storage *to, socklen_t to_len,
+		    const uint8_t *pkt, size_t len)
+{
+	ssize_t n = sendto(fd, pkt, len, MSG_DONTWAIT, (const struct sockaddr *)to, to_len);
+	if (n < 0) {
+		if (errno == ECONNREFUSED || errno == EHOSTUNREACH)
+			atomic_store(&r->refused_us, clock_now_us());
+		return;
+	}
+	atomic_fetch_add(&r->packets_out, 1);
+	atomic_fetch_add(&r->bytes_out, (uint64_t)n);
+	/* A receive-only endpoint lives while its ports take what we send. */
+	int64_t now = clock_now_us();
+	if (!r->peer_sends && now - atomic_load(&r->refused_us) > REFUSED_GRACE_US)
+		atomic_store(&r->alive_us, now);
+}
+
+static void port_send_rtp(void *port, enum port_media kind, uint8_t *pkt, size_t len, size_t cap,
+			  int64_t capture_us)
+{
+	(void)cap;
+	struct rtpep *r = port;
+	struct rtp_media *m = &r->media[kind];
+	if (!m->present || len < 12)
+		return;
+	g_mutex_lock(&r->send_lock);
+	m->last_ts = (uint32_t)pkt[4] << 24 | (uint32_t)pkt[5] << 16 | (uint32_t)pkt[6] << 8 | pkt[7];
+	m->last_capture_us = capture_us;
+	m->packets++;
+	m->octets += (uint32_t)(len - 12);
+	send_to(r, m->rtp_fd, &m->rtp_to, m->to_len, pkt, len);
+	g_mutex_unlock(&r->send_lock);
+}
+
+/* Caller holds send_lock. */
+static void send_rtcp(struct rtpep *r, struct rtp_media *m, size_t len)
+{
+	send_to(r, m->rtcp_fd, &m->rtcp_to, m->to_len, r->txbuf, len);
+}
+
+static void port_request_keyframe(void *port)
+{
+	struct rtpep *r = port;
+	struct rtp_media *m = &r->media[PORT_VIDEO];
+	uint32_t media = atomic_load(&r->ssrc_in[PORT_VIDEO]);
+	if (!m->present || !media)
+		return;
+	g_mutex_lock(&r->send_lock);
+	int w = rtcp_write_pli(r->txbuf, sizeof(r->txbuf), m->ssrc, media);
+	if (w > 0)
+		send_rtcp(r, m, (size_t)w);
+	g_mutex_unlock(&r->send_lock);
+}
+
+static void port_nack(void *port, const uint16_t *seqs, int n)
+{
+	struct rtpep *r = port;
+	struct rtp_media *m = &r->media[PORT_VIDEO];
+	uint32_t media = atomic_load(&r->ssrc_in[PORT_VIDEO]);
+	if (!m->present || !media)
+		return;
+	g_mutex_lock(&r->send_lock);
+	int w = rtcp_write_nack(r->txbuf, sizeof(r->txbuf), m->ssrc, media, seqs, n);
+	if (w > 0)
+		send_rtcp(r, m, (size_t)w);
+	g_mutex_unlock(&r->send_lock);
+}
+
+static int port_recv(void *port, struct port_packet *out)
+{
+	struct rtpep *r = port;
+	return pktq_pop(r->inq, out);
+}
+
+static void port_feedback(void *port, struct port_feedback *out)
+{
+	(void)port;
+	memset(out, 0, sizeof(*out));
+	out->loss_fraction = -1; /* legacy endpoints send no feedback */
+}
+
+static bool port_ready(void *port)
+{
+	(void)port;
+	return true; /* nothing to negotiate: media flows from the answer on */
+}
+
+static const struct port_ops rtpep_ops = {
+	.recv = port_recv,
+	.send_rtp = port_send_rtp,
+	.request_keyframe = port_request_keyframe,
+	.nack = port_nack,
+	.feedback = port_feedback,
+	.ready = port_ready,
+};
+
+/* A sender report per media we send, so the endpoint can sync its streams. */
+static gboolean on_rtcp_timer(gpointer data)
+{
+	struct rtpep *r = data;
+	int64_t now = clock_now_us();
+	uint64_t ntp = rtcp_ntp_from_wall_us(clock_wall_us());
+	g_mutex_lock(&r->send_lock);
+	for (int k = 0; k < 2; k++) {
+		struct rtp_media *m = &r->media[k];
+		if (!m->present || !m->packets)
+			continue;
+		struct rtcp_sr sr = {
+			.ssrc = m->ssrc, .ntp = ntp,
+			.rtp_ts = m->last_ts + (uint32_t)((now - m->last_capture_us) * m->rate / 1000000),
+			.packets = m->packets, .octets = m->octets,
+		};
+		int w = rtcp_write_sr(r->txbuf, sizeof(r->txbuf), &sr, NULL, 0);
+		if (w > 0)
+			send_rtcp(r, m, (size_t)w);
+	}
+	g_mutex_unlock(&r->send_lock);
+	return G_SOURCE_CONTINUE;
+}
+
+/* ---- life ----------------------------------------------------------- */
+
+static int open_media(struct rtpep *r, const struct config *cfg, enum port_media kind, int port,
+		      int rtcp_port, const char *addr, char *err, size_t err_size)
+{
+	struct rtp_media *m = &r->media[kind];
+	m->rtp_fd = m->rtcp_fd = -1;
+	if (!port)
+		return 0;
+	socklen_t len;
+	if (make_addr(addr, port, &m->rtp_to, &len) || make_addr(addr, rtcp_port, &m->rtcp_to, &len)) {
+		snprintf(err, err_size, "'%s' is not an IP address", addr);
+		return MCU_EINVAL;
+	}
+	m->to_len = len;
+	int rc = bind_pair(cfg, m->rtp_to.ss_family, rtcp_port == port, m);
+	if (rc) {
+		snprintf(err, err_size, "no free UDP port pair in %d..%d", cfg->rtp_port_min,
+			 cfg->rtp_port_max);
+		return rc;
+	}
+	m->present = true;
+	m->ssrc = random_ssrc();
+	m->rate = kind == PORT_AUDIO ? 48000 : 90000;
+	return 0;
+}
+
+static void fill_identity(struct rtpep *r, const struct rtpep_params *p)
+{
+	make_id(r->id);
+	snprintf(r->room, sizeof(r->room), "%s", p->room ? p->room : "");
+	snprintf(r->name, sizeof(r->name), "%s", p->name ? p->name : "");
+	snprintf(r->profile, sizeof(r->profile), "%s", p->profile ? p->profile : "sd");
+	snprintf(r->direction, sizeof(r->direction), "%s", p->direction ? p->direction : "sendrecv");
+	r->joined_wall_us = clock_wall_us();
+	r->peer_sends = p->sends_audio || p->sends_video;
+	struct port_info *pi = &r->port;
+	memcpy(pi->id, r->id, sizeof(pi->id));
+	pi->sends_audio = p->sends_audio && p->audio_port;
+	pi->receives_audio = p->receives_audio && p->audio_port;
+	pi->sends_video = p->sends_video && p->video_port;
+	pi->receives_video = p->receives_video && p->video_port;
+	pi->profile = !strcmp(r->profile, "ld") ? 2 : !strcmp(r->profile, "hd") ? 0 : 1;
+	pi->packetization_mode = p->packetization_mode;
+	pi->audio_pt = p->audio_pt;
+	pi->audio_codec = p->audio_codec;
+	pi->video_pt = p->video_pt;
+	pi->video_pts[0] = p->video_pt;
+	pi->video_codecs[0] = PORT_H264;
+	pi->n_video_pts = p->video_port ? 1 : 0;
+}
+
+int rtpep_create(const struct endpoint_env *env, const struct rtpep_params *p,
+		 struct rtpep **out, char *err, size_t err_size)
+{
+	struct rtpep *r = calloc(1, sizeof(*r));
+	if (!r) {
+		snprintf(err, err_size, "out of memory");
+		return MCU_ENOMEM;
+	}
+	g_mutex_init(&r->send_lock);
+	r->media[0].rtp_fd = r->media[0].rtcp_fd = r->media[1].rtp_fd = r->media[1].rtcp_fd = -1;
+	fill_identity(r, p);
+	socklen_t peer_len;
+	int rc = make_addr(p->remote_addr, 0, &r->peer, &peer_len);
+	if (rc) {
+		snprintf(err, err_size, "the offer's address '%s' is not an IP address", p->remote_addr);
+		goto fail;
+	}
+	rc = pktq_create(INBOUND_QUEUE, &r->inq);
+	if (!rc)
+		rc = open_media(r, env->cfg, PORT_AUDIO, p->audio_port, p->audio_rtcp_port,
+				p->remote_addr, err, err_size);
+	if (!rc)
+		rc = open_media(r, env->cfg, PORT_VIDEO, p->video_port, p->video_rtcp_port,
+				p->remote_addr, err, err_size);
+	if (rc)
+		goto fail;
+	route_address(r, env->cfg, peer_len);
+	r->port.audio_ssrc = r->media[PORT_AUDIO].ssrc;
+	r->port.video_ssrc = r->media[PORT_VIDEO].ssrc;
+	atomic_store(&r->alive_us, clock_now_us());
+	r->ctx = transport_next_context(env->transport);
+	for (int k = 0; k < 2; k++) {
+		struct rtp_media *m = &r->media[k];
+		if (!m->present)
+			continue;
+		m->rtp_src = watch(r, m->rtp_fd, (enum port_media)k, false);
+		if (m->rtcp_fd != m->rtp_fd)
+			m->rtcp_src = watch(r, m->rtcp_fd, (enum port_media)k, true);
+	}
+	r->rtcp_timer = g_timeout_source_new(RTCP_INTERVAL_MS);
+	g_source_set_callback(r->rtcp_timer, on_rtcp_timer, r, NULL);
+	g_source_attach(r->rtcp_timer, r->ctx);
+	LOG_I("rtpep", "room=%s ep=%s created (%s, %s, to %s, audio %d video %d)", r->room, r->id,
+	      r->direction, r->profile, p->remote_addr, p->audio_port, p->video_port);
+	*out = r;
+	return 0;
+fail:
+	rtpep_destroy(r);
+	return rc;
+}
+
+static void drop_source(GSource **src)
+{
+	if (*src) {
+		g_source_destroy(*src);
+		g_source_unref(*src);
+		*src = NULL;
+	}
+}
+
+/* First phase of the close, on the transport thread: no callback after it. */
+static void teardown_on_thread(void *arg)
+{
+	struct rtpep *r = arg;
+	drop_source(&r->rtcp_timer);
+	for (int k = 0; k < 2; k++) {
+		drop_source(&r->media[k].rtp_src);
+		drop_source(&r->media[k].rtcp_src);
+	}
+}
+
+void rtpep_destroy(struct rtpep *r)
+{
+	if (!r)
+		return;
+	if (r->ctx)
+		transport_call_sync(r->ctx, teardown_on_thread, r);
+	for (int k = 0; k < 2; k++) {
+		struct rtp_media *m = &r->media[k];
+		if (m->rtcp_fd >= 0 && m->rtcp_fd != m->rtp_fd)
+			close(m->rtcp_fd);
+		if (m->rtp_fd >= 0)
+			close(m->rtp_fd);
+	}
+	pktq_destroy(r->inq);
+	g_mutex_clear(&r->send_lock);
+	free(r);
+}
+
+const char *rtpep_id(const struct rtpep *r)
+{
+	return r->id;
+}
+
+void rtpep_local(const struct rtpep *r, struct rtpep_local *out)
+{
+	memset(out, 0, sizeof(*out));
+	snprintf(out->addr, sizeof(out->addr), "%s", r->local_addr);
+	out->audio_port = r->media[PORT_AUDIO].present ? r->media[PORT_AUDIO].local_port : 0;
+	out->video_port = r->media[PORT_VIDEO].present ? r->media[PORT_VIDEO].local_port : 0;
+	out->audio_ssrc = r->media[PORT_AUDIO].ssrc;
+	out->video_ssrc = r->media[PORT_VIDEO].ssrc;
+}
+
+static void read_kind(struct rtpep *r, int k, struct endpoint_media_stats *out)
+{
+	out->ssrc = atomic_load(&r->ssrc_in[k]);
+	out->packets_in = atomic_load(&r->packets_in[k]);
+	out->bytes_in = atomic_load(&r->bytes_in[k]);
+	out->lost = atomic_load(&r->lost[k]);
+	out->jitter_ms = (double)atomic_load(&r->jitter_us[k]) / 1000.0;
+}
+
+void rtpep_get_info(struct rtpep *r, struct endpoint_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	memcpy(out->id, r->id, sizeof(out->id));
+	memcpy(out->name, r->name, sizeof(out->name));
+	memcpy(out->profile, r->profile, sizeof(out->profile));
+	memcpy(out->direction, r->direction, sizeof(out->direction));
+	out->legacy = true;
+	out->receiving_profile = -1;
+	out->joined_wall_us = r->joined_wall_us;
+	out->ice_state = "";
+	out->dtls_state = "";
+	out->srtp_profile = "";
+	read_kind(r, PORT_AUDIO, &out->audio);
+	read_kind(r, PORT_VIDEO, &out->video);
+	out->rtcp_in = atomic_load(&r->rtcp_in);
+	out->other_in = atomic_load(&r->other_in);
+	out->queue_dropped = pktq_dropped(r->inq);
+	out->packets_out = atomic_load(&r->packets_out);
+	out->bytes_out = atomic_load(&r->bytes_out);
+}
+
+const struct port_ops *rtpep_port_ops(void)
+{
+	return &rtpep_ops;
+}
+
+void rtpep_port_info(const struct rtpep *r, struct port_info *out)
+{
+	*out = r->port;
+}
+
+int64_t rtpep_last_alive_us(struct rtpep *r)
+{
+	return atomic_load(&r->alive_us);
+}
