@@ -37,7 +37,6 @@
 #define RX_SIZE 2048
 #define INBOUND_QUEUE 512
 #define RTCP_INTERVAL_MS 1000
-#define PORT_TRIES 64
 #define REFUSED_GRACE_US 2000000  /* a send counts as alive this long after a refusal */
 
 /* One media kind's sockets and where its peer is. */
@@ -170,13 +169,15 @@ static int open_socket(int family, int port)
 /* Binds an even RTP port and, unless muxed, the RTCP port after it. */
 static int bind_pair(const struct config *cfg, int family, bool mux, struct rtp_media *m)
 {
-	int span = (cfg->rtp_port_max - cfg->rtp_port_min) / 2;
-	if (span < 1)
+	int base = (cfg->rtp_port_min + 1) & ~1;
+	int pairs = (cfg->rtp_port_max - base + 1) / 2; /* even port and the one after, both <= max */
+	if (pairs < 1)
 		return MCU_ELIMIT;
-	for (int t = 0; t < PORT_TRIES; t++) {
-		int port = ((cfg->rtp_port_min + 1) & ~1) + 2 * (int)(g_random_int() % (guint32)span);
-		if (port + 1 > cfg->rtp_port_max)
-			continue;
+	/* Every pair once, from a random one: random so that endpoints do not
+	 * reuse a just-freed pair, every one so a nearly full range still works. */
+	int first = (int)(g_random_int() % (guint32)pairs);
+	for (int t = 0; t < pairs; t++) {
+		int port = base + 2 * ((first + t) % pairs);
 		int rtp = open_socket(family, port);
 		if (rtp < 0)
 			continue;
@@ -219,6 +220,19 @@ static void route_address(struct rtpep *r, const struct config *cfg, socklen_t p
 
 /* ---- receiving (transport thread) ----------------------------------- */
 
+/* Is fd one of the RTP sockets? A peer that listens for RTP but not for
+ * RTCP is alive: only refusals of RTP count against it. */
+static bool rtp_socket(const struct rtpep *r, int fd)
+{
+	return fd == r->media[0].rtp_fd || fd == r->media[1].rtp_fd;
+}
+
+static void note_refused(struct rtpep *r, int fd)
+{
+	if (rtp_socket(r, fd))
+		atomic_store(&r->refused_us, clock_now_us());
+}
+
 static void drain_errors(struct rtpep *r, int fd)
 {
 	uint8_t buf[256];
@@ -229,7 +243,7 @@ static void drain_errors(struct rtpep *r, int fd)
 				      .msg_controllen = sizeof(ctrl) };
 		if (recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
 			break;
-		atomic_store(&r->refused_us, clock_now_us());
+		note_refused(r, fd);
 	}
 }
 
@@ -244,7 +258,7 @@ static void take_rtp(struct rtpep *r, enum port_media kind, const uint8_t *pkt, 
 		return;
 	}
 	if (!m->rx.started || m->rx.ssrc != h.ssrc)
-		rtpstats_init(&m->rx, h.ssrc, kind == PORT_AUDIO ? 48000 : 90000);
+		rtpstats_init(&m->rx, h.ssrc, (uint32_t)m->rate);
 	int64_t now = clock_now_us();
 	rtpstats_update(&m->rx, h.seq, h.timestamp, (uint32_t)h.payload_len, now);
 	atomic_store(&r->ssrc_in[kind], h.ssrc);
@@ -277,7 +291,7 @@ static void read_socket(struct rtpep *r, int fd, enum port_media kind, bool rtcp
 				     &from_len);
 		if (n < 0) {
 			if (errno == ECONNREFUSED || errno == EHOSTUNREACH)
-				atomic_store(&r->refused_us, clock_now_us());
+				note_refused(r, fd);
 			return;
 		}
 		if (!same_host(&from, &r->peer)) {
@@ -331,14 +345,14 @@ static void send_to(struct rtpep *r, int fd, const struct sockaddr_storage *to, 
 	ssize_t n = sendto(fd, pkt, len, MSG_DONTWAIT, (const struct sockaddr *)to, to_len);
 	if (n < 0) {
 		if (errno == ECONNREFUSED || errno == EHOSTUNREACH)
-			atomic_store(&r->refused_us, clock_now_us());
+			note_refused(r, fd);
 		return;
 	}
 	atomic_fetch_add(&r->packets_out, 1);
 	atomic_fetch_add(&r->bytes_out, (uint64_t)n);
-	/* A receive-only endpoint lives while its ports take what we send. */
+	/* A receive-only endpoint lives while its RTP ports take what we send. */
 	int64_t now = clock_now_us();
-	if (!r->peer_sends && now - atomic_load(&r->refused_us) > REFUSED_GRACE_US)
+	if (!r->peer_sends && rtp_socket(r, fd) && now - atomic_load(&r->refused_us) > REFUSED_GRACE_US)
 		atomic_store(&r->alive_us, now);
 }
 
@@ -468,7 +482,8 @@ static int open_media(struct rtpep *r, const struct config *cfg, enum port_media
 	}
 	m->present = true;
 	m->ssrc = random_ssrc();
-	m->rate = kind == PORT_AUDIO ? 48000 : 90000;
+	/* The RTP clock: 8 kHz for G.722 (RFC 3551), PCMU and PCMA. */
+	m->rate = kind == PORT_VIDEO ? 90000 : r->port.audio_codec == PORT_OPUS ? 48000 : 8000;
 	return 0;
 }
 
