@@ -22,7 +22,7 @@ DEB_PKGS := build-essential pkg-config \
 	ffmpeg chromium
 
 PKGS := nice glib-2.0 gio-2.0 openssl libsrtp2 libmicrohttpd jansson \
-	libavcodec libavutil libswscale libswresample x264 opus
+	libavcodec libavformat libavutil libswscale libswresample x264 opus
 
 CC ?= cc
 CFLAGS ?= -O2 -g

@@ -29,6 +29,9 @@ struct config {
 	int ice_port_max;
 	int transport_threads;     /* threads running the ICE/DTLS/SRTP loops */
 	int empty_room_timeout_s;  /* an empty room ends after this */
+	bool record;               /* rooms record from their start unless told otherwise */
+	char recordings_dir[256];  /* where recordings are written */
+	char record_audio_codec[8];/* "aac" or "opus" */
 	char rtp_address[64];      /* address legacy endpoints send to; empty = the route's */
 	int rtp_port_min;          /* UDP port range of legacy (plain RTP) endpoints */
 	int rtp_port_max;

@@ -85,6 +85,12 @@ static int read_config(int argc, char **argv, struct config *cfg)
 	return 0;
 }
 
+/* The API's question "what does this server's recorder of file say?". */
+static const char *recording_state(void *registry, const char *file)
+{
+	return registry_recording_state(registry, file);
+}
+
 static int start(struct mcu *m)
 {
 	int rc = srtpctx_library_init();
@@ -104,6 +110,8 @@ static int start(struct mcu *m)
 	m->signaling_env = (struct signaling_env){
 		.cfg = &m->cfg, .registry = m->registry, .started_us = clock_now_us(),
 		.version = MCU_VERSION, .fingerprint = dtls_identity_fingerprint(m->identity),
+		.recordings_dir = m->cfg.recordings_dir, .recording_state = recording_state,
+		.recording_ctx = m->registry,
 	};
 	return http_create(&m->signaling_env, &m->http);
 }

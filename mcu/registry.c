@@ -16,6 +16,7 @@
 #include "registry.h"
 #include "clock.h"
 #include "rtpep.h"
+#include "recorder/recorder.h"
 #include "config.h"
 #include "err.h"
 #include "log.h"
@@ -37,6 +38,7 @@ struct room {
 	struct member **eps;
 	int n_eps, cap_eps;
 	struct mix *mix;
+	struct recorder *rec;          /* while it records; the mixer tees into it */
 	int64_t empty_since_us;        /* monotonic; when the last one left */
 };
 
@@ -232,7 +234,13 @@ void registry_traffic(struct registry *reg, struct registry_traffic *out)
 
 static void room_free(struct room *room)
 {
+	for (int i = 0; room->rec && i < room->n_eps; i++) {
+		struct endpoint_info info;
+		member_info(room->eps[i], &info);
+		recorder_note(room->rec, info.id, info.name, false, clock_wall_us());
+	}
 	mix_destroy(room->mix); /* stops using the ports before they go */
+	recorder_stop(room->rec); /* finalizes the file: after the last push */
 	for (int i = 0; i < room->n_eps; i++)
 		member_free(room->eps[i]);
 	free(room->eps);
@@ -297,6 +305,45 @@ static bool valid_settings(const struct room_settings *s)
 	       s->max_participants <= 1000;
 }
 
+/* Caller holds reg->lock. Starts recording room: the recorder's thread
+ * opens the file, so nothing here waits for disk. */
+static void start_recording(struct registry *reg, struct room *room)
+{
+	const struct config *cfg = reg->env->cfg;
+	bool opus = !strcmp(cfg->record_audio_codec, "opus");
+	struct recorder_config rc = {
+		.dir = cfg->recordings_dir, .room = room->info.name, .width = 1280, .height = 720,
+		.fps = 30, .audio = opus ? RECORDER_OPUS : RECORDER_AAC, .queue_packets = 1024,
+	};
+	struct recorder *rec = NULL;
+	if (recorder_create(&rc, &rec)) {
+		LOG_E("registry", "room=%s cannot start recording", room->info.name);
+		return;
+	}
+	for (int k = 0; k < room->n_eps; k++) {
+		struct endpoint_info info;
+		member_info(room->eps[k], &info);
+		recorder_note(rec, info.id, info.name, true, info.joined_wall_us);
+	}
+	/* NULL: the room was not recording (room->rec says so). */
+	mix_set_recorder(room->mix, rec, opus);
+	room->rec = rec;
+	struct recorder_status st;
+	recorder_get_status(rec, &st);
+	LOG_I("registry", "room=%s recording to %s", room->info.name, st.file);
+}
+
+/* Caller holds reg->lock. Stops the room's tee and returns the recorder,
+ * which the caller stops after unlocking (finalizing waits for disk). */
+static struct recorder *detach_recording(struct room *room)
+{
+	struct recorder *rec = room->rec;
+	if (rec)
+		mix_set_recorder(room->mix, NULL, false);
+	room->rec = NULL;
+	return rec;
+}
+
 /* Caller holds reg->lock. Returns the new room's index or an error. */
 static int add_room(struct registry *reg, const char *name, const struct room_settings *s)
 {
@@ -327,6 +374,8 @@ static int add_room(struct registry *reg, const char *name, const struct room_se
 	room->info.settings = *s;
 	room->info.created_wall_us = clock_wall_us();
 	reg->rooms[reg->n_rooms] = room;
+	if (s->record)
+		start_recording(reg, room);
 	LOG_I("registry", "room=%s created (layout %s, max %d)", name, s->layout, s->max_participants);
 	return reg->n_rooms++;
 }
@@ -353,8 +402,13 @@ int registry_update_room(struct registry *reg, const char *name, const char *lay
 		return MCU_EINVAL;
 	pthread_mutex_lock(&reg->lock);
 	int i = find_room(reg, name);
+	struct recorder *stopped = NULL;
 	if (i >= 0) {
 		struct room_settings *s = &reg->rooms[i]->info.settings;
+		if (record == 1 && !reg->rooms[i]->rec)
+			start_recording(reg, reg->rooms[i]);
+		else if (record == 0)
+			stopped = detach_recording(reg->rooms[i]);
 		enum layout_kind kind;
 		if (layout && !layout_parse(layout, &kind)) {
 			snprintf(s->layout, sizeof(s->layout), "%s", layout);
@@ -365,6 +419,7 @@ int registry_update_room(struct registry *reg, const char *name, const char *lay
 		*out = reg->rooms[i]->info;
 	}
 	pthread_mutex_unlock(&reg->lock);
+	recorder_stop(stopped);
 	return i >= 0 ? 0 : MCU_ENOTFOUND;
 }
 
@@ -442,6 +497,22 @@ int registry_list(struct registry *reg, struct room_info **rooms, int *n_rooms)
 	return rc;
 }
 
+const char *registry_recording_state(struct registry *reg, const char *file)
+{
+	const char *state = NULL;
+	pthread_mutex_lock(&reg->lock);
+	for (int i = 0; i < reg->n_rooms && !state; i++) {
+		struct recorder_status st;
+		if (!reg->rooms[i]->rec)
+			continue;
+		recorder_get_status(reg->rooms[i]->rec, &st);
+		if (!strcmp(st.file, file))
+			state = recorder_state_name(st.state);
+	}
+	pthread_mutex_unlock(&reg->lock);
+	return state;
+}
+
 void registry_totals(struct registry *reg, struct registry_totals *out)
 {
 	pthread_mutex_lock(&reg->lock);
@@ -467,7 +538,7 @@ static void default_settings(const struct registry *reg, struct room_settings *s
 {
 	memset(s, 0, sizeof(*s));
 	snprintf(s->layout, sizeof(s->layout), "grid");
-	s->record = false;
+	s->record = reg->env->cfg->record;
 	s->max_participants = reg->env->cfg->max_participants;
 }
 
@@ -500,6 +571,11 @@ static int insert_member(struct registry *reg, const char *name, bool create, st
 		return rc;
 	room->eps[room->n_eps++] = mb;
 	reg->joins++;
+	if (room->rec) {
+		struct endpoint_info ei;
+		member_info(mb, &ei);
+		recorder_note(room->rec, ei.id, ei.name, true, ei.joined_wall_us);
+	}
 	return 0;
 }
 
@@ -573,6 +649,11 @@ static struct member *take_member(struct registry *reg, struct room *room, int k
 {
 	struct member *mb = room->eps[k];
 	mix_remove(room->mix, member_port(mb));
+	if (room->rec) {
+		struct endpoint_info ei;
+		member_info(mb, &ei);
+		recorder_note(room->rec, ei.id, ei.name, false, clock_wall_us());
+	}
 	/* Keep join order: the layout places tiles by it. */
 	memmove(&room->eps[k], &room->eps[k + 1], (size_t)(room->n_eps - k - 1) * sizeof(room->eps[0]));
 	if (--room->n_eps == 0)

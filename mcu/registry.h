@@ -62,8 +62,9 @@ void registry_destroy(struct registry *reg);
 int registry_create_room(struct registry *reg, const char *name,
 			 const struct room_settings *settings, struct room_info *out);
 
-/* Changes layout (NULL: keep) and record (-1: keep, 0, 1). Returns 0,
- * MCU_EINVAL or MCU_ENOTFOUND. Thread: any. */
+/* Changes layout (NULL: keep) and record (-1: keep, 0 stops and finalizes
+ * the recording, 1 starts one). Returns 0, MCU_EINVAL or MCU_ENOTFOUND.
+ * Thread: any. */
 int registry_update_room(struct registry *reg, const char *name, const char *layout,
 			 int record, struct room_info *out);
 
@@ -84,6 +85,11 @@ int registry_room(struct registry *reg, const char *name, struct room_info *out,
 int registry_list(struct registry *reg, struct room_info **rooms, int *n_rooms);
 
 void registry_totals(struct registry *reg, struct registry_totals *out);
+
+/* The state ("recording", "failed"; static) of file (a recording's base
+ * name) as a room's recorder reports it, or NULL when no room records it.
+ * Thread: any. */
+const char *registry_recording_state(struct registry *reg, const char *file);
 
 /* Traffic since start, of participants present and gone: counters that only
  * grow, as /metrics needs. */

@@ -156,10 +156,19 @@ static void run_commands(struct mix *m)
 	while (m->cmds) {
 		struct mix_cmd *cmd = m->cmds;
 		m->cmds = cmd->next;
-		if (cmd->kind == MIX_CMD_ADD)
+		if (cmd->kind == MIX_CMD_ADD) {
 			do_add(m, cmd);
-		else
+		} else if (cmd->kind == MIX_CMD_REMOVE) {
 			do_remove(m, cmd);
+		} else {
+			struct recorder *old = m->rec;
+			m->rec = cmd->rec;
+			m->rec_opus = cmd->opus_audio;
+			if (m->rec) /* the recording starts at a keyframe: make one */
+				m->vout[mix_output(PROFILE_HD, 1)].idr_pending = true;
+			cmd->rec = old;
+			cmd->result = 0;
+		}
 		cmd->done = true;
 	}
 	pthread_cond_broadcast(&m->done);
@@ -189,6 +198,15 @@ int mix_remove(struct mix *m, void *port)
 	pthread_mutex_unlock(&m->lock);
 	part_free(cmd.part);
 	return rc;
+}
+
+struct recorder *mix_set_recorder(struct mix *m, struct recorder *rec, bool opus_audio)
+{
+	struct mix_cmd cmd = { .kind = MIX_CMD_RECORD, .rec = rec, .opus_audio = opus_audio };
+	pthread_mutex_lock(&m->lock);
+	run_command(m, &cmd);
+	pthread_mutex_unlock(&m->lock);
+	return cmd.rec;
 }
 
 void mix_set_layout(struct mix *m, enum layout_kind layout)

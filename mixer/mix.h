@@ -65,6 +65,18 @@ int mix_add(struct mix *m, const struct port_info *info, const struct port_ops *
  * room's; waits for the room thread. */
 int mix_remove(struct mix *m, void *port);
 
+struct recorder;
+
+/*
+ * Starts teeing the room's output into rec (NULL: stops), and returns the
+ * recorder it replaced, which the caller stops (recorder_stop waits for
+ * disk; the room thread never does). While recording, the hd encoder runs
+ * even with no hd receiver, and the full mix is made even with no listener:
+ * opus_audio says whether rec takes the mix's Opus packets or its PCM.
+ * Thread: any but the room's; waits for the room thread.
+ */
+struct recorder *mix_set_recorder(struct mix *m, struct recorder *rec, bool opus_audio);
+
 /* Switches the layout from the next frame on. Thread: any. */
 void mix_set_layout(struct mix *m, enum layout_kind layout);
 

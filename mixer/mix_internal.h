@@ -75,12 +75,14 @@ struct mix_part {
 	uint32_t sent_bps;
 };
 
-enum mix_cmd_kind { MIX_CMD_ADD, MIX_CMD_REMOVE };
+enum mix_cmd_kind { MIX_CMD_ADD, MIX_CMD_REMOVE, MIX_CMD_RECORD };
 
 struct mix_cmd {
 	enum mix_cmd_kind kind;
 	struct mix_part *part;         /* add: the new one; remove: the removed one */
 	void *port;                    /* remove: which */
+	struct recorder *rec;          /* record: the new one in, the old one out */
+	bool opus_audio;
 	int result;
 	bool done;
 	struct mix_cmd *next;
@@ -155,6 +157,10 @@ struct mix {
 	struct mix_vscale vscale[PROFILE_COUNT];
 	uint8_t *au;                   /* MIX_MAX_AU + VDEC_PADDING: one inbound frame */
 	int tick_no;
+
+	/* The recording tee (recorder/recorder.h), NULL when not recording. */
+	struct recorder *rec;
+	bool rec_opus;
 
 	uint8_t sendbuf[MIX_SEND_BUF];
 	struct mix_published pub;

@@ -13,6 +13,7 @@
 #include "mcu/err.h"
 #include "mcu/log.h"
 #include "mcu/rtcp.h"
+#include "recorder/recorder.h"
 
 #include <string.h>
 
@@ -183,6 +184,7 @@ void mixaudio_tick(struct mix *m, int64_t capture_us)
 	for (int i = 0; i < m->n_parts; i++)
 		if (m->parts[i]->info.receives_audio && !is_mixed(m, m->parts[i]))
 			need[m->parts[i]->info.audio_codec] = true;
+	need[ACODEC_OPUS] |= m->rec && m->rec_opus; /* the recording copies those packets */
 	uint8_t full[ACODEC_COUNT][ACODEC_MAX_PACKET];
 	int full_len[ACODEC_COUNT] = { 0 };
 	int encoders = 0;
@@ -198,6 +200,13 @@ void mixaudio_tick(struct mix *m, int64_t capture_us)
 		limited = true;
 		full_len[c] = encode(m, (enum acodec)c, &m->full_enc[c], m->out_pcm, full[c], sizeof(full[c]));
 		encoders += m->full_enc[c] != NULL;
+	}
+	if (m->rec && m->rec_opus && full_len[ACODEC_OPUS] > 0) {
+		recorder_push_opus(m->rec, full[ACODEC_OPUS], (size_t)full_len[ACODEC_OPUS], capture_us);
+	} else if (m->rec && !m->rec_opus) {
+		if (!limited)
+			amix_limit(&m->full_lim, m->sum, AMIX_FRAME, m->out_pcm);
+		recorder_push_pcm(m->rec, m->out_pcm, AMIX_FRAME, capture_us);
 	}
 	for (int i = 0; i < m->n_parts; i++) {
 		struct mix_part *p = m->parts[i];

@@ -23,6 +23,7 @@
 #include "mcu/err.h"
 #include "mcu/log.h"
 #include "mcu/rtcp.h"
+#include "recorder/recorder.h"
 
 #include <libavutil/frame.h>
 #include <libswscale/swscale.h>
@@ -413,6 +414,8 @@ static void encode_profile(struct mix *m, int i, const AVFrame *frame, int64_t c
 		v->last_idr_us = now;
 		atomic_fetch_add(&m->pub.keyframes, 1);
 	}
+	if (m->rec && i == mix_output(PROFILE_HD, 1))
+		recorder_push_video(m->rec, au, len, idr, capture_us);
 	uint8_t scratch[MIX_RTP_PAYLOAD];
 	struct emit_ctx c = { m, i, mix_ts(m, capture_us, 90000), capture_us, idr, true };
 	h264_pack(au, len, MIX_RTP_PAYLOAD, i % 2 ? 0 : 1, scratch, emit_payload, &c);
@@ -433,6 +436,8 @@ void mixvideo_tick(struct mix *m, int64_t capture_us)
 	int64_t now = capture_us;
 	m->tick_no++;
 	unsigned outputs = take_feedback(m, now);
+	if (m->rec) /* the recording is a tee of the hd stream: keep it running */
+		outputs |= 1u << mix_output(PROFILE_HD, 1);
 	int running = update_outputs(m, outputs);
 	unsigned profiles = profiles_of(m);
 	atomic_store(&m->pub.video_encoders, running);

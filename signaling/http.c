@@ -75,17 +75,31 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss, bool *v
 static void add_cors(const struct http *h, struct MHD_Response *r)
 {
 	MHD_add_response_header(r, "Access-Control-Allow-Origin", h->env->cfg->cors_origin);
-	MHD_add_response_header(r, "Access-Control-Allow-Methods", "GET, POST, PATCH, DELETE, OPTIONS");
-	MHD_add_response_header(r, "Access-Control-Allow-Headers", "Authorization, Content-Type, If-Match");
-	MHD_add_response_header(r, "Access-Control-Expose-Headers", "Location, ETag, Link, Retry-After");
+	MHD_add_response_header(r, "Access-Control-Allow-Methods",
+				"GET, HEAD, POST, PATCH, DELETE, OPTIONS");
+	MHD_add_response_header(r, "Access-Control-Allow-Headers",
+				"Authorization, Content-Type, If-Match, Range");
+	MHD_add_response_header(r, "Access-Control-Expose-Headers",
+				"Location, ETag, Link, Retry-After, Accept-Ranges, Content-Range, Content-Length");
 	MHD_add_response_header(r, "Access-Control-Max-Age", "600");
 }
 
+/* Queues the reply. A file body is handed to MHD, which then owns (and
+ * closes) the fd: reply->file_fd becomes -1. */
 static enum MHD_Result send_reply(const struct http *h, struct MHD_Connection *conn,
 				  struct httpmsg_reply *reply)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(
-		reply->body_len, reply->body ? reply->body : (void *)"", MHD_RESPMEM_MUST_COPY);
+	struct MHD_Response *r;
+	if (reply->file_fd >= 0) {
+		r = MHD_create_response_from_fd_at_offset64(reply->file_len, reply->file_fd,
+							    reply->file_offset);
+		if (r)
+			reply->file_fd = -1;
+	} else {
+		r = MHD_create_response_from_buffer(reply->body_len,
+						    reply->body ? reply->body : (void *)"",
+						    MHD_RESPMEM_MUST_COPY);
+	}
 	if (!r)
 		return MHD_NO;
 	if (reply->body_len || reply->content_type[0])
@@ -155,13 +169,14 @@ static int too_large_reply(const struct http *h, struct httpmsg_reply *reply)
 static enum MHD_Result answer(struct http *h, struct MHD_Connection *conn, struct pending *p,
 			      const char *url, const char *method)
 {
-	struct httpmsg_reply reply = { 0 };
+	struct httpmsg_reply reply = HTTPMSG_REPLY_INIT;
 	struct httpmsg_request *req = &p->req;
 	req->method = method;
 	req->path = url;
 	req->content_type = header(conn, MHD_HTTP_HEADER_CONTENT_TYPE);
 	req->authorization = header(conn, MHD_HTTP_HEADER_AUTHORIZATION);
 	req->if_match = header(conn, "If-Match");
+	req->range = header(conn, MHD_HTTP_HEADER_RANGE);
 	req->body = p->body;
 	req->body_len = p->len;
 	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, req);
@@ -201,7 +216,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 							     MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl && strtoull(cl, NULL, 10) > limit) {
 			/* Refuse before reading: the body is never taken in. */
-			struct httpmsg_reply reply = { 0 };
+			struct httpmsg_reply reply = HTTPMSG_REPLY_INIT;
 			too_large_reply(h, &reply);
 			enum MHD_Result ret = send_reply(h, conn, &reply);
 			httpmsg_reply_clear(&reply);
@@ -227,6 +242,42 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		free(p);
 		*con_cls = NULL;
 	}
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Decodes "%HH" in the path and query arguments like MHD's own unescaper,
+ * except "%00", which stays as the three characters: decoded, it would cut
+ * the C string short, so "/recordings/{name}.mp4%00.json" would reach the
+ * handlers as "/recordings/{name}.mp4". Kept, it is a name no route knows.
+ * Returns the new length; never lengthens s.
+ */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+	(void)cls, (void)conn;
+	char *w = s;
+	for (const char *r = s; *r;) {
+		int hi = r[0] == '%' ? hex_digit(r[1]) : -1;
+		int lo = hi >= 0 ? hex_digit(r[2]) : -1;
+		if (lo >= 0 && (hi | lo)) {
+			*w++ = (char)(hi << 4 | lo);
+			r += 3;
+		} else {
+			*w++ = *r++;
+		}
+	}
+	*w = '\0';
+	return (size_t)(w - s);
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -262,6 +313,7 @@ int http_create(const struct signaling_env *env, struct http **out)
 				     MHD_OPTION_CONNECTION_TIMEOUT, 30u,
 				     MHD_OPTION_CONNECTION_LIMIT, 1000u,
 				     MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+				     MHD_OPTION_UNESCAPE_CALLBACK, unescape, h,
 				     MHD_OPTION_END);
 	if (!h->daemon) {
 		LOG_E("http", "cannot listen on %s", env->cfg->listen);

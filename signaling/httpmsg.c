@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 const char *httpmsg_arg(const struct httpmsg_request *req, const char *key)
 {
@@ -28,9 +29,23 @@ int httpmsg_content_type_is(const struct httpmsg_request *req, const char *media
 	return next == '\0' || next == ';' || next == ' ';
 }
 
+void httpmsg_reply_init(struct httpmsg_reply *reply)
+{
+	*reply = (struct httpmsg_reply)HTTPMSG_REPLY_INIT;
+}
+
+static void release_file(struct httpmsg_reply *reply)
+{
+	if (reply->file_fd >= 0)
+		close(reply->file_fd);
+	reply->file_fd = -1;
+	reply->file_offset = reply->file_len = 0;
+}
+
 int httpmsg_text(struct httpmsg_reply *reply, int status, const char *content_type,
 		 const char *text, size_t len)
 {
+	release_file(reply);
 	free(reply->body);
 	reply->body = malloc(len + 1);
 	reply->body_len = reply->body ? len : 0;
@@ -72,8 +87,24 @@ void httpmsg_header(struct httpmsg_reply *reply, const char *name, const char *v
 	snprintf(reply->header_values[i], sizeof(reply->header_values[i]), "%s", value);
 }
 
+int httpmsg_file(struct httpmsg_reply *reply, int status, const char *content_type, int fd,
+		 uint64_t offset, uint64_t len)
+{
+	release_file(reply);
+	free(reply->body);
+	reply->body = NULL;
+	reply->body_len = 0;
+	reply->file_fd = fd;
+	reply->file_offset = offset;
+	reply->file_len = len;
+	reply->status = status;
+	snprintf(reply->content_type, sizeof(reply->content_type), "%s", content_type);
+	return status;
+}
+
 void httpmsg_reply_clear(struct httpmsg_reply *reply)
 {
+	release_file(reply);
 	free(reply->body);
-	memset(reply, 0, sizeof(*reply));
+	httpmsg_reply_init(reply);
 }

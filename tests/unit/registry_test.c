@@ -10,15 +10,40 @@
 #include "mcu/err.h"
 #include "mcu/registry.h"
 
+#include <dirent.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static struct config cfg;
 static struct endpoint_env env;
+static char recordings[] = "/tmp/registry-test-XXXXXX";
+
+/* Removes what the recordings the tests start leave behind. */
+static void clean_recordings(void)
+{
+	DIR *d = opendir(recordings);
+	struct dirent *e;
+	char path[600];
+	while (d && (e = readdir(d)))
+		if (e->d_name[0] != '.') {
+			snprintf(path, sizeof(path), "%s/%s", recordings, e->d_name);
+			unlink(path);
+		}
+	if (d)
+		closedir(d);
+	rmdir(recordings);
+}
 
 static struct registry *make_registry(int max_rooms)
 {
 	config_defaults(&cfg);
+	/* Recording a room (record = 1 below) writes files: keep them out of
+	 * the working tree. */
+	if (recordings[sizeof(recordings) - 2] == 'X')
+		assert_non_null(mkdtemp(recordings));
+	snprintf(cfg.recordings_dir, sizeof(cfg.recordings_dir), "%s", recordings);
 	env.cfg = &cfg;
 	struct registry *reg = NULL;
 	assert_int_equal(registry_create(&env, max_rooms, &reg), 0);
@@ -126,5 +151,7 @@ int main(void)
 		cmocka_unit_test(test_room_lifecycle),
 		cmocka_unit_test(test_join_admission),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int failed = cmocka_run_group_tests(tests, NULL, NULL);
+	clean_recordings();
+	return failed;
 }

@@ -5,6 +5,8 @@
 // leaves loopback.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -12,12 +14,17 @@ export const MCU_BIN = process.env.MCU_BIN || path.join(root, 'build/mcu');
 export const CONFIG = path.join(root, 'configs/mcu.conf');
 
 // Starts mcu with the shipped config plus args; resolves once it is ready.
+// Recordings go to a fresh temporary directory unless args name one.
 export async function startMcu(args = [], { timeoutMs = 15000 } = {}) {
+  const recordings = fs.mkdtempSync(path.join(os.tmpdir(), 'mcu-recordings-'));
   const proc = spawn(MCU_BIN, ['-c', CONFIG, '--listen=127.0.0.1:0',
-    '--ice_addresses=127.0.0.1', '--log_level=debug', ...args],
+    '--ice_addresses=127.0.0.1', '--log_level=debug', `--recordings_dir=${recordings}`, ...args],
   { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
-  const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise((resolve) => proc.on('exit', (code, signal) => {
+    fs.rmSync(recordings, { recursive: true, force: true });
+    resolve({ code, signal });
+  }));
   const port = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`mcu not ready in ${timeoutMs} ms:\n${log}`)), timeoutMs);
     proc.stderr.on('data', (chunk) => {

@@ -1,0 +1,1100 @@
+/*
+ * recorder.c - see recorder.h. One room's recording: a queue the room
+ * thread fills, and a thread of its own that encodes the audio, muxes a
+ * fragmented MP4 with libavformat and keeps the JSON sidecar beside it.
+ *
+ * DESIGN: the room thread must never wait for this thread or for the disk,
+ * so a push only copies the bytes into a queue under a short mutex and
+ * signals a condition variable (only when the thread sleeps, so wake-ups
+ * coalesce). The queue is bounded twice: queue_packets descriptors, and a
+ * byte ring (4-32 MiB by picture size, made at create) that holds their
+ * payloads back to back, so a steady stream allocates nothing. Full means
+ * the oldest item goes and is counted in `dropped`; when that item is video,
+ * the later video that referenced it is useless, so the queued video up to
+ * the next keyframe is dropped with it (and, if none is queued, pushes wait
+ * for the next keyframe). The thread copies one item out at a time into a
+ * work buffer as large as the ring, so the mutex is held only for a memcpy.
+ *
+ * Time: the recording starts at the first keyframe's capture time (start_us);
+ * video pts = (capture - start) in 90 kHz; audio pts count samples from the
+ * first kept sample, which sits at its capture offset from start_us. Audio
+ * whose capture times skip ahead (the queue dropped some) is padded with
+ * silence, and audio that overlaps what was written is trimmed, so the two
+ * streams stay in step without trusting every capture time to the sample.
+ *
+ * Disk: the file is written with movflags frag_keyframe+empty_moov+
+ * default_base_moof and frag_duration 2 s, and flushed at every packet (the
+ * muxer holds a fragment in memory and writes it whole, so that costs a
+ * write per fragment, not per packet): after a crash, all but the last
+ * fragment can be read. The first write or mux error ends the recording as
+ * "failed" (logged once with the reason); the file is closed, later pushes
+ * are dropped at the door, and the sidecar says "failed" if it still can.
+ * The sidecar is written to a hidden temporary name and renamed over, so a
+ * reader never sees half of one.
+ *
+ * Locks: `lock` covers the queue and the status; `meta_lock` covers the
+ * participant list, so building the sidecar never holds up a push. Neither
+ * is taken while the other is held.
+ */
+#include "recorder.h"
+#include "mcu/clock.h"
+#include "mcu/err.h"
+#include "mcu/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libavutil/audio_fifo.h>
+#include <libavutil/channel_layout.h>
+#include <libavutil/mem.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MOD "recorder"
+#define RATE 48000
+#define AAC_FRAME 1024               /* samples per AAC-LC frame */
+#define AAC_BITRATE 64000
+#define OPUS_FRAME 960               /* 20 ms at 48 kHz */
+#define OPUS_PRESKIP 312             /* samples; libopus's usual encoder delay */
+#define VIDEO_HZ 90000
+#define FRAG_DURATION "2000000"      /* µs: a fragment at least every 2 s */
+#define RING_MIN (4u << 20)
+#define RING_MAX (32u << 20)
+#define SIDECAR_PERIOD_US 2000000
+#define AUDIO_SLACK 1920             /* samples (40 ms) of capture jitter ignored */
+#define MAX_FILL (2 * RATE)          /* samples of silence added per push at most */
+#define MAX_PARTICIPANTS 4096        /* sidecar entries kept; later notes are dropped */
+#define MAX_NOTE_BYTES 255           /* id and name are cut to this (at a UTF-8 boundary) */
+
+enum item_kind { ITEM_VIDEO, ITEM_PCM, ITEM_OPUS };
+
+/* One queued push. Its bytes sit in the ring at virtual offset pos (the
+ * ring index is pos % ring_size; an item never wraps). */
+struct item {
+	uint64_t pos;
+	uint32_t len;
+	uint8_t kind;                 /* enum item_kind */
+	bool key;
+	bool skip;                    /* video after a dropped one, before a keyframe */
+	int64_t capture_us;
+};
+
+struct participant {
+	char *id, *name;
+	int64_t joined_us, left_us;   /* wall µs; 0: unknown / still here */
+};
+
+struct recorder {
+	/* Set by create, read-only after. */
+	char *room, *dir, *path, *sidecar, *sidecar_tmp;
+	char file[160];               /* base name of path */
+	int width, height, fps;
+	enum recorder_audio audio;
+	int64_t started_wall_us;
+
+	bool sync_ready;              /* the locks below are initialized */
+	pthread_mutex_t lock;
+	pthread_cond_t wake;          /* CLOCK_MONOTONIC */
+	pthread_mutex_t meta_lock;
+	bool thread_started;
+	pthread_t thread;
+
+	/* Under lock: the queue. */
+	struct item *items;
+	int cap, head, count;
+	uint8_t *ring;
+	size_t ring_size;
+	uint64_t ring_end;            /* virtual offset just after the newest item */
+	bool key_seen;                /* a keyframe was ever queued */
+	bool need_key;                /* video was dropped: wait for a keyframe */
+	bool stopping, sleeping, notes_dirty;
+	/* Under lock: what recorder_get_status shows. */
+	enum recorder_state state;
+	uint64_t dropped, bytes;
+	double duration_s;
+	int64_t ended_wall_us;
+
+	/* Under meta_lock. */
+	struct participant *parts;
+	int n_parts, cap_parts;
+	bool parts_full;
+
+	/* The thread's own. */
+	AVFormatContext *oc;
+	AVStream *vst, *ast;
+	AVCodecContext *aenc;
+	AVAudioFifo *fifo;
+	AVFrame *aframe;
+	AVPacket *pkt;
+	uint8_t *work;                /* one item's bytes, then zeroed padding */
+	float conv[AAC_FRAME];        /* PCM converted for the FIFO */
+	bool owns_name;               /* the file was created by us: the sidecar is ours */
+	bool failed, header_written, warned_no_sps, sidecar_warned;
+	int64_t start_us;             /* capture µs of the first keyframe */
+	int64_t video_last_dts;       /* 90 kHz */
+	int64_t audio_in;             /* next sample position into the FIFO/file, -1 before any */
+	int64_t audio_pts;            /* pts (samples) of the FIFO's first sample */
+	int64_t media_end_us;
+};
+
+const char *recorder_state_name(enum recorder_state s)
+{
+	switch (s) {
+	case RECORDER_RECORDING: return "recording";
+	case RECORDER_DONE: return "done";
+	case RECORDER_FAILED: return "failed";
+	}
+	return "unknown";
+}
+
+/* ---- queue (room thread in, recorder thread out) -------------------- */
+
+/* Where an item of len bytes would go, and whether it fits beside the
+ * queued ones. Called with lock held. */
+static bool ring_place(const struct recorder *r, size_t len, uint64_t *pos)
+{
+	uint64_t p = r->ring_end;
+	size_t off = (size_t)(p % r->ring_size);
+	if (off + len > r->ring_size)
+		p += r->ring_size - off;  /* never wrap an item: skip the tail */
+	*pos = p;
+	if (r->count == 0)
+		return true;
+	return p + len - r->items[r->head].pos <= r->ring_size;
+}
+
+/* Marks the queued video after a drop, up to the next keyframe, as useless;
+ * if no keyframe is queued, later pushes wait for one. Called with lock held. */
+static void video_broken(struct recorder *r)
+{
+	for (int i = 0; i < r->count; i++) {
+		struct item *it = &r->items[(r->head + i) % r->cap];
+		if (it->kind != ITEM_VIDEO || it->skip)
+			continue;
+		if (it->key)
+			return;
+		it->skip = true;
+		r->dropped++;
+	}
+	r->need_key = true;
+}
+
+/* Called with lock held and count > 0. */
+static void drop_oldest(struct recorder *r)
+{
+	struct item it = r->items[r->head];
+	r->head = (r->head + 1) % r->cap;
+	r->count--;
+	if (it.skip)
+		return;  /* already counted */
+	r->dropped++;
+	if (it.kind == ITEM_VIDEO)
+		video_broken(r);
+}
+
+static void push(struct recorder *r, enum item_kind kind, const void *data, size_t len,
+		 bool key, int64_t capture_us)
+{
+	pthread_mutex_lock(&r->lock);
+	if (r->state != RECORDER_RECORDING || r->stopping)
+		goto out;
+	if (kind == ITEM_VIDEO && key) {
+		r->key_seen = true;
+		r->need_key = false;
+	}
+	if (!r->key_seen)
+		goto out;  /* the recording has not started: not a drop */
+	if (len > r->ring_size || (kind == ITEM_VIDEO && r->need_key)) {
+		r->dropped++;  /* the newest: nothing queued refers to it */
+		if (kind == ITEM_VIDEO)
+			r->need_key = true;
+		goto out;
+	}
+	uint64_t pos;
+	while (r->count == r->cap || !ring_place(r, len, &pos))
+		drop_oldest(r);
+	memcpy(r->ring + pos % r->ring_size, data, len);
+	r->items[(r->head + r->count) % r->cap] = (struct item){
+		.pos = pos, .len = (uint32_t)len, .kind = (uint8_t)kind, .key = key,
+		.capture_us = capture_us,
+	};
+	r->count++;
+	r->ring_end = pos + len;
+	if (r->sleeping)
+		pthread_cond_signal(&r->wake);
+out:
+	pthread_mutex_unlock(&r->lock);
+}
+
+void recorder_push_video(struct recorder *r, const uint8_t *au, size_t len, bool keyframe,
+			 int64_t capture_us)
+{
+	if (r && au && len)
+		push(r, ITEM_VIDEO, au, len, keyframe, capture_us);
+}
+
+void recorder_push_pcm(struct recorder *r, const int16_t *pcm, int samples, int64_t capture_us)
+{
+	if (r && pcm && samples > 0 && r->audio == RECORDER_AAC)
+		push(r, ITEM_PCM, pcm, (size_t)samples * sizeof(*pcm), false, capture_us);
+}
+
+void recorder_push_opus(struct recorder *r, const uint8_t *pkt, size_t len, int64_t capture_us)
+{
+	if (r && pkt && len && r->audio == RECORDER_OPUS)
+		push(r, ITEM_OPUS, pkt, len, false, capture_us);
+}
+
+/*
+ * Waits until there is an item, a participant note, a stop or the deadline
+ * (monotonic µs). Copies the oldest item's bytes into r->work. Returns 1
+ * with *it set, 0 without; *stop when stopping and drained, *dirty when the
+ * participants changed. Thread: the recorder's.
+ */
+static int next_item(struct recorder *r, int64_t deadline_us, struct item *it, bool *stop,
+		     bool *dirty)
+{
+	struct timespec ts = { .tv_sec = (time_t)(deadline_us / 1000000),
+			       .tv_nsec = (long)(deadline_us % 1000000) * 1000 };
+	int got = 0;
+	pthread_mutex_lock(&r->lock);
+	while (r->count == 0 && !r->stopping && !r->notes_dirty) {
+		r->sleeping = true;
+		int rc = pthread_cond_timedwait(&r->wake, &r->lock, &ts);
+		r->sleeping = false;
+		if (rc == ETIMEDOUT)
+			break;
+	}
+	if (r->count > 0) {
+		*it = r->items[r->head];
+		memcpy(r->work, r->ring + it->pos % r->ring_size, it->len);
+		memset(r->work + it->len, 0, AV_INPUT_BUFFER_PADDING_SIZE);
+		r->head = (r->head + 1) % r->cap;
+		r->count--;
+		got = 1;
+	}
+	*stop = r->stopping && r->count == 0;
+	*dirty = r->notes_dirty;
+	r->notes_dirty = false;
+	pthread_mutex_unlock(&r->lock);
+	return got;
+}
+
+/* ---- the sidecar ----------------------------------------------------- */
+
+static json_t *json_time(int64_t wall_us)
+{
+	char buf[32];
+	return wall_us ? json_string(clock_format_utc(wall_us, buf, sizeof(buf))) : json_null();
+}
+
+/* A JSON string, or null for bytes that are not UTF-8 (jansson refuses them). */
+static json_t *json_text(const char *s)
+{
+	json_t *j = json_string(s);
+	return j ? j : json_null();
+}
+
+static json_t *participants_json(struct recorder *r)
+{
+	json_t *arr = json_array();
+	pthread_mutex_lock(&r->meta_lock);
+	for (int i = 0; arr && i < r->n_parts; i++) {
+		const struct participant *p = &r->parts[i];
+		json_t *o = json_pack("{s:o, s:o, s:o, s:o}", "id", json_text(p->id),
+				      "name", json_text(p->name), "joined", json_time(p->joined_us),
+				      "left", json_time(p->left_us));
+		if (!o || json_array_append_new(arr, o)) {
+			json_decref(arr);
+			arr = NULL;
+		}
+	}
+	pthread_mutex_unlock(&r->meta_lock);
+	return arr;
+}
+
+/* Rewrites the sidecar (temporary file, then rename). A failure is logged
+ * once; the recording goes on without it. Thread: the recorder's. */
+static void write_sidecar(struct recorder *r)
+{
+	if (!r->owns_name)
+		return;  /* never clobber another recording's sidecar */
+	pthread_mutex_lock(&r->lock);
+	enum recorder_state state = r->state;
+	double duration = r->duration_s;
+	uint64_t bytes = r->bytes;
+	int64_t ended = r->ended_wall_us;
+	pthread_mutex_unlock(&r->lock);
+
+	json_t *parts = participants_json(r);
+	json_t *root = parts ? json_pack("{s:s, s:s, s:o, s:o, s:s, s:f, s:I, s:o}",
+					 "room", r->room, "file", r->file,
+					 "started", json_time(r->started_wall_us),
+					 "ended", json_time(ended), "state",
+					 recorder_state_name(state), "duration_s",
+					 (double)(int64_t)(duration * 1000 + 0.5) / 1000,
+					 "bytes", (json_int_t)bytes, "participants", parts)
+			     : NULL;
+	const size_t flags = JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12);
+	int err = 0;
+	errno = 0;
+	if (!root)
+		err = ENOMEM;
+	else if (json_dump_file(root, r->sidecar_tmp, flags))
+		err = errno ? errno : EIO;
+	else if (rename(r->sidecar_tmp, r->sidecar))
+		err = errno;
+	json_decref(root);
+	if (err) {
+		unlink(r->sidecar_tmp);
+		if (!r->sidecar_warned)
+			LOG_W(MOD, "room=%s cannot write %s: %s", r->room, r->sidecar,
+			      strerror(err));
+		r->sidecar_warned = true;
+	}
+}
+
+/* ---- failure and status ---------------------------------------------- */
+
+/* Closes the output without a trailer (after an error). */
+static void close_output(struct recorder *r)
+{
+	if (r->oc) {
+		avio_closep(&r->oc->pb);
+		avformat_free_context(r->oc);
+		r->oc = NULL;
+	}
+}
+
+/* Ends the recording as failed: logs the reason once, closes the file and
+ * updates the sidecar. Thread: the recorder's. */
+static void __attribute__((format(printf, 2, 3))) fail(struct recorder *r, const char *fmt, ...)
+{
+	if (r->failed)
+		return;
+	r->failed = true;
+	char reason[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	LOG_E(MOD, "room=%s recording %s failed: %s", r->room, r->file, reason);
+	close_output(r);
+	pthread_mutex_lock(&r->lock);
+	r->state = RECORDER_FAILED;
+	pthread_mutex_unlock(&r->lock);
+	write_sidecar(r);
+}
+
+/* Translates an AVERROR where it enters: fails the recording with what and
+ * the reason. Returns MCU_ENOMEM or MCU_EIO. */
+static int fail_av(struct recorder *r, const char *what, int averr)
+{
+	char buf[AV_ERROR_MAX_STRING_SIZE];
+	av_strerror(averr, buf, sizeof(buf));
+	fail(r, "%s: %s", what, buf);
+	return averr == AVERROR(ENOMEM) ? MCU_ENOMEM : MCU_EIO;
+}
+
+/* Publishes how much media and how many bytes are written. */
+static void update_status(struct recorder *r, int64_t end_us)
+{
+	if (end_us > r->media_end_us)
+		r->media_end_us = end_us;
+	int64_t pos = r->oc && r->oc->pb ? avio_tell(r->oc->pb) : 0;
+	pthread_mutex_lock(&r->lock);
+	r->duration_s = (double)r->media_end_us / 1e6;
+	if (pos > 0)
+		r->bytes = (uint64_t)pos;
+	pthread_mutex_unlock(&r->lock);
+}
+
+/* Writes one packet (borrowed; unreferenced here) of stream st whose pts
+ * and duration are in tb. Returns 0 or an MCU code (the recording failed). */
+static int mux(struct recorder *r, AVStream *st, AVRational tb)
+{
+	AVPacket *pkt = r->pkt;
+	int64_t end_us = av_rescale_q(pkt->pts + pkt->duration, tb, AV_TIME_BASE_Q);
+	pkt->stream_index = st->index;
+	av_packet_rescale_ts(pkt, tb, st->time_base);
+	int ret = av_write_frame(r->oc, pkt);
+	av_packet_unref(pkt);
+	if (ret < 0)
+		return fail_av(r, "write", ret);
+	update_status(r, end_us);
+	return 0;
+}
+
+/* ---- opening ----------------------------------------------------------- */
+
+/* mkdir -p. Returns 0 or an errno. */
+static int make_dirs(const char *dir)
+{
+	char buf[PATH_MAX];
+	size_t n = strlen(dir);
+	if (n >= sizeof(buf))
+		return ENAMETOOLONG;
+	memcpy(buf, dir, n + 1);
+	for (char *p = buf + 1;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char c = *p;
+		*p = '\0';
+		if (mkdir(buf, 0755) && errno != EEXIST)
+			return errno;
+		*p = c;
+		if (!c)
+			return 0;
+	}
+}
+
+static int open_aac(struct recorder *r)
+{
+	const AVCodec *codec = avcodec_find_encoder_by_name("aac");
+	if (!codec) {
+		fail(r, "no aac encoder in libavcodec");
+		return MCU_EUNSUPPORTED;
+	}
+	r->aenc = avcodec_alloc_context3(codec);
+	r->aframe = av_frame_alloc();
+	r->fifo = av_audio_fifo_alloc(AV_SAMPLE_FMT_FLTP, 1, 4 * AAC_FRAME);
+	if (!r->aenc || !r->aframe || !r->fifo)
+		return fail_av(r, "aac", AVERROR(ENOMEM));
+	AVCodecContext *c = r->aenc;
+	c->sample_fmt = AV_SAMPLE_FMT_FLTP;
+	c->sample_rate = RATE;
+	c->ch_layout = (AVChannelLayout)AV_CHANNEL_LAYOUT_MONO;
+	c->bit_rate = AAC_BITRATE;
+	c->profile = FF_PROFILE_AAC_LOW;
+	c->time_base = (AVRational){ 1, RATE };
+	c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;  /* the esds needs the config */
+	int ret = avcodec_open2(c, codec, NULL);
+	if (ret < 0)
+		return fail_av(r, "aac encoder", ret);
+	r->aframe->format = AV_SAMPLE_FMT_FLTP;
+	r->aframe->nb_samples = AAC_FRAME;
+	r->aframe->sample_rate = RATE;
+	r->aframe->ch_layout = (AVChannelLayout)AV_CHANNEL_LAYOUT_MONO;
+	ret = av_frame_get_buffer(r->aframe, 0);
+	if (ret >= 0)
+		ret = avcodec_parameters_from_context(r->ast->codecpar, c);
+	if (ret < 0)
+		return fail_av(r, "aac", ret);
+	r->ast->time_base = c->time_base;
+	return 0;
+}
+
+/* The customary OpusHead (RFC 7845 5.1) for mono 48 kHz, mapping family 0. */
+static int set_opus_params(struct recorder *r)
+{
+	static const uint8_t head[19] = {
+		'O', 'p', 'u', 's', 'H', 'e', 'a', 'd', 1, 1,
+		OPUS_PRESKIP & 0xff, OPUS_PRESKIP >> 8,
+		RATE & 0xff, (RATE >> 8) & 0xff, (RATE >> 16) & 0xff, 0,
+		0, 0, 0,
+	};
+	AVCodecParameters *par = r->ast->codecpar;
+	par->codec_type = AVMEDIA_TYPE_AUDIO;
+	par->codec_id = AV_CODEC_ID_OPUS;
+	par->sample_rate = RATE;
+	par->ch_layout = (AVChannelLayout)AV_CHANNEL_LAYOUT_MONO;
+	par->initial_padding = OPUS_PRESKIP;
+	par->extradata = av_mallocz(sizeof(head) + AV_INPUT_BUFFER_PADDING_SIZE);
+	if (!par->extradata)
+		return fail_av(r, "opus", AVERROR(ENOMEM));
+	memcpy(par->extradata, head, sizeof(head));
+	par->extradata_size = sizeof(head);
+	r->ast->time_base = (AVRational){ 1, RATE };
+	return 0;
+}
+
+/* Makes the directory and the file, the muxer, its two streams and the
+ * audio encoder. The header waits for the first keyframe's SPS/PPS. */
+static int open_output(struct recorder *r)
+{
+	int err = make_dirs(r->dir);
+	if (err) {
+		fail(r, "mkdir %s: %s", r->dir, strerror(err));
+		return MCU_EIO;
+	}
+	/* Claim the name: two recordings of a room in one second must not
+	 * share a file. */
+	int fd = open(r->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		err = errno;
+		fail(r, "create %s: %s", r->path, strerror(err));
+		return err == EEXIST ? MCU_EEXIST : MCU_EIO;
+	}
+	close(fd);
+	r->owns_name = true;
+	int ret = avformat_alloc_output_context2(&r->oc, NULL, "mp4", r->path);
+	if (ret < 0)
+		return fail_av(r, "mp4 muxer", ret);
+	r->vst = avformat_new_stream(r->oc, NULL);
+	r->ast = avformat_new_stream(r->oc, NULL);
+	r->pkt = av_packet_alloc();
+	if (!r->vst || !r->ast || !r->pkt)
+		return fail_av(r, "mp4 muxer", AVERROR(ENOMEM));
+	AVCodecParameters *vp = r->vst->codecpar;
+	vp->codec_type = AVMEDIA_TYPE_VIDEO;
+	vp->codec_id = AV_CODEC_ID_H264;
+	vp->width = r->width;
+	vp->height = r->height;
+	vp->format = AV_PIX_FMT_YUV420P;
+	r->vst->time_base = (AVRational){ 1, VIDEO_HZ };
+	r->vst->avg_frame_rate = (AVRational){ r->fps, 1 };
+	int rc = r->audio == RECORDER_AAC ? open_aac(r) : set_opus_params(r);
+	if (rc)
+		return rc;
+	ret = avio_open(&r->oc->pb, r->path, AVIO_FLAG_WRITE);
+	if (ret < 0)
+		return fail_av(r, "open", ret);
+	return 0;
+}
+
+/* ---- media -------------------------------------------------------------- */
+
+/* Offset of the next 00 00 01 at or after from, or len. */
+static size_t find_start_code(const uint8_t *p, size_t len, size_t from)
+{
+	for (size_t i = from; i + 3 <= len; i++)
+		if (p[i] == 0 && p[i + 1] == 0 && p[i + 2] == 1)
+			return i;
+	return len;
+}
+
+/* Walks the NAL units of an Annex B access unit: copies the SPS and PPS,
+ * each behind a 4-byte start code, into out (if not NULL). Returns the bytes
+ * they take; *have_sps and *have_pps say whether both are there. */
+static size_t param_sets(const uint8_t *au, size_t len, uint8_t *out, bool *have_sps,
+			 bool *have_pps)
+{
+	static const uint8_t sc[4] = { 0, 0, 0, 1 };
+	size_t total = 0;
+	*have_sps = *have_pps = false;
+	for (size_t s = find_start_code(au, len, 0); s < len;) {
+		size_t nal = s + 3;
+		size_t next = find_start_code(au, len, nal);
+		size_t end = next;
+		while (end > nal && au[end - 1] == 0)
+			end--;  /* trailing zeros, or the first byte of a 4-byte code */
+		int type = nal < end ? au[nal] & 0x1f : 0;
+		if (type == 7 || type == 8) {
+			*(type == 7 ? have_sps : have_pps) = true;
+			if (out) {
+				memcpy(out + total, sc, sizeof(sc));
+				memcpy(out + total + sizeof(sc), au + nal, end - nal);
+			}
+			total += sizeof(sc) + end - nal;
+		}
+		s = next;
+	}
+	return total;
+}
+
+/* At the first keyframe: its SPS/PPS become the extradata (the mov muxer
+ * turns Annex B into avcC) and the header is written. Returns 1 when the
+ * recording started, 0 when this keyframe lacks SPS/PPS, or an MCU code. */
+static int start_recording(struct recorder *r, const uint8_t *au, size_t len, int64_t capture_us)
+{
+	bool sps, pps;
+	size_t n = param_sets(au, len, NULL, &sps, &pps);
+	if (!sps || !pps) {
+		if (!r->warned_no_sps)
+			LOG_W(MOD, "room=%s keyframe without SPS/PPS: waiting for another",
+			      r->room);
+		r->warned_no_sps = true;
+		return 0;
+	}
+	AVCodecParameters *vp = r->vst->codecpar;
+	vp->extradata = av_mallocz(n + AV_INPUT_BUFFER_PADDING_SIZE);
+	if (!vp->extradata)
+		return fail_av(r, "extradata", AVERROR(ENOMEM));
+	vp->extradata_size = (int)param_sets(au, len, vp->extradata, &sps, &pps);
+
+	AVDictionary *opts = NULL;
+	av_dict_set(&opts, "movflags", "frag_keyframe+empty_moov+default_base_moof", 0);
+	av_dict_set(&opts, "frag_duration", FRAG_DURATION, 0);
+	av_dict_set(&opts, "flush_packets", "1", 0);
+	int ret = avformat_write_header(r->oc, &opts);
+	av_dict_free(&opts);
+	if (ret < 0)
+		return fail_av(r, "mp4 header", ret);
+	r->header_written = true;
+	r->start_us = capture_us;
+	r->video_last_dts = -1;
+	LOG_I(MOD, "room=%s recording %s: first keyframe, %dx%d", r->room, r->file, r->width,
+	      r->height);
+	update_status(r, 0);
+	return 1;
+}
+
+static int write_video(struct recorder *r, const struct item *it)
+{
+	if (!r->header_written) {
+		int rc = it->key ? start_recording(r, r->work, it->len, it->capture_us) : 0;
+		if (rc <= 0)
+			return rc;
+	}
+	/* µs to 90 kHz; the muxer refuses a dts that does not grow. */
+	int64_t dts = (it->capture_us - r->start_us) * 9 / 100;
+	if (dts <= r->video_last_dts)
+		dts = r->video_last_dts + 1;
+	r->video_last_dts = dts;
+	AVPacket *pkt = r->pkt;
+	pkt->data = r->work;  /* not refcounted: av_write_frame does not keep it */
+	pkt->size = (int)it->len;
+	pkt->pts = pkt->dts = dts;
+	pkt->duration = VIDEO_HZ / r->fps;
+	pkt->flags = it->key ? AV_PKT_FLAG_KEY : 0;
+	return mux(r, r->vst, (AVRational){ 1, VIDEO_HZ });
+}
+
+/* Sample position of a capture time from the recording start. */
+static int64_t sample_pos(const struct recorder *r, int64_t capture_us)
+{
+	return av_rescale(capture_us - r->start_us, RATE, 1000000);
+}
+
+/* Sends one frame (NULL: drain) to the AAC encoder and muxes what comes out. */
+static int encode_aac(struct recorder *r, AVFrame *frame)
+{
+	int ret = avcodec_send_frame(r->aenc, frame);
+	if (ret < 0)
+		return fail_av(r, "aac encode", ret);
+	for (;;) {
+		ret = avcodec_receive_packet(r->aenc, r->pkt);
+		if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF)
+			return 0;
+		if (ret < 0)
+			return fail_av(r, "aac encode", ret);
+		/* The encoder's priming packet sits 1024 samples before the first
+		 * input. A fragment cannot start before 0 (FFmpeg 5.1's mov muxer
+		 * then stacks two packets at 0, and audio plays 21 ms late), so a
+		 * negative one is left out: the first 21 ms decode without their
+		 * overlap, a fade-in nobody hears. */
+		if (r->pkt->pts < 0) {
+			av_packet_unref(r->pkt);
+			continue;
+		}
+		int rc = mux(r, r->ast, r->aenc->time_base);
+		if (rc)
+			return rc;
+	}
+}
+
+/* Encodes whole frames from the FIFO; with last, the short rest too. */
+static int drain_fifo(struct recorder *r, bool last)
+{
+	for (;;) {
+		int n = av_audio_fifo_size(r->fifo);
+		if (n == 0 || (n < AAC_FRAME && !last))
+			return 0;
+		if (n > AAC_FRAME)
+			n = AAC_FRAME;
+		int ret = av_frame_make_writable(r->aframe);
+		if (ret < 0)
+			return fail_av(r, "aac frame", ret);
+		r->aframe->nb_samples = n;  /* a short last frame is fine for "aac" */
+		if (av_audio_fifo_read(r->fifo, (void **)r->aframe->data, n) != n)
+			return fail_av(r, "aac fifo", AVERROR_BUG);
+		r->aframe->pts = r->audio_pts;
+		r->audio_pts += n;
+		int rc = encode_aac(r, r->aframe);
+		if (rc)
+			return rc;
+	}
+}
+
+/* Appends n samples (pcm, or silence when NULL) to the FIFO, encoding as
+ * it fills so the FIFO stays small. */
+static int fifo_append(struct recorder *r, const int16_t *pcm, int64_t n)
+{
+	while (n > 0) {
+		int k = n > AAC_FRAME ? AAC_FRAME : (int)n;
+		for (int i = 0; i < k; i++)
+			r->conv[i] = pcm ? (float)pcm[i] / 32768.0f : 0.0f;
+		void *planes[1] = { r->conv };
+		int ret = av_audio_fifo_write(r->fifo, planes, k);
+		if (ret < 0)
+			return fail_av(r, "aac fifo", ret);
+		r->audio_in += k;
+		if (pcm)
+			pcm += k;
+		n -= k;
+		int rc = drain_fifo(r, false);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/*
+ * Places a PCM chunk by its capture time: what lies before the start or
+ * overlaps what was written is cut; a gap beyond the slack (the queue
+ * dropped audio) is filled with silence, at most MAX_FILL per chunk.
+ */
+static int write_pcm(struct recorder *r, const struct item *it)
+{
+	const int16_t *pcm = (const int16_t *)r->work;
+	int64_t n = it->len / (uint32_t)sizeof(int16_t);
+	int64_t pos = sample_pos(r, it->capture_us);
+	if (r->audio_in < 0) {
+		r->audio_in = r->audio_pts = pos > 0 ? pos : 0;  /* a late start is an offset */
+	} else if (pos > r->audio_in + AUDIO_SLACK) {
+		int64_t gap = pos - r->audio_in;
+		int rc = fifo_append(r, NULL, gap > MAX_FILL ? MAX_FILL : gap);
+		if (rc)
+			return rc;
+	} else if (pos >= r->audio_in - AUDIO_SLACK) {
+		pos = r->audio_in;  /* jitter: keep the samples contiguous */
+	}
+	int64_t cut = r->audio_in - pos;
+	if (cut >= n)
+		return 0;
+	if (cut > 0) {
+		pcm += cut;
+		n -= cut;
+	}
+	return fifo_append(r, pcm, n);
+}
+
+static int write_opus(struct recorder *r, const struct item *it)
+{
+	int64_t pos = sample_pos(r, it->capture_us);
+	if (r->audio_in < 0) {
+		if (pos < -OPUS_FRAME / 2)
+			return 0;  /* mostly before the start */
+		r->audio_in = pos > 0 ? pos : 0;
+	} else if (pos > r->audio_in + AUDIO_SLACK) {
+		r->audio_in = pos;  /* a gap: the player fills it */
+	} else if (pos < r->audio_in - AUDIO_SLACK) {
+		return 0;  /* overlaps what was written */
+	}
+	AVPacket *pkt = r->pkt;
+	pkt->data = r->work;
+	pkt->size = (int)it->len;
+	pkt->pts = pkt->dts = r->audio_in;
+	pkt->duration = OPUS_FRAME;
+	pkt->flags = AV_PKT_FLAG_KEY;
+	r->audio_in += OPUS_FRAME;
+	return mux(r, r->ast, (AVRational){ 1, RATE });
+}
+
+static void handle_item(struct recorder *r, const struct item *it)
+{
+	if (r->failed || !r->oc || it->skip)
+		return;
+	if (it->kind == ITEM_VIDEO)
+		write_video(r, it);
+	else if (!r->header_written)
+		return;  /* audio queued before the first keyframe was taken */
+	else if (it->kind == ITEM_PCM)
+		write_pcm(r, it);
+	else
+		write_opus(r, it);
+}
+
+/* Flushes the audio, finishes the last fragment and closes the file. */
+static void finish_output(struct recorder *r)
+{
+	if (r->failed || !r->oc)
+		return;
+	if (!r->header_written) {
+		LOG_W(MOD, "room=%s recording %s: no keyframe arrived, the file is empty",
+		      r->room, r->file);
+		close_output(r);
+		return;
+	}
+	if (r->aenc && (drain_fifo(r, true) || encode_aac(r, NULL)))
+		return;
+	int ret = av_write_trailer(r->oc);
+	if (ret < 0) {
+		fail_av(r, "trailer", ret);
+		return;
+	}
+	update_status(r, 0);
+	close_output(r);
+}
+
+static void *recorder_main(void *arg)
+{
+	struct recorder *r = arg;
+	(void)open_output(r);  /* a failure shows as RECORDER_FAILED */
+	write_sidecar(r);
+	int64_t next_sidecar = clock_now_us() + SIDECAR_PERIOD_US;
+	for (;;) {
+		struct item it;
+		bool stop, dirty;
+		if (next_item(r, next_sidecar, &it, &stop, &dirty))
+			handle_item(r, &it);
+		if (stop)
+			break;
+		/* Notes always; the periodic rewrite only while it records. */
+		int64_t now = clock_now_us();
+		if (dirty || (now >= next_sidecar && !r->failed)) {
+			write_sidecar(r);
+			next_sidecar = now + SIDECAR_PERIOD_US;
+		}
+	}
+	finish_output(r);
+	struct stat st;
+	pthread_mutex_lock(&r->lock);
+	if (r->state == RECORDER_RECORDING)
+		r->state = RECORDER_DONE;
+	if (r->owns_name && stat(r->path, &st) == 0)
+		r->bytes = (uint64_t)st.st_size;
+	r->ended_wall_us = clock_wall_us();
+	enum recorder_state state = r->state;
+	double duration = r->duration_s;
+	unsigned long long bytes = r->bytes, dropped = r->dropped;
+	pthread_mutex_unlock(&r->lock);
+	write_sidecar(r);
+	LOG_I(MOD, "room=%s recording %s: %s, %.1f s, %llu bytes, %llu dropped", r->room,
+	      r->file, recorder_state_name(state), duration, bytes, dropped);
+	return NULL;
+}
+
+/* ---- participants -------------------------------------------------------- */
+
+/* A copy of s cut to MAX_NOTE_BYTES without splitting a UTF-8 sequence. */
+static char *copy_note(const char *s)
+{
+	size_t n = strlen(s);
+	if (n > MAX_NOTE_BYTES) {
+		n = MAX_NOTE_BYTES;
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;
+	}
+	return strndup(s, n);
+}
+
+/* Appends or closes an entry. Called with meta_lock held. Returns false
+ * when nothing changed. */
+static bool note_locked(struct recorder *r, const char *id, const char *name, bool joined,
+			int64_t wall_us)
+{
+	if (!joined) {
+		for (int i = r->n_parts - 1; i >= 0; i--) {
+			struct participant *p = &r->parts[i];
+			if (p->left_us == 0 && strncmp(p->id, id, MAX_NOTE_BYTES) == 0) {
+				p->left_us = wall_us;
+				return true;
+			}
+		}
+		/* A leave without a join: an entry whose join is unknown. */
+	}
+	if (r->n_parts == MAX_PARTICIPANTS) {
+		if (!r->parts_full)
+			LOG_W(MOD, "room=%s recording %s: over %d participant entries, "
+			      "later ones are not noted", r->room, r->file, MAX_PARTICIPANTS);
+		r->parts_full = true;
+		return false;
+	}
+	if (r->n_parts == r->cap_parts) {
+		int cap = r->cap_parts ? 2 * r->cap_parts : 16;
+		struct participant *p = realloc(r->parts, (size_t)cap * sizeof(*p));
+		if (!p)
+			return false;
+		r->parts = p;
+		r->cap_parts = cap;
+	}
+	struct participant p = { copy_note(id), copy_note(name ? name : ""),
+				 joined ? wall_us : 0, joined ? 0 : wall_us };
+	if (!p.id || !p.name) {
+		free(p.id);
+		free(p.name);
+		return false;
+	}
+	r->parts[r->n_parts++] = p;
+	return true;
+}
+
+void recorder_note(struct recorder *r, const char *id, const char *name, bool joined,
+		   int64_t wall_us)
+{
+	if (!r || !id)
+		return;
+	pthread_mutex_lock(&r->meta_lock);
+	bool changed = note_locked(r, id, name, joined, wall_us);
+	pthread_mutex_unlock(&r->meta_lock);
+	if (!changed)
+		return;
+	pthread_mutex_lock(&r->lock);
+	r->notes_dirty = true;
+	if (r->sleeping)
+		pthread_cond_signal(&r->wake);
+	pthread_mutex_unlock(&r->lock);
+}
+
+/* ---- life cycle ---------------------------------------------------------- */
+
+void recorder_get_status(struct recorder *r, struct recorder_status *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!r)
+		return;
+	snprintf(out->file, sizeof(out->file), "%s", r->file);
+	out->started_wall_us = r->started_wall_us;
+	pthread_mutex_lock(&r->lock);
+	out->state = r->state;
+	out->duration_s = r->duration_s;
+	out->bytes = r->bytes;
+	out->dropped = r->dropped;
+	pthread_mutex_unlock(&r->lock);
+}
+
+/* Frees everything create may have built; the thread has ended or never ran. */
+static void destroy(struct recorder *r)
+{
+	close_output(r);
+	avcodec_free_context(&r->aenc);
+	av_frame_free(&r->aframe);
+	if (r->fifo)
+		av_audio_fifo_free(r->fifo);
+	av_packet_free(&r->pkt);
+	for (int i = 0; i < r->n_parts; i++) {
+		free(r->parts[i].id);
+		free(r->parts[i].name);
+	}
+	free(r->parts);
+	free(r->work);
+	free(r->ring);
+	free(r->items);
+	if (r->sync_ready) {
+		pthread_cond_destroy(&r->wake);
+		pthread_mutex_destroy(&r->lock);
+		pthread_mutex_destroy(&r->meta_lock);
+	}
+	free(r->sidecar_tmp);
+	free(r->sidecar);
+	free(r->path);
+	free(r->dir);
+	free(r->room);
+	free(r);
+}
+
+static bool valid_room(const char *room)
+{
+	size_t n = strlen(room);
+	if (n < 1 || n > 64)
+		return false;
+	return strspn(room, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			    "0123456789_-") == n;
+}
+
+static bool valid_config(const struct recorder_config *c)
+{
+	return c && c->dir && c->dir[0] && c->room && valid_room(c->room) && c->width >= 16 &&
+	       c->height >= 16 && c->width <= 8192 && c->height <= 8192 && c->fps >= 1 &&
+	       c->fps <= 240 && (c->audio == RECORDER_AAC || c->audio == RECORDER_OPUS) &&
+	       c->queue_packets >= 64;
+}
+
+/* Names the file from the wall clock now: {room}-{YYYYmmddTHHMMSSZ}.mp4. */
+static int make_names(struct recorder *r)
+{
+	time_t secs = (time_t)(r->started_wall_us / 1000000);
+	struct tm tm;
+	char stamp[32];
+	gmtime_r(&secs, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	snprintf(r->file, sizeof(r->file), "%s-%s.mp4", r->room, stamp);
+	if (asprintf(&r->path, "%s/%s", r->dir, r->file) < 0)
+		r->path = NULL;
+	if (asprintf(&r->sidecar, "%s.json", r->path ? r->path : "") < 0)
+		r->sidecar = NULL;
+	/* Hidden, so that a listing of the directory never shows it. */
+	if (asprintf(&r->sidecar_tmp, "%s/.%s.json.tmp", r->dir, r->file) < 0)
+		r->sidecar_tmp = NULL;
+	return r->path && r->sidecar && r->sidecar_tmp ? 0 : MCU_ENOMEM;
+}
+
+static int init_sync(struct recorder *r)
+{
+	pthread_condattr_t attr;
+	if (pthread_condattr_init(&attr))
+		return MCU_ENOMEM;
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	int rc = pthread_cond_init(&r->wake, &attr);
+	pthread_condattr_destroy(&attr);
+	if (rc)
+		return MCU_ENOMEM;
+	if (pthread_mutex_init(&r->lock, NULL)) {
+		pthread_cond_destroy(&r->wake);
+		return MCU_ENOMEM;
+	}
+	if (pthread_mutex_init(&r->meta_lock, NULL)) {
+		pthread_mutex_destroy(&r->lock);
+		pthread_cond_destroy(&r->wake);
+		return MCU_ENOMEM;
+	}
+	r->sync_ready = true;
+	return 0;
+}
+
+int recorder_create(const struct recorder_config *cfg, struct recorder **out)
+{
+	if (!out)
+		return MCU_EINVAL;
+	*out = NULL;
+	if (!valid_config(cfg))
+		return MCU_EINVAL;
+	struct recorder *r = calloc(1, sizeof(*r));
+	if (!r)
+		return MCU_ENOMEM;
+	r->width = cfg->width;
+	r->height = cfg->height;
+	r->fps = cfg->fps;
+	r->audio = cfg->audio;
+	r->cap = cfg->queue_packets;
+	r->state = RECORDER_RECORDING;
+	r->audio_in = -1;
+	r->started_wall_us = clock_wall_us();
+	size_t ring = (size_t)cfg->width * (size_t)cfg->height * 4;
+	r->ring_size = ring < RING_MIN ? RING_MIN : ring > RING_MAX ? RING_MAX : ring;
+	r->room = strdup(cfg->room);
+	r->dir = strdup(cfg->dir);
+	if (!r->room || !r->dir || make_names(r))
+		goto fail;
+	r->items = calloc((size_t)r->cap, sizeof(*r->items));
+	r->ring = malloc(r->ring_size);
+	r->work = malloc(r->ring_size + AV_INPUT_BUFFER_PADDING_SIZE);
+	if (!r->items || !r->ring || !r->work)
+		goto fail;
+	if (init_sync(r))
+		goto fail;
+	LOG_I(MOD, "room=%s recording to %s (%s audio)", r->room, r->path,
+	      r->audio == RECORDER_AAC ? "aac" : "opus");
+	if (pthread_create(&r->thread, NULL, recorder_main, r))
+		goto fail;
+	r->thread_started = true;
+	*out = r;
+	return 0;
+fail:
+	destroy(r);
+	return MCU_ENOMEM;
+}
+
+void recorder_stop(struct recorder *r)
+{
+	if (!r)
+		return;
+	if (r->thread_started) {
+		pthread_mutex_lock(&r->lock);
+		r->stopping = true;
+		pthread_cond_signal(&r->wake);
+		pthread_mutex_unlock(&r->lock);
+		pthread_join(r->thread, NULL);
+	}
+	destroy(r);
+}
