@@ -131,7 +131,7 @@ static uint32_t random_u32(void)
 	return v;
 }
 
-static void make_id(char out[ENDPOINT_ID_LEN + 1])
+void endpoint_new_id(char out[ENDPOINT_ID_LEN + 1])
 {
 	uint8_t raw[ENDPOINT_ID_LEN / 2];
 	if (getrandom(raw, sizeof(raw), 0) != sizeof(raw))
@@ -732,7 +732,7 @@ static void fill_port_info(struct endpoint *ep, const struct endpoint_params *p)
 
 static void copy_identity(struct endpoint *ep, const struct endpoint_params *p)
 {
-	make_id(ep->id);
+	endpoint_new_id(ep->id);
 	snprintf(ep->room, sizeof(ep->room), "%s", p->room ? p->room : "");
 	snprintf(ep->name, sizeof(ep->name), "%s", p->name ? p->name : "");
 	snprintf(ep->profile, sizeof(ep->profile), "%s", p->profile ? p->profile : "hd");

@@ -106,6 +106,10 @@ struct endpoint_info {
 int endpoint_create(const struct endpoint_env *env, const struct endpoint_params *params,
 		    struct endpoint **out, char *err, size_t err_size);
 
+/* Writes a new random participant id (ENDPOINT_ID_LEN hex characters, the
+ * same for every kind of participant). Thread: any. */
+void endpoint_new_id(char out[ENDPOINT_ID_LEN + 1]);
+
 /* Stops the endpoint's transport on its thread, waits for that, then frees
  * everything; accepts NULL. Thread: any but the endpoint's own. */
 void endpoint_destroy(struct endpoint *ep);

@@ -82,16 +82,6 @@ struct rtpep {
 	_Atomic uint32_t ssrc_in[2];
 };
 
-static void make_id(char out[ENDPOINT_ID_LEN + 1])
-{
-	uint8_t raw[ENDPOINT_ID_LEN / 2];
-	if (getrandom(raw, sizeof(raw), 0) != sizeof(raw))
-		for (size_t i = 0; i < sizeof(raw); i++)
-			raw[i] = (uint8_t)g_random_int();
-	for (size_t i = 0; i < sizeof(raw); i++)
-		snprintf(out + 2 * i, 3, "%02x", raw[i]);
-}
-
 static uint32_t random_ssrc(void)
 {
 	uint32_t v = 0;
@@ -489,7 +479,7 @@ static int open_media(struct rtpep *r, const struct config *cfg, enum port_media
 
 static void fill_identity(struct rtpep *r, const struct rtpep_params *p)
 {
-	make_id(r->id);
+	endpoint_new_id(r->id);
 	snprintf(r->room, sizeof(r->room), "%s", p->room ? p->room : "");
 	snprintf(r->name, sizeof(r->name), "%s", p->name ? p->name : "");
 	snprintf(r->profile, sizeof(r->profile), "%s", p->profile ? p->profile : "sd");

@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startMcu, waitFor } from './lib/mcu.mjs';
 import { launchBrowser, haveChromium, joinRoom, observe } from './lib/browser.mjs';
+import { tonePower, decodePcm, frameColors } from './lib/media.mjs';
 
 const run = promisify(execFile);
 const haveFfmpeg = fs.existsSync('/usr/bin/ffmpeg');
@@ -56,37 +57,6 @@ function start(cmd, args) {
   proc.stderr.on('data', (c) => { err = (err + c).slice(-4000); });
   const exited = new Promise((resolve) => proc.on('exit', (code) => resolve(code)));
   return { proc, exited, log: () => err };
-}
-
-// Goertzel power of freq in s16le mono samples at rate.
-function tonePower(samples, rate, freq) {
-  const k = 2 * Math.cos(2 * Math.PI * freq / rate);
-  let s1 = 0, s2 = 0;
-  for (const x of samples) { const s0 = x + k * s1 - s2; s2 = s1; s1 = s0; }
-  return (s1 * s1 + s2 * s2 - k * s1 * s2) / samples.length;
-}
-
-async function decodeAudio(file) {
-  const { stdout } = await run('ffmpeg', ['-v', 'error', '-i', file, '-vn', '-ac', '1', '-ar', '48000',
-    '-f', 's16le', '-'], { encoding: 'buffer', maxBuffer: 64 << 20 });
-  const n = stdout.length / 2;
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) out[i] = stdout.readInt16LE(2 * i);
-  return out.subarray(Math.floor(n / 3)); // past the start-up
-}
-
-// Share of pixels near each colour in one decoded frame at second t.
-async function frameColors(file, w, h, t) {
-  const { stdout } = await run('ffmpeg', ['-v', 'error', '-ss', String(t), '-i', file, '-frames:v', '1',
-    '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { encoding: 'buffer', maxBuffer: 64 << 20 });
-  const out = {};
-  for (const [name, rgb] of Object.entries(COLORS)) {
-    let hit = 0;
-    for (let i = 0; i + 2 < stdout.length; i += 3)
-      if (Math.abs(stdout[i] - rgb[0]) < 60 && Math.abs(stdout[i + 1] - rgb[1]) < 60 && Math.abs(stdout[i + 2] - rgb[2]) < 60) hit++;
-    out[name] = hit / (w * h);
-  }
-  return out;
 }
 
 async function twoBrowsers(mcu, room) {
@@ -138,8 +108,8 @@ test('a receive-only ffmpeg records the composite: ld+PCMU, sd+Opus, packetizati
         const video = probe.streams.find((s) => s.codec_type === 'video');
         assert.equal(video.codec_name, 'h264');
         assert.deepEqual([video.width, video.height], v.size, `${v.profile} size`);
-        const colors = await frameColors(out, v.size[0], v.size[1], 3);
-        const pcm = await decodeAudio(out);
+        const colors = await frameColors(out, 3, v.size[0], v.size[1], COLORS);
+        const pcm = await decodePcm(out, 1.5); // past the start-up
         const p440 = tonePower(pcm, 48000, 440), p670 = tonePower(pcm, 48000, 670), pNone = tonePower(pcm, 48000, 555);
         t.diagnostic(`${v.profile}+${v.audio} pm=${v.pm}: ${video.width}x${video.height} colours ` +
           `${JSON.stringify(colors)} tone power 440:${p440.toExponential(2)} 670:${p670.toExponential(2)} ` +

@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startMcu, waitFor } from './lib/mcu.mjs';
 import { launchBrowser, haveChromium, joinRoom, observe, inboundVideo } from './lib/browser.mjs';
+import { tonePower, decodePcm, frameColors } from './lib/media.mjs';
 
 const run = promisify(execFile);
 const SKIP = (!haveChromium() || !fs.existsSync('/usr/bin/ffprobe')) && 'needs Debian chromium and ffmpeg';
@@ -20,34 +21,6 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 async function probe(file) {
   const { stdout } = await run('ffprobe', ['-v', 'error', '-show_streams', '-show_format', '-of', 'json', file]);
   return JSON.parse(stdout);
-}
-
-function tonePower(samples, rate, freq) {
-  const k = 2 * Math.cos(2 * Math.PI * freq / rate);
-  let s1 = 0, s2 = 0;
-  for (const x of samples) { const s0 = x + k * s1 - s2; s2 = s1; s1 = s0; }
-  return (s1 * s1 + s2 * s2 - k * s1 * s2) / samples.length;
-}
-
-async function pcmFrom(file, fromS) {
-  const { stdout } = await run('ffmpeg', ['-v', 'error', '-ss', String(fromS), '-i', file, '-vn', '-ac', '1',
-    '-ar', '48000', '-f', 's16le', '-'], { encoding: 'buffer', maxBuffer: 64 << 20 });
-  const out = new Float64Array(stdout.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = stdout.readInt16LE(2 * i);
-  return out;
-}
-
-async function colorsAt(file, t, w, h) {
-  const { stdout } = await run('ffmpeg', ['-v', 'error', '-ss', String(t), '-i', file, '-frames:v', '1',
-    '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { encoding: 'buffer', maxBuffer: 64 << 20 });
-  const out = {};
-  for (const [name, rgb] of Object.entries(COLORS)) {
-    let hit = 0;
-    for (let i = 0; i + 2 < stdout.length; i += 3)
-      if (Math.abs(stdout[i] - rgb[0]) < 60 && Math.abs(stdout[i + 1] - rgb[1]) < 60 && Math.abs(stdout[i + 2] - rgb[2]) < 60) hit++;
-    out[name] = hit / (w * h);
-  }
-  return out;
 }
 
 async function joinTwo(mcu, room) {
@@ -99,9 +72,9 @@ test('a two-browser room recorded for 10 s: H.264 720p + AAC, in sync, both colo
       assert.ok(Math.abs(rec.duration_s - duration) <= 1, 'the listing has the right duration');
       assert.equal(rec.bytes, fs.statSync(file).size);
       assert.ok(Math.abs(Number(v.start_time) - Number(a.start_time)) <= 0.1, 'audio and video start together');
-      const colors = await colorsAt(file, 5, 1280, 720);
+      const colors = await frameColors(file, 5, 1280, 720, COLORS);
       assert.ok(colors.red > 0.05 && colors.green > 0.05, `both participants in the picture: ${JSON.stringify(colors)}`);
-      const pcm = await pcmFrom(file, 3);
+      const pcm = await decodePcm(file, 3);
       const p440 = tonePower(pcm, 48000, 440), p670 = tonePower(pcm, 48000, 670), p555 = tonePower(pcm, 48000, 555);
       t.diagnostic(`tone power 440: ${p440.toExponential(2)} 670: ${p670.toExponential(2)} 555: ${p555.toExponential(2)}`);
       assert.ok(p440 > 100 * p555 && p670 > 100 * p555, 'both tones in the recording');
