@@ -85,6 +85,9 @@ $(BUILD)/lib$(1).a: $(patsubst %.c,$(BUILD)/obj/%.o,$(call lib_srcs,$(1)))
 endef
 $(foreach d,$(LIB_DIRS),$(eval $(call archive_rule,$(d))))
 
+# The pages the server serves are built into assets.o (.incbin).
+$(BUILD)/obj/signaling/assets.o: $(wildcard signaling/www/*)
+
 LINK_ARCHIVES = -Wl,--start-group $(ARCHIVES) -Wl,--end-group
 
 $(BUILD)/mcu: $(BUILD)/obj/mcu/main.o $(ARCHIVES)

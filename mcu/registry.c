@@ -497,6 +497,20 @@ int registry_list(struct registry *reg, struct room_info **rooms, int *n_rooms)
 	return rc;
 }
 
+/* Holds the lock across the snapshot so the room cannot end meanwhile; a
+ * snapshot is made at most once a second per room and then served from
+ * the room's cache. */
+int registry_snapshot(struct registry *reg, const char *room, uint8_t **out, size_t *len,
+		      bool *no_room)
+{
+	pthread_mutex_lock(&reg->lock);
+	int i = find_room(reg, room);
+	*no_room = i < 0;
+	int rc = i < 0 ? MCU_ENOTFOUND : mix_snapshot(reg->rooms[i]->mix, out, len);
+	pthread_mutex_unlock(&reg->lock);
+	return rc;
+}
+
 const char *registry_recording_state(struct registry *reg, const char *file)
 {
 	const char *state = NULL;

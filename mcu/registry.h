@@ -35,6 +35,12 @@ struct room_info {
 	struct mix_stats mixer;       /* what the room's mixer runs now */
 };
 
+/* A JPEG of the room's composite: see mix_snapshot. Returns 0,
+ * MCU_ENOTFOUND (no such room: *no_room set; or no picture yet), MCU_ENOMEM
+ * or MCU_EIO. Thread: any. */
+int registry_snapshot(struct registry *reg, const char *room, uint8_t **out, size_t *len,
+		      bool *no_room);
+
 /* Totals for health and metrics. */
 struct registry_totals {
 	int rooms;

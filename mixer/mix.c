@@ -18,6 +18,7 @@
 #include "mcu/clock.h"
 #include "mcu/err.h"
 #include "mcu/log.h"
+#include "codecs/jpeg.h"
 
 #include <errno.h>
 
@@ -150,6 +151,28 @@ static void do_remove(struct mix *m, struct mix_cmd *cmd)
 	LOG_I("mix", "room=%s ep=%s removed (%d in the room)", m->room, p->info.id, m->n_parts);
 }
 
+/* Room thread: a deep copy of the composite (the canvas is drawn on again
+ * next tick). At most once a second per room, so the allocation is fine. */
+static int copy_canvas(struct mix *m, AVFrame **out)
+{
+	const AVFrame *canvas = canvas_frame(m->canvas);
+	*out = NULL;
+	if (!canvas->data[0] || !atomic_load(&m->pub.frames_composed))
+		return MCU_ENOTFOUND;
+	AVFrame *copy = av_frame_alloc();
+	if (!copy)
+		return MCU_ENOMEM;
+	copy->format = canvas->format;
+	copy->width = canvas->width;
+	copy->height = canvas->height;
+	if (av_frame_get_buffer(copy, 0) < 0 || av_frame_copy(copy, canvas) < 0) {
+		av_frame_free(&copy);
+		return MCU_ENOMEM;
+	}
+	*out = copy;
+	return 0;
+}
+
 /* Room thread, m->lock held. */
 static void run_commands(struct mix *m)
 {
@@ -160,6 +183,8 @@ static void run_commands(struct mix *m)
 			do_add(m, cmd);
 		} else if (cmd->kind == MIX_CMD_REMOVE) {
 			do_remove(m, cmd);
+		} else if (cmd->kind == MIX_CMD_SNAPSHOT) {
+			cmd->result = copy_canvas(m, &cmd->picture);
 		} else {
 			struct recorder *old = m->rec;
 			m->rec = cmd->rec;
@@ -207,6 +232,42 @@ struct recorder *mix_set_recorder(struct mix *m, struct recorder *rec, bool opus
 	run_command(m, &cmd);
 	pthread_mutex_unlock(&m->lock);
 	return cmd.rec;
+}
+
+#define SNAPSHOT_MAX_AGE_US 1000000
+
+int mix_snapshot(struct mix *m, uint8_t **out, size_t *len)
+{
+	int rc = 0;
+	pthread_mutex_lock(&m->snap_lock);
+	if (!m->snap || clock_now_us() - m->snap_us >= SNAPSHOT_MAX_AGE_US) {
+		struct mix_cmd cmd = { .kind = MIX_CMD_SNAPSHOT };
+		pthread_mutex_lock(&m->lock);
+		rc = run_command(m, &cmd);
+		pthread_mutex_unlock(&m->lock);
+		uint8_t *jpeg = NULL;
+		size_t n = 0;
+		if (!rc)
+			rc = jpeg_encode(cmd.picture, &jpeg, &n);
+		av_frame_free(&cmd.picture);
+		if (!rc) {
+			free(m->snap);
+			m->snap = jpeg;
+			m->snap_len = n;
+			m->snap_us = clock_now_us();
+		}
+	}
+	if (!rc) {
+		*out = malloc(m->snap_len);
+		if (*out) {
+			memcpy(*out, m->snap, m->snap_len);
+			*len = m->snap_len;
+		} else {
+			rc = MCU_ENOMEM;
+		}
+	}
+	pthread_mutex_unlock(&m->snap_lock);
+	return rc;
 }
 
 void mix_set_layout(struct mix *m, enum layout_kind layout)
@@ -359,6 +420,7 @@ int mix_create(const struct mix_config *cfg, struct mix **out)
 	atomic_store(&m->layout, (int)cfg->layout);
 	m->origin_us = clock_now_us();
 	pthread_mutex_init(&m->lock, NULL);
+	pthread_mutex_init(&m->snap_lock, NULL);
 	pthread_condattr_t attr;
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -398,5 +460,7 @@ void mix_destroy(struct mix *m)
 	pthread_cond_destroy(&m->wake);
 	pthread_cond_destroy(&m->done);
 	pthread_mutex_destroy(&m->lock);
+	pthread_mutex_destroy(&m->snap_lock);
+	free(m->snap);
 	free(m);
 }

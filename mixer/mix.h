@@ -77,6 +77,16 @@ struct recorder;
  */
 struct recorder *mix_set_recorder(struct mix *m, struct recorder *rec, bool opus_audio);
 
+/*
+ * A JPEG of the room's current composite (API.md: snapshot.jpg) in *out
+ * (malloc'd, the caller frees), made at most once a second and only when
+ * asked: the room thread copies its canvas at its next wake, the JPEG is
+ * encoded on the caller's thread. Returns 0, MCU_ENOTFOUND (no composite:
+ * nobody receives video yet), MCU_ENOMEM or MCU_EIO. Thread: any but the
+ * room's; waits for the room thread.
+ */
+int mix_snapshot(struct mix *m, uint8_t **out, size_t *len);
+
 /* Switches the layout from the next frame on. Thread: any. */
 void mix_set_layout(struct mix *m, enum layout_kind layout);
 

@@ -75,13 +75,14 @@ struct mix_part {
 	uint32_t sent_bps;
 };
 
-enum mix_cmd_kind { MIX_CMD_ADD, MIX_CMD_REMOVE, MIX_CMD_RECORD };
+enum mix_cmd_kind { MIX_CMD_ADD, MIX_CMD_REMOVE, MIX_CMD_RECORD, MIX_CMD_SNAPSHOT };
 
 struct mix_cmd {
 	enum mix_cmd_kind kind;
 	struct mix_part *part;         /* add: the new one; remove: the removed one */
 	void *port;                    /* remove: which */
 	struct recorder *rec;          /* record: the new one in, the old one out */
+	struct AVFrame *picture;       /* snapshot: a copy of the canvas out, or NULL */
 	bool opus_audio;
 	int result;
 	bool done;
@@ -161,6 +162,12 @@ struct mix {
 	/* The recording tee (recorder/recorder.h), NULL when not recording. */
 	struct recorder *rec;
 	bool rec_opus;
+
+	/* The last snapshot, kept a second (any thread, under snap_lock). */
+	pthread_mutex_t snap_lock;
+	uint8_t *snap;
+	size_t snap_len;
+	int64_t snap_us;
 
 	uint8_t sendbuf[MIX_SEND_BUF];
 	struct mix_published pub;

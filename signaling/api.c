@@ -13,9 +13,11 @@
 #include "codecs/profile.h"
 #include "recorder/recordings.h"
 #include "whip.h"
+#include "assets.h"
 
 #include <jansson.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -430,6 +432,26 @@ static int participant_route(const struct signaling_env *env, const struct httpm
 	return httpmsg_text(reply, 200, "application/json", "{}", 2);
 }
 
+static int get_snapshot(const struct signaling_env *env, const char *room,
+			struct httpmsg_reply *reply)
+{
+	uint8_t *jpeg = NULL;
+	size_t len = 0;
+	bool no_room = false;
+	int rc = registry_snapshot(env->registry, room, &jpeg, &len, &no_room);
+	if (rc == MCU_ENOTFOUND && no_room)
+		return httpmsg_error(reply, 404, "room_not_found", "no room '%s'", room);
+	if (rc == MCU_ENOTFOUND)
+		return httpmsg_error(reply, 404, "no_picture",
+				     "room '%s' has no composite yet: nobody receives its video", room);
+	if (rc)
+		return httpmsg_error(reply, 500, "snapshot_failed", "%s", err_str(rc));
+	httpmsg_text(reply, 200, "image/jpeg", (const char *)jpeg, len);
+	httpmsg_header(reply, "Cache-Control", "no-cache");
+	free(jpeg);
+	return 200;
+}
+
 static int rooms_route(const struct signaling_env *env, const struct httpmsg_request *req,
 		       char **segs, int n, struct httpmsg_reply *reply)
 {
@@ -452,6 +474,11 @@ static int rooms_route(const struct signaling_env *env, const struct httpmsg_req
 			return httpmsg_text(reply, 200, "application/json", "{}", 2);
 		}
 		return httpmsg_error(reply, 405, "method_not_allowed", "use GET, PATCH or DELETE on a room");
+	}
+	if (n == 4 && !strcmp(segs[3], "snapshot.jpg")) {
+		if (strcmp(m, "GET") && strcmp(m, "HEAD"))
+			return httpmsg_error(reply, 405, "method_not_allowed", "use GET");
+		return get_snapshot(env, segs[2], reply);
 	}
 	if ((n == 4 || n == 5) && !strcmp(segs[3], "participants"))
 		return participant_route(env, req, segs, n, reply);
@@ -612,18 +639,87 @@ static int recordings_route(const struct signaling_env *env, const struct httpms
 }
 
 /* Is the operator key (if any) presented? Compared in constant time. */
+static bool key_matches(const char *given, size_t given_len, const char *key)
+{
+	size_t n = strlen(key);
+	return given_len == n && CRYPTO_memcmp(given, key, n) == 0;
+}
+
+/* The password of "Basic base64(user:password)" into buf; false when the
+ * header is not that. Browsers send it for the console after one prompt. */
+static bool basic_password(const char *auth, char *buf, size_t size, size_t *len)
+{
+	size_t in = strlen(auth);
+	if (in == 0 || in % 4 || in / 4 * 3 >= size)
+		return false;
+	int n = EVP_DecodeBlock((unsigned char *)buf, (const unsigned char *)auth, (int)in);
+	if (n < 0)
+		return false;
+	while (n > 0 && in > 0 && auth[--in] == '=') /* DecodeBlock counts padding */
+		n--;
+	buf[n] = '\0';
+	const char *colon = memchr(buf, ':', (size_t)n);
+	if (!colon)
+		return false;
+	*len = (size_t)n - (size_t)(colon + 1 - buf);
+	memmove(buf, colon + 1, *len + 1);
+	return true;
+}
+
+/* Is the operator key (if any) presented, as Bearer or as a Basic password?
+ * Compared in constant time. */
 static bool operator_ok(const struct signaling_env *env, const struct httpmsg_request *req)
 {
 	const char *key = env->cfg->operator_key;
 	if (!key[0])
 		return true;
 	const char *auth = req->authorization ? req->authorization : "";
-	if (strncmp(auth, "Bearer ", 7) != 0)
-		return false;
-	auth += 7;
-	size_t n = strlen(key);
-	return strlen(auth) == n && CRYPTO_memcmp(auth, key, n) == 0;
+	if (!strncmp(auth, "Bearer ", 7))
+		return key_matches(auth + 7, strlen(auth + 7), key);
+	char buf[512];
+	size_t len;
+	if (!strncmp(auth, "Basic ", 6) && basic_password(auth + 6, buf, sizeof(buf), &len)) {
+		bool ok = key_matches(buf, len, key);
+		explicit_bzero(buf, sizeof(buf));
+		return ok;
+	}
+	return false;
 }
+
+/* GET of one of the pages or their files, built into the binary. */
+static int serve_asset(const struct httpmsg_request *req, const char *name,
+		       struct httpmsg_reply *reply)
+{
+	if (strcmp(req->method, "GET") && strcmp(req->method, "HEAD"))
+		return httpmsg_error(reply, 405, "method_not_allowed", "use GET");
+	struct asset a;
+	if (assets_find(name, &a))
+		return httpmsg_error(reply, 404, "not_found", "no such file: %.100s", name);
+	httpmsg_text(reply, 200, a.content_type, (const char *)a.data, a.len);
+	httpmsg_header(reply, "Cache-Control", "no-cache");
+	return 200;
+}
+
+/* "/", "/room/{room}", "/admin" and "/static/{file}"; 0 when the path is
+ * none of them. */
+static int pages_route(const struct signaling_env *env, const struct httpmsg_request *req,
+		       char **segs, int n, struct httpmsg_reply *reply)
+{
+	if (n == 0 || (n == 2 && !strcmp(segs[0], "room") && registry_valid_room_name(segs[1])))
+		return serve_asset(req, "index.html", reply);
+	if (n == 2 && !strcmp(segs[0], "static"))
+		return serve_asset(req, segs[1], reply);
+	if (n == 1 && !strcmp(segs[0], "admin")) {
+		if (!operator_ok(env, req)) {
+			httpmsg_header(reply, "WWW-Authenticate", "Basic realm=\"mcu operator\"");
+			return httpmsg_error(reply, 401, "unauthorized",
+					     "the console needs the operator key (any user name)");
+		}
+		return serve_asset(req, "admin.html", reply);
+	}
+	return 0;
+}
+
 
 /* Splits path into at most MAX_SEGS segments in buf. Returns the count, or
  * -1 when there are more (no route is that deep). */
@@ -645,6 +741,11 @@ int api_route(const struct signaling_env *env, const struct httpmsg_request *req
 	char buf[512];
 	char *segs[MAX_SEGS];
 	int n = strlen(req->path) < sizeof(buf) ? split_path(req->path, buf, sizeof(buf), segs) : -1;
+	if (n < 0)
+		return httpmsg_error(reply, 404, "not_found", "no such resource");
+	int page = pages_route(env, req, segs, n, reply);
+	if (page)
+		return page;
 	if (n < 1)
 		return httpmsg_error(reply, 404, "not_found", "no such resource");
 	bool is_api = !strcmp(segs[0], "api");

@@ -111,7 +111,7 @@ static void test_health_and_errors(void **state)
 	assert_int_equal(json_integer_value(json_object_get(j, "rooms")), 0);
 	json_decref(j);
 	assert_int_equal(call(f, "POST", "/api/health", NULL, NULL), 405);
-	assert_int_equal(call(f, "GET", "/", NULL, NULL), 404);
+	assert_int_equal(call(f, "GET", "/nothing", NULL, NULL), 404);
 	assert_error_code(f, "not_found");
 	assert_int_equal(call(f, "GET", "/a/b/c/d/e/f/g/h", NULL, NULL), 404);
 	assert_int_equal(call(f, "GET", "/api/nothing", NULL, NULL), 404);
@@ -472,6 +472,53 @@ static void test_recordings_delete_and_key(void **state)
 	assert_int_equal(rmdir(dir), 0); /* nothing left behind */
 }
 
+/* The pages and their files; the console behind the key, by Bearer or by a
+ * Basic password (what a browser sends after its prompt). */
+static void test_pages_and_basic_auth(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(call(f, "GET", "/", NULL, NULL), 200);
+	assert_string_equal(f->reply.content_type, "text/html; charset=utf-8");
+	assert_true(f->reply.body_len > 0);
+	assert_int_equal(call(f, "GET", "/room/lobby", NULL, NULL), 200);
+	assert_int_equal(call(f, "GET", "/room/bad..name", NULL, NULL), 404);
+	assert_int_equal(call(f, "GET", "/static/mcu.css", NULL, NULL), 200);
+	assert_string_equal(f->reply.content_type, "text/css; charset=utf-8");
+	assert_int_equal(call(f, "GET", "/static/client.js", NULL, NULL), 200);
+	assert_int_equal(call(f, "GET", "/static/../mcu.conf", NULL, NULL), 404);
+	assert_int_equal(call(f, "GET", "/static/nope.js", NULL, NULL), 404);
+	assert_int_equal(call(f, "POST", "/", NULL, NULL), 405);
+	assert_int_equal(call(f, "GET", "/admin", NULL, NULL), 200); /* no key set: open */
+
+	snprintf(f->cfg.operator_key, sizeof(f->cfg.operator_key), "sekret");
+	assert_int_equal(call_hdr(f, "GET", "/admin", "", ""), 401);
+	assert_non_null(strstr(reply_header(f, "WWW-Authenticate"), "Basic"));
+	/* base64("op:sekret") and base64("op:wrong"), base64("sekret") (no colon). */
+	assert_int_equal(call_hdr(f, "GET", "/admin", "", "Basic b3A6c2VrcmV0"), 200);
+	assert_int_equal(call_hdr(f, "GET", "/admin", "", "Basic b3A6d3Jvbmc="), 401);
+	assert_int_equal(call_hdr(f, "GET", "/admin", "", "Basic c2VrcmV0"), 401);
+	assert_int_equal(call_hdr(f, "GET", "/admin", "", "Basic !!!!"), 401);
+	assert_int_equal(call_hdr(f, "GET", "/admin", "", "Bearer sekret"), 200);
+	assert_int_equal(call_hdr(f, "GET", "/api/rooms", "", "Basic b3A6c2VrcmV0"), 200);
+	assert_int_equal(call_hdr(f, "GET", "/api/rooms", "", "Basic b3A6d3Jvbmc="), 401);
+	assert_int_equal(call_hdr(f, "GET", "/", "", ""), 200); /* the client stays open */
+	f->cfg.operator_key[0] = '\0';
+}
+
+/* A room with no receiver has no composite yet: 404 no_picture; an unknown
+ * room is room_not_found. */
+static void test_snapshot_without_picture(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(call(f, "POST", "/api/rooms", "application/json", "{\"room\":\"pic\"}"), 201);
+	assert_int_equal(call(f, "GET", "/api/rooms/pic/snapshot.jpg", NULL, NULL), 404);
+	assert_error_code(f, "no_picture");
+	assert_int_equal(call(f, "GET", "/api/rooms/nope/snapshot.jpg", NULL, NULL), 404);
+	assert_error_code(f, "room_not_found");
+	assert_int_equal(call(f, "POST", "/api/rooms/pic/snapshot.jpg", NULL, NULL), 405);
+	assert_int_equal(call(f, "DELETE", "/api/rooms/pic", NULL, NULL), 200);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -482,6 +529,8 @@ int main(void)
 		cmocka_unit_test(test_recordings_list_and_get),
 		cmocka_unit_test(test_recordings_files),
 		cmocka_unit_test(test_recordings_delete_and_key),
+		cmocka_unit_test(test_pages_and_basic_auth),
+		cmocka_unit_test(test_snapshot_without_picture),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -10,12 +10,14 @@
 #include <cmocka.h>
 
 #include "codecs/h264pkt.h"
+#include "codecs/jpeg.h"
 #include "codecs/opuscodec.h"
 #include "codecs/profile.h"
 #include "codecs/vdec.h"
 #include "codecs/venc.h"
 #include "mcu/err.h"
 
+#include <libavcodec/avcodec.h>
 #include <libavutil/frame.h>
 #include <libavutil/log.h>
 #include <math.h>
@@ -683,6 +685,50 @@ static void test_opusenc_bad_config(void **state)
 	opusenc_destroy(e);
 }
 
+/* A snapshot JPEG: a real JPEG (SOI .. EOI) that decodes back to the size
+ * and, in full range, near the colour drawn in limited range. */
+static void test_jpeg_snapshot(void **state)
+{
+	(void)state;
+	AVFrame *pic = new_picture(320, 180);
+	fill_solid(pic, 81, 90, 240); /* limited-range red */
+	uint8_t *jpeg = NULL;
+	size_t len = 0;
+	assert_int_equal(jpeg_encode(pic, &jpeg, &len), 0);
+	assert_true(len > 100);
+	assert_int_equal(jpeg[0], 0xFF);
+	assert_int_equal(jpeg[1], 0xD8);
+	assert_int_equal(jpeg[len - 2], 0xFF);
+	assert_int_equal(jpeg[len - 1], 0xD9);
+
+	const AVCodec *dec = avcodec_find_decoder(AV_CODEC_ID_MJPEG);
+	AVCodecContext *ctx = avcodec_alloc_context3(dec);
+	assert_int_equal(avcodec_open2(ctx, dec, NULL), 0);
+	AVPacket *pkt = av_packet_alloc();
+	uint8_t *padded = calloc(1, len + AV_INPUT_BUFFER_PADDING_SIZE);
+	memcpy(padded, jpeg, len);
+	pkt->data = padded;
+	pkt->size = (int)len;
+	AVFrame *out = av_frame_alloc();
+	assert_int_equal(avcodec_send_packet(ctx, pkt), 0);
+	assert_int_equal(avcodec_receive_frame(ctx, out), 0);
+	assert_int_equal(out->width, 320);
+	assert_int_equal(out->height, 180);
+	/* Limited Y 81 is full-range (81 - 16) * 255 / 219 = 76. */
+	int y = out->data[0][90 * out->linesize[0] + 160];
+	assert_true(y > 70 && y < 82);
+
+	AVFrame *empty = av_frame_alloc();
+	assert_int_equal(jpeg_encode(empty, &jpeg, &len), MCU_EINVAL);
+	av_frame_free(&empty);
+	av_frame_free(&out);
+	av_packet_free(&pkt);
+	free(padded);
+	avcodec_free_context(&ctx);
+	free(jpeg);
+	av_frame_free(&pic);
+}
+
 int main(void)
 {
 	av_log_set_level(AV_LOG_QUIET); /* the garbage test would fill the screen */
@@ -697,6 +743,7 @@ int main(void)
 		cmocka_unit_test(test_venc_slice_max_bytes_first_au),
 		cmocka_unit_test(test_opus_tone_roundtrip),
 		cmocka_unit_test(test_opusenc_bad_config),
+		cmocka_unit_test(test_jpeg_snapshot),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
