@@ -104,6 +104,14 @@ struct mix_sent {
 struct mix_vout {
 	bool active;                   /* some receiver takes it */
 	struct venc *enc;
+	/* x264 takes up to a few hundred ms to open: a thread of its own does
+	 * it, so the room thread never stalls on a new profile. */
+	bool opening;                  /* opener runs; room thread's flag */
+	pthread_t opener;
+	struct venc_config open_cfg;   /* read by the opener */
+	struct venc *_Atomic opened;   /* what it made (NULL on failure) */
+	atomic_bool open_done;
+	int64_t open_failed_us;        /* when opening last failed, 0 never */
 	int64_t last_idr_us;
 	bool idr_pending;
 	uint16_t seq;                  /* next profile seq */

@@ -36,6 +36,7 @@
 #define KEYINT_SECONDS 10
 #define RATE_WINDOW_US 1000000
 #define BLIND_IDR_US 3000000      /* IDR period for receivers that cannot ask */
+#define OPEN_RETRY_US 5000000     /* pause before opening a failed encoder again */
 
 int mixvideo_init(struct mix *m)
 {
@@ -47,6 +48,11 @@ int mixvideo_init(struct mix *m)
 
 static void vout_stop(struct mix_vout *v)
 {
+	if (v->opening) { /* rare: the output ended while its encoder opened */
+		pthread_join(v->opener, NULL);
+		venc_destroy(atomic_exchange(&v->opened, NULL));
+		v->opening = false;
+	}
 	venc_destroy(v->enc);
 	v->enc = NULL;
 	free(v->history);
@@ -328,34 +334,80 @@ static unsigned take_feedback(struct mix *m, int64_t now)
 	return mask;
 }
 
+static void *open_encoder(void *arg)
+{
+	struct mix_vout *v = arg;
+	struct venc *e = NULL;
+	if (venc_create(&v->open_cfg, &e))
+		e = NULL;
+	atomic_store(&v->opened, e);
+	atomic_store(&v->open_done, true);
+	return NULL;
+}
+
+/* Asks for output i's encoder: opened on a thread of its own (inline if no
+ * thread can be had). */
+static void start_opening(struct mix *m, int i)
+{
+	struct mix_vout *v = &m->vout[i];
+	const struct profile *pr = profile_get((enum profile_id)(i / 2));
+	/* Packetization mode 0 sends whole NAL units: cap them. */
+	v->open_cfg = (struct venc_config){
+		.width = pr->width, .height = pr->height, .fps = pr->fps,
+		.bitrate_kbps = pr->bitrate_kbps, .preset = m->cfg.x264_preset,
+		.threads = m->cfg.encoder_threads, .keyint_max = pr->fps * KEYINT_SECONDS,
+		.slice_max_bytes = i % 2 ? MIX_RTP_PAYLOAD : 0,
+	};
+	atomic_store(&v->opened, NULL);
+	atomic_store(&v->open_done, false);
+	v->opening = true;
+	if (pthread_create(&v->opener, NULL, open_encoder, v) != 0) {
+		open_encoder(v);
+		v->opening = false;
+	}
+}
+
+/* Takes output i's encoder once it is open. Returns true when it has one. */
+static bool take_opened(struct mix *m, int i, int64_t now)
+{
+	struct mix_vout *v = &m->vout[i];
+	if (!atomic_load(&v->open_done))
+		return false;
+	if (v->opening)
+		pthread_join(v->opener, NULL);
+	v->opening = false;
+	v->enc = atomic_exchange(&v->opened, NULL);
+	v->history = v->enc ? calloc(MIX_HISTORY, sizeof(*v->history)) : NULL;
+	if (!v->enc || !v->history) {
+		LOG_E("mix", "room=%s cannot start the %s encoder", m->room,
+		      profile_get((enum profile_id)(i / 2))->name);
+		vout_stop(v);
+		atomic_store(&v->open_done, false);
+		v->open_failed_us = now; /* tried again only after a pause */
+		return false;
+	}
+	v->last_idr_us = 0;
+	v->idr_pending = true;
+	return true;
+}
+
 /* Starts or stops encoders to match the outputs in use (mask: by output). */
-static int update_outputs(struct mix *m, unsigned mask)
+static int update_outputs(struct mix *m, unsigned mask, int64_t now)
 {
 	int running = 0;
 	for (int i = 0; i < MIX_OUTPUTS; i++) {
 		struct mix_vout *v = &m->vout[i];
 		if (!(mask & (1u << i))) {
-			if (v->enc)
+			if (v->enc || v->opening)
 				vout_stop(v);
 			continue;
 		}
 		if (!v->enc) {
-			const struct profile *pr = profile_get((enum profile_id)(i / 2));
-			/* Packetization mode 0 sends whole NAL units: cap them. */
-			struct venc_config vc = {
-				.width = pr->width, .height = pr->height, .fps = pr->fps,
-				.bitrate_kbps = pr->bitrate_kbps, .preset = m->cfg.x264_preset,
-				.threads = m->cfg.encoder_threads, .keyint_max = pr->fps * KEYINT_SECONDS,
-				.slice_max_bytes = i % 2 ? MIX_RTP_PAYLOAD : 0,
-			};
-			v->history = calloc(MIX_HISTORY, sizeof(*v->history));
-			if (!v->history || venc_create(&vc, &v->enc)) {
-				LOG_E("mix", "room=%s cannot start the %s encoder", m->room, pr->name);
-				vout_stop(v);
+			if (!v->opening && !atomic_load(&v->open_done) &&
+			    (!v->open_failed_us || now - v->open_failed_us >= OPEN_RETRY_US))
+				start_opening(m, i);
+			if (!take_opened(m, i, now))
 				continue;
-			}
-			v->last_idr_us = 0;
-			v->idr_pending = true;
 		}
 		v->active = true;
 		running++;
@@ -438,7 +490,7 @@ void mixvideo_tick(struct mix *m, int64_t capture_us)
 	unsigned outputs = take_feedback(m, now);
 	if (m->rec) /* the recording is a tee of the hd stream: keep it running */
 		outputs |= 1u << mix_output(PROFILE_HD, 1);
-	int running = update_outputs(m, outputs);
+	int running = update_outputs(m, outputs, now);
 	unsigned profiles = profiles_of(m);
 	atomic_store(&m->pub.video_encoders, running);
 	atomic_store(&m->pub.profiles_mask, profiles);

@@ -77,24 +77,43 @@ test('three browsers and a WHEP viewer: composite, mix-minus, profiles, leave',
       assert.equal(seen.width, 1280);
       assert.equal(seen.height, 720);
 
-      // Profiles: the sd participant gets 640x360, the others 1280x720.
+      // Profiles: the sd participant gets 640x360, the others 1280x720 --
+      // unless the room moved one down on its REMB (a loaded machine can
+      // make Chromium's estimate dip): then its picture must be the size of
+      // the profile the room says it sends it.
+      const SIZES = { hd: [1280, 720], sd: [640, 360], ld: [320, 180] };
+      const adapted = () => mcu.log().split('\n').filter((l) => l.includes(' moves from ')).join('; ');
       for (const p of pages) {
         const st = await waitFor(async () => {
           const s = await inboundVideo(p.page);
           return s && s.frameWidth ? s : null;
         }, { what: `${p.name} decodes video` });
-        const want = p.profile === 'sd' ? [640, 360] : [1280, 720];
-        assert.deepEqual([st.frameWidth, st.frameHeight], want, `${p.name} (${p.profile}) frame size`);
+        const me = (await mcu.api('GET', '/api/rooms/mix')).json.participants.find((x) => x.name === p.name);
+        const size = [st.frameWidth, st.frameHeight];
+        if (me.receiving_profile !== p.profile)
+          t.diagnostic(`${p.name} asked ${p.profile}, gets ${me.receiving_profile}: ${adapted()}`);
+        assert.deepEqual(size, SIZES[me.receiving_profile],
+          `${p.name} (${p.profile}, receiving ${me.receiving_profile}) frame size; ${adapted()}`);
+        if (p.profile === 'sd')
+          assert.deepEqual(size, [640, 360], 'the sd participant receives 640x360');
       }
       const room = (await mcu.api('GET', '/api/rooms/mix')).json;
       assert.equal(room.participants.length, 4);
-      assert.equal(room.mixer.video_encoders, 2, `three hd receivers and one sd: ${JSON.stringify(room.mixer)}`);
-      assert.deepEqual(room.mixer.profiles, ['hd', 'sd']);
+      // One encoder per profile received: with three hd receivers and one sd,
+      // exactly two (more only if the room moved someone down meanwhile).
+      const profilesUsed = new Set(room.participants.filter((x) => x.receiving_profile)
+        .map((x) => x.receiving_profile));
+      assert.equal(room.mixer.video_encoders, profilesUsed.size,
+        `one encoder per profile in use: ${JSON.stringify(room.mixer)}; ${adapted()}`);
+      if (!adapted()) {
+        assert.equal(room.mixer.video_encoders, 2, 'three hd receivers and one sd: two encoders');
+        assert.deepEqual(room.mixer.profiles, ['hd', 'sd']);
+      }
       assert.equal(room.mixer.video_decoders, 3);
       assert.equal(room.mixer.audio_decoders, 3);
       assert.equal(room.mixer.tiles, 3);
       const metrics = (await mcu.api('GET', '/metrics', { raw: true })).text;
-      assert.match(metrics, /^mcu_room_video_encoders\{room="mix"\} 2$/m);
+      assert.match(metrics, new RegExp(`^mcu_room_video_encoders\\{room="mix"\\} ${room.mixer.video_encoders}$`, 'm'));
 
       // Cost of the room, figures for the note (not asserted).
       const hz = 100;
