@@ -120,6 +120,9 @@ struct endpoint {
 	_Atomic int srtp_profile;   /* enum srtpctx_profile, 0 = none */
 	struct media_counters audio, video;
 	_Atomic uint64_t rtcp_in, srtp_errors, other_in, packets_out, bytes_out;
+	_Atomic int64_t alive_us;   /* monotonic: creation, then the last packet decrypted */
+	_Atomic bool ice_failed;    /* ICE failed after it had connected (consent lost) */
+	_Atomic bool ice_was_up;
 };
 
 static uint32_t random_u32(void)
@@ -221,8 +224,10 @@ static void handle_rtp(struct endpoint *ep, uint8_t *pkt, size_t len)
 	}
 	if (!s->started || s->ssrc != h.ssrc)
 		rtpstats_init(s, h.ssrc, clock_rate);
-	rtpstats_update(s, h.seq, h.timestamp, (uint32_t)h.payload_len, clock_now_us());
+	int64_t now = clock_now_us();
+	rtpstats_update(s, h.seq, h.timestamp, (uint32_t)h.payload_len, now);
 	publish_stats(c, s);
+	atomic_store(&ep->alive_us, now);
 	queue_media(ep, pkt, &h, kind);
 }
 
@@ -294,6 +299,7 @@ static void handle_rtcp(struct endpoint *ep, uint8_t *pkt, size_t len)
 	size_t pos = 0;
 	struct rtcp_packet p;
 	g_mutex_lock(&ep->fb_lock);
+	atomic_store(&ep->alive_us, clock_now_us());
 	while ((rc = rtcp_next(pkt, len, &pos, &p)) == 1) {
 		atomic_fetch_add(&ep->rtcp_in, 1);
 		take_feedback(ep, pkt, &p);
@@ -574,6 +580,17 @@ static const struct port_ops endpoint_ops = {
 	.ready = port_ready,
 };
 
+const char *endpoint_gone(struct endpoint *ep, int64_t now, int64_t silence_us)
+{
+	if (atomic_load(&ep->ice_failed))
+		return "ICE failed (consent lost)";
+	if (atomic_load(&ep->dtls_state) == DTLS_CLOSED)
+		return "DTLS closed by the peer";
+	if (now - atomic_load(&ep->alive_us) > silence_us)
+		return "no media or RTCP";
+	return NULL;
+}
+
 const struct port_ops *endpoint_port_ops(void)
 {
 	return &endpoint_ops;
@@ -590,6 +607,10 @@ static void on_component_state(NiceAgent *agent, guint stream_id, guint componen
 	(void)agent, (void)stream_id, (void)component_id;
 	struct endpoint *ep = data;
 	atomic_store(&ep->ice_state, (int)state);
+	if (state == NICE_COMPONENT_STATE_CONNECTED || state == NICE_COMPONENT_STATE_READY)
+		atomic_store(&ep->ice_was_up, true);
+	else if (state == NICE_COMPONENT_STATE_FAILED && atomic_load(&ep->ice_was_up))
+		atomic_store(&ep->ice_failed, true);
 	enum log_level level = state == NICE_COMPONENT_STATE_FAILED ? LOG_WARN : LOG_INFO;
 	log_msg(level, "endpoint", "room=%s ep=%s ICE %s", ep->room, ep->id,
 		nice_component_state_to_string(state));
@@ -789,6 +810,7 @@ int endpoint_create(const struct endpoint_env *env, const struct endpoint_params
 	g_mutex_init(&ep->fb_lock);
 	clear_feedback(&ep->fb);
 	copy_identity(ep, p);
+	atomic_store(&ep->alive_us, clock_now_us());
 	ep->ctx = transport_next_context(env->transport);
 	int rc = pktq_create(INBOUND_QUEUE, &ep->inq);
 	if (rc) {

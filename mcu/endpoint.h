@@ -138,6 +138,14 @@ void endpoint_remote_ufrag(struct endpoint *ep, char *buf, size_t size);
 /* Fills a snapshot of the endpoint's identity and counters. Thread: any. */
 void endpoint_get_info(struct endpoint *ep, struct endpoint_info *out);
 
+/*
+ * Why the peer should be taken as gone, or NULL while it lives: its ICE
+ * failed after connecting (consent freshness lost), it closed DTLS, or
+ * nothing (RTP or RTCP) came from it for silence_us (µs) since it joined or
+ * last sent. now is monotonic µs. Thread: any.
+ */
+const char *endpoint_gone(struct endpoint *ep, int64_t now, int64_t silence_us);
+
 /* The media port the room's mixer drives (port.h); the endpoint itself is
  * the port's pointer. Static. Thread: any. */
 const struct port_ops *endpoint_port_ops(void);

@@ -79,6 +79,7 @@ bool registry_valid_layout(const char *layout)
 static void room_free(struct room *room);
 static struct member *take_member(struct registry *reg, struct room *room, int k);
 static void member_free(struct member *m);
+static const char *member_id(const struct member *m);
 
 /* Caller holds reg->lock. Takes out the first room empty for longer than
  * the timeout, or returns NULL. */
@@ -95,16 +96,27 @@ static struct room *take_expired(struct registry *reg, int64_t now)
 	return NULL;
 }
 
-/* Caller holds reg->lock. Takes out the first plain RTP member silent for
- * longer than rtp_timeout_s (into *room_name), or returns NULL. */
-static struct member *take_silent(struct registry *reg, int64_t now, char *room_name, size_t size)
+/* Why member mb should go (static text), or NULL while it lives. */
+static const char *member_gone(const struct registry *reg, struct member *mb, int64_t now)
 {
-	int64_t timeout = (int64_t)reg->env->cfg->rtp_timeout_s * 1000000;
+	const struct config *cfg = reg->env->cfg;
+	if (mb->ep)
+		return endpoint_gone(mb->ep, now, (int64_t)cfg->media_timeout_s * 1000000);
+	if (now - rtpep_last_alive_us(mb->rtp) > (int64_t)cfg->rtp_timeout_s * 1000000)
+		return "silent (plain RTP)";
+	return NULL;
+}
+
+/* Caller holds reg->lock. Takes out the first member that is gone (dead
+ * transport, or silent too long), with its room's name and why, or NULL. */
+static struct member *take_gone(struct registry *reg, int64_t now, char *room_name, size_t size,
+				const char **why)
+{
 	for (int i = 0; i < reg->n_rooms; i++) {
 		struct room *room = reg->rooms[i];
 		for (int k = 0; k < room->n_eps; k++) {
-			struct rtpep *rtp = room->eps[k]->rtp;
-			if (rtp && now - rtpep_last_alive_us(rtp) > timeout) {
+			*why = member_gone(reg, room->eps[k], now);
+			if (*why) {
 				snprintf(room_name, size, "%s", room->info.name);
 				return take_member(reg, room, k);
 			}
@@ -113,8 +125,8 @@ static struct member *take_silent(struct registry *reg, int64_t now, char *room_
 	return NULL;
 }
 
-/* The housekeeping thread: once a second, drops silent legacy endpoints
- * and ends rooms left empty. */
+/* The housekeeping thread: once a second, drops participants that are
+ * gone (see member_gone) and ends rooms left empty. */
 static void *reaper_main(void *arg)
 {
 	struct registry *reg = arg;
@@ -125,10 +137,11 @@ static void *reaper_main(void *arg)
 		pthread_cond_timedwait(&reg->reaper_wake, &reg->lock, &ts);
 		struct member *mb;
 		char name[REGISTRY_ROOM_NAME_MAX + 1];
-		while (!reg->stopping && (mb = take_silent(reg, clock_now_us(), name, sizeof(name)))) {
+		const char *why = NULL;
+		while (!reg->stopping &&
+		       (mb = take_gone(reg, clock_now_us(), name, sizeof(name), &why))) {
 			pthread_mutex_unlock(&reg->lock);
-			LOG_I("registry", "room=%s ep=%s dropped: silent for %d s", name, rtpep_id(mb->rtp),
-			      reg->env->cfg->rtp_timeout_s);
+			LOG_I("registry", "room=%s ep=%s dropped: %s", name, member_id(mb), why);
 			member_free(mb);
 			pthread_mutex_lock(&reg->lock);
 		}
