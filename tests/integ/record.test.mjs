@@ -159,3 +159,38 @@ test('a full disk fails the recording while the participants keep receiving',
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+
+test('SIGTERM during a recording: exit 0 within 5 s and the MP4 plays to its end',
+  { skip: SKIP, timeout: 90000 }, async (t) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mcu-rec-'));
+    const mcu = await startMcu([`--recordings_dir=${dir}`, '--record=true']);
+    let browser;
+    try {
+      browser = await joinTwo(mcu, 'term');
+      await sleep(5000);
+      const t0 = Date.now();
+      const { code } = await mcu.stop(10000);
+      const stopMs = Date.now() - t0;
+      t.diagnostic(`exit ${code} ${stopMs} ms after SIGTERM`);
+      assert.equal(code, 0);
+      assert.ok(stopMs <= 5000, `stopped within 5 s (${stopMs} ms)`);
+      const files = fs.readdirSync(dir).filter((f) => f.endsWith('.mp4'));
+      assert.equal(files.length, 1);
+      const file = path.join(dir, files[0]);
+      const sidecar = JSON.parse(fs.readFileSync(`${file}.json`, 'utf8'));
+      assert.equal(sidecar.state, 'done');
+      assert.ok(sidecar.ended, 'the sidecar has its end');
+      assert.ok(sidecar.participants.every((p) => p.left), 'everyone left at shutdown');
+      const info = await probe(file);
+      const duration = Number(info.format.duration);
+      const { stdout } = await run('ffmpeg', ['-v', 'error', '-i', file, '-map', '0:v', '-f', 'null', '-',
+        '-progress', 'pipe:1']);
+      const decoded = Math.max(...[...stdout.matchAll(/out_time_us=(\d+)/g)].map((m) => Number(m[1]))) / 1e6;
+      t.diagnostic(`file ${duration.toFixed(2)} s, decodes ${decoded.toFixed(2)} s`);
+      assert.ok(duration > 3, `recorded ${duration} s`);
+      assert.ok(Math.abs(decoded - duration) < 0.2, 'it decodes to its end');
+    } finally {
+      if (browser) await browser.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
