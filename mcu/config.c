@@ -41,6 +41,7 @@ static const struct key_def keys[] = {
 	INT(max_rooms, 1, 100000, "64", "most rooms at once; more is 503"),
 	INT(max_participants, 1, 1000, "16", "default most participants per room; more is 503"),
 	STR(operator_key, "", "bearer key needed for /api/* (not /api/health); empty: no check"),
+	STR(join_secret, "", "secret of join tokens (POST /api/rooms/{room}/tokens); empty: joins need none"),
 	STR(ice_addresses, "", "comma-separated local IPs for ICE candidates; empty: every interface, loopback included"),
 	STR(public_ip, "", "address announced instead of host addresses (1:1 NAT); empty: none"),
 	INT(ice_port_min, 0, 65535, "0", "lowest UDP port for ICE (0: any)"),

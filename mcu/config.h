@@ -23,6 +23,7 @@ struct config {
 	int max_rooms;             /* joins that would create more are 503 */
 	int max_participants;      /* default per-room limit */
 	char operator_key[256];    /* bearer key for the API; empty = open */
+	char join_secret[256];     /* HMAC key of join tokens; empty = joins are open */
 	char ice_addresses[512];   /* comma-separated local addresses to gather on; empty = all */
 	char public_ip[64];        /* advertised instead of a host address (1:1 NAT) */
 	int ice_port_min;          /* UDP port range for ICE; 0 = any */

@@ -14,6 +14,7 @@
 #include "recorder/recordings.h"
 #include "whip.h"
 #include "assets.h"
+#include "token.h"
 
 #include <jansson.h>
 #include <openssl/crypto.h>
@@ -452,6 +453,37 @@ static int get_snapshot(const struct signaling_env *env, const char *room,
 	return 200;
 }
 
+/* POST /api/rooms/{room}/tokens {"ttl_s": N}: a join token for room. */
+static int post_token(const struct signaling_env *env, const char *room,
+		      const struct httpmsg_request *req, struct httpmsg_reply *reply)
+{
+	if (!env->cfg->join_secret[0])
+		return httpmsg_error(reply, 409, "no_join_secret",
+				     "joins are open: set join_secret to use join tokens");
+	if (!registry_valid_room_name(room))
+		return httpmsg_error(reply, 400, "bad_room", "room names are 1-64 of [A-Za-z0-9_-]");
+	json_int_t ttl = 3600;
+	if (req->body_len) {
+		json_t *obj = parse_body(req, reply);
+		if (!obj)
+			return reply->status;
+		json_t *jttl = json_object_get(obj, "ttl_s");
+		bool ok = !jttl || (json_is_integer(jttl) && json_integer_value(jttl) >= 1 &&
+				    json_integer_value(jttl) <= 7 * 86400);
+		if (jttl && ok)
+			ttl = json_integer_value(jttl);
+		json_decref(obj);
+		if (!ok)
+			return httpmsg_error(reply, 400, "bad_ttl", "ttl_s must be an integer in 1..604800");
+	}
+	char token[TOKEN_MAX];
+	int64_t now = clock_wall_us() / 1000000;
+	if (token_mint(env->cfg->join_secret, room, now, ttl, token))
+		return httpmsg_error(reply, 500, "internal", "cannot mint a token");
+	return reply_json(reply, 201, json_pack("{s:s, s:s, s:o}", "token", token, "room", room,
+						"expires", iso_time((now + ttl) * 1000000)));
+}
+
 static int rooms_route(const struct signaling_env *env, const struct httpmsg_request *req,
 		       char **segs, int n, struct httpmsg_reply *reply)
 {
@@ -474,6 +506,11 @@ static int rooms_route(const struct signaling_env *env, const struct httpmsg_req
 			return httpmsg_text(reply, 200, "application/json", "{}", 2);
 		}
 		return httpmsg_error(reply, 405, "method_not_allowed", "use GET, PATCH or DELETE on a room");
+	}
+	if (n == 4 && !strcmp(segs[3], "tokens")) {
+		if (strcmp(m, "POST"))
+			return httpmsg_error(reply, 405, "method_not_allowed", "use POST to mint a join token");
+		return post_token(env, segs[2], req, reply);
 	}
 	if (n == 4 && !strcmp(segs[3], "snapshot.jpg")) {
 		if (strcmp(m, "GET") && strcmp(m, "HEAD"))
@@ -761,6 +798,14 @@ int api_route(const struct signaling_env *env, const struct httpmsg_request *req
 	bool is_files = !strcmp(segs[0], "recordings");
 	if (!is_api && !is_metrics && !is_files)
 		return httpmsg_error(reply, 404, "not_found", "no such resource: %s", req->path);
+	/* With join tokens on, the JSON twin of WHIP takes a join token as WHIP
+	 * does (or the operator key). */
+	bool is_join = is_api && n == 4 && !strcmp(segs[1], "rooms") &&
+		       !strcmp(segs[3], "participants") && !strcmp(req->method, "POST");
+	if (is_join && env->cfg->join_secret[0]) {
+		int denied = whip_check_join(env, req, segs[2], reply);
+		return denied ? denied : rooms_route(env, req, segs, n, reply);
+	}
 	if (!operator_ok(env, req)) {
 		httpmsg_header(reply, "WWW-Authenticate", "Bearer");
 		return httpmsg_error(reply, 401, "unauthorized", "this needs Authorization: Bearer <operator_key>");

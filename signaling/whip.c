@@ -13,6 +13,10 @@
 #include "mcu/rtpep.h"
 #include "codecs/acodec.h"
 #include "sdp.h"
+#include "token.h"
+#include "mcu/clock.h"
+
+#include <openssl/crypto.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -334,9 +338,41 @@ done:
 	return status;
 }
 
+int whip_check_join(const struct signaling_env *env, const struct httpmsg_request *req,
+		    const char *room, struct httpmsg_reply *reply)
+{
+	const char *secret = env->cfg->join_secret;
+	if (!secret[0])
+		return 0;
+	const char *auth = req->authorization ? req->authorization : "";
+	if (strncmp(auth, "Bearer ", 7) != 0) {
+		httpmsg_header(reply, "WWW-Authenticate", "Bearer");
+		return httpmsg_error(reply, 401, "token_required",
+				     "joining room '%s' needs Authorization: Bearer <join token>", room);
+	}
+	const char *given = auth + 7;
+	const char *key = env->cfg->operator_key;
+	if (key[0] && strlen(given) == strlen(key) && CRYPTO_memcmp(given, key, strlen(key)) == 0)
+		return 0;
+	enum token_verdict v = token_check(secret, given, room, clock_wall_us() / 1000000);
+	if (v == TOKEN_OK)
+		return 0;
+	LOG_W("whip", "room=%s join refused: %s token", room,
+	      v == TOKEN_EXPIRED ? "an expired" : v == TOKEN_OTHER_ROOM ? "another room's" : "a bad");
+	if (v == TOKEN_OTHER_ROOM)
+		return httpmsg_error(reply, 403, "token_for_another_room",
+				     "this join token is not for room '%s'", room);
+	httpmsg_header(reply, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
+	return httpmsg_error(reply, 401, v == TOKEN_EXPIRED ? "token_expired" : "bad_token",
+			     v == TOKEN_EXPIRED ? "the join token has expired" : "the join token is not valid");
+}
+
 static int handle_post(const struct signaling_env *env, const struct httpmsg_request *req,
 		       const char *kind, const char *room, struct httpmsg_reply *reply)
 {
+	int denied = whip_check_join(env, req, room, reply);
+	if (denied)
+		return denied;
 	if (!httpmsg_content_type_is(req, "application/sdp"))
 		return httpmsg_error(reply, 415, "unsupported_media_type",
 				     "the offer must be sent as Content-Type: application/sdp");

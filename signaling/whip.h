@@ -34,6 +34,16 @@ int whip_join(const struct signaling_env *env, const char *room, enum whip_mode 
 	      struct whip_join_result *out, struct httpmsg_reply *err_reply);
 
 /*
+ * When join_secret is set, may this request join room? It may when it
+ * carries "Authorization: Bearer <t>" where t is a valid join token for
+ * room, or the operator key. Returns 0, or 401 (missing, bad or expired
+ * token) / 403 (a token for another room) with the error reply set; the
+ * refusal is logged without the token or the secret. Thread: an HTTP worker.
+ */
+int whip_check_join(const struct signaling_env *env, const struct httpmsg_request *req,
+		    const char *room, struct httpmsg_reply *reply);
+
+/*
  * Handles POST /whip/{room}, POST /whep/{room}, PATCH and DELETE of
  * /whip|whep/{room}/{session}. segs are the path's segments (segs[0] is
  * "whip" or "whep"). Returns the reply's status. Thread: an HTTP worker.

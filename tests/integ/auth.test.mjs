@@ -1,0 +1,80 @@
+// auth.test.mjs - the operator key guards every operator route (401 without
+// it or with a wrong one), and join tokens guard joining: a valid token for
+// the room joins; an expired one is 401; another room's is 403; the refusal
+// is logged without the secret.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startMcu } from './lib/mcu.mjs';
+import { webrtcOffer } from './lib/offers.mjs';
+
+const KEY = 'op-key-123';
+const SECRET = 'join-secret-456';
+const GUARDED = [
+  ['GET', '/api/rooms'], ['POST', '/api/rooms'], ['GET', '/api/rooms/r'], ['PATCH', '/api/rooms/r'],
+  ['DELETE', '/api/rooms/r'], ['DELETE', '/api/rooms/r/participants/0123456789abcdef'],
+  ['POST', '/api/rooms/r/tokens'], ['GET', '/api/rooms/r/snapshot.jpg'], ['GET', '/api/recordings'],
+  ['GET', '/recordings/r-20260101T000000Z.mp4'], ['DELETE', '/api/recordings/r-20260101T000000Z.mp4'],
+  ['GET', '/metrics'], ['GET', '/admin'],
+];
+
+test('every operator route answers 401 without the key or with a wrong one', { timeout: 30000 }, async () => {
+  const mcu = await startMcu([`--operator_key=${KEY}`]);
+  try {
+    for (const [method, path] of GUARDED) {
+      for (const headers of [{}, { Authorization: 'Bearer nope' }, { Authorization: `Bearer ${KEY}x` }]) {
+        const r = await mcu.api(method, path, { headers, body: method === 'GET' || method === 'DELETE' ? undefined : {} });
+        assert.equal(r.status, 401, `${method} ${path} with ${JSON.stringify(headers)}: ${r.status}`);
+      }
+    }
+    const ok = await mcu.api('GET', '/api/rooms', { headers: { Authorization: `Bearer ${KEY}` } });
+    assert.equal(ok.status, 200);
+    assert.equal((await mcu.api('GET', '/api/health')).status, 200, 'health stays open');
+    assert.ok(!mcu.log().includes(KEY), 'the key is never logged');
+  } finally {
+    assert.equal((await mcu.stop()).code, 0);
+  }
+});
+
+test('join tokens: valid joins, expired is 401, another room is 403, none is 401', { timeout: 30000 }, async () => {
+  const mcu = await startMcu([`--operator_key=${KEY}`, `--join_secret=${SECRET}`]);
+  const op = { Authorization: `Bearer ${KEY}` };
+  const sdp = { 'Content-Type': 'application/sdp' };
+  try {
+    const mint = async (room, ttl) => {
+      const r = await mcu.api('POST', `/api/rooms/${room}/tokens`, { headers: op, body: { ttl_s: ttl } });
+      assert.equal(r.status, 201, r.text);
+      return r.json.token;
+    };
+    const lobby = await mint('lobby', 3600);
+    const other = await mint('other', 3600);
+    const brief = await mint('lobby', 1);
+
+    let r = await mcu.api('POST', '/whip/lobby', { body: webrtcOffer(), headers: sdp });
+    assert.equal(r.status, 401, 'no token');
+    r = await mcu.api('POST', '/whip/lobby', { body: webrtcOffer(), headers: { ...sdp, Authorization: `Bearer ${other}` } });
+    assert.equal(r.status, 403, 'another room\'s token');
+    assert.equal(r.json.error, 'token_for_another_room');
+    r = await mcu.api('POST', '/whip/lobby', { body: webrtcOffer(), headers: { ...sdp, Authorization: 'Bearer lobby.9999999999.00.ff' } });
+    assert.equal(r.status, 401, 'forged token');
+    r = await mcu.api('POST', '/whip/lobby', { body: webrtcOffer(), headers: { ...sdp, Authorization: `Bearer ${lobby}` } });
+    assert.equal(r.status, 201, `valid token joins: ${r.text}`);
+    r = await mcu.api('POST', '/api/rooms/lobby/participants', { body: { sdp: webrtcOffer() }, headers: { Authorization: `Bearer ${lobby}` } });
+    assert.equal(r.status, 201, 'the JSON twin takes the token too');
+    r = await mcu.api('POST', '/api/rooms/lobby/participants', { body: { sdp: webrtcOffer() }, headers: { Authorization: `Bearer ${other}` } });
+    assert.equal(r.status, 403);
+    r = await mcu.api('POST', '/whep/lobby', { body: webrtcOffer({ direction: 'recvonly' }), headers: sdp });
+    assert.equal(r.status, 401, 'watching needs a token too');
+
+    await new Promise((res) => setTimeout(res, 2100));
+    r = await mcu.api('POST', '/whip/lobby', { body: webrtcOffer(), headers: { ...sdp, Authorization: `Bearer ${brief}` } });
+    assert.equal(r.status, 401, 'expired token');
+    assert.equal(r.json.error, 'token_expired');
+    assert.match(mcu.log(), /join refused: an expired token/);
+    assert.ok(!mcu.log().includes(SECRET) && !mcu.log().includes(brief), 'neither secret nor token logged');
+
+    const bad = await mcu.api('POST', '/api/rooms/lobby/tokens', { headers: op, body: { ttl_s: 0 } });
+    assert.equal(bad.status, 400);
+  } finally {
+    assert.equal((await mcu.stop()).code, 0);
+  }
+});
