@@ -19,6 +19,11 @@ struct config {
 	char cors_origin[256];     /* Access-Control-Allow-Origin value */
 	long max_body_bytes;       /* request bodies above this are 413 */
 	int http_threads;          /* libmicrohttpd worker threads */
+	int http_timeout_s;        /* an idle HTTP connection is closed after this */
+	int http_max_connections;  /* HTTP connections at once */
+	int http_max_per_ip;       /* HTTP connections at once from one address */
+	char tls_cert[256];        /* PEM certificate (chain) for HTTPS; empty = HTTP */
+	char tls_key[256];         /* its PEM private key */
 	bool auto_create_rooms;    /* unknown rooms are created on first join */
 	int max_rooms;             /* joins that would create more are 503 */
 	int max_participants;      /* default per-room limit */

@@ -20,6 +20,7 @@
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,7 @@ struct http {
 	const struct signaling_env *env;
 	struct MHD_Daemon *daemon;
 	int port;
+	char *tls_cert, *tls_key;  /* PEM, kept while the daemon runs (HTTPS) */
 };
 
 /* Per-request state, from the headers call to the completion callback. */
@@ -291,6 +293,51 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	LOG_W("http", "%s", msg);
 }
 
+/* Reads a whole (small) file into a new NUL-terminated string, or NULL. */
+static char *read_file(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	char *buf = NULL;
+	size_t len = 0;
+	if (!fseek(f, 0, SEEK_END)) {
+		long size = ftell(f);
+		if (size >= 0 && size < (1 << 20) && !fseek(f, 0, SEEK_SET)) {
+			buf = malloc((size_t)size + 1);
+			len = buf ? fread(buf, 1, (size_t)size, f) : 0;
+			if (buf && len != (size_t)size) {
+				free(buf);
+				buf = NULL;
+			}
+		}
+	}
+	fclose(f);
+	if (buf)
+		buf[len] = '\0';
+	return buf;
+}
+
+/* Loads the certificate chain and key (PEM) for HTTPS. */
+static int load_tls(struct http *h, const struct config *cfg)
+{
+	if (!cfg->tls_cert[0] || !cfg->tls_key[0]) {
+		LOG_E("http", "HTTPS needs both tls_cert and tls_key");
+		return MCU_EINVAL;
+	}
+	h->tls_cert = read_file(cfg->tls_cert);
+	h->tls_key = read_file(cfg->tls_key);
+	if (!h->tls_cert || !h->tls_key) {
+		LOG_E("http", "cannot read %s", !h->tls_cert ? cfg->tls_cert : cfg->tls_key);
+		return MCU_EINVAL;
+	}
+	if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+		LOG_E("http", "this libmicrohttpd has no TLS");
+		return MCU_EINVAL;
+	}
+	return 0;
+}
+
 int http_create(const struct signaling_env *env, struct http **out)
 {
 	struct sockaddr_storage ss;
@@ -303,26 +350,42 @@ int http_create(const struct signaling_env *env, struct http **out)
 	if (!h)
 		return MCU_ENOMEM;
 	h->env = env;
+	const struct config *cfg = env->cfg;
+	bool tls = cfg->tls_cert[0] || cfg->tls_key[0];
+	if (tls && load_tls(h, cfg)) {
+		http_destroy(h);
+		return MCU_EINVAL;
+	}
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
-			 (v6 ? MHD_USE_IPv6 : 0);
+			 (v6 ? MHD_USE_IPv6 : 0) | (tls ? MHD_USE_TLS : 0);
+	/* A slow or greedy client cannot hold the server: idle connections end
+	 * after http_timeout_s, and one address gets at most http_max_per_ip. */
+	struct MHD_OptionItem opts[] = {
+		{ MHD_OPTION_SOCK_ADDR, 0, &ss },
+		{ MHD_OPTION_THREAD_POOL_SIZE, cfg->http_threads, NULL },
+		{ MHD_OPTION_CONNECTION_TIMEOUT, cfg->http_timeout_s, NULL },
+		{ MHD_OPTION_CONNECTION_LIMIT, cfg->http_max_connections, NULL },
+		{ MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->http_max_per_ip, NULL },
+		{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, h },
+		{ MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)unescape, h },
+		{ tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, h->tls_key },
+		{ tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, h->tls_cert },
+		{ MHD_OPTION_END, 0, NULL },
+	};
 	h->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
 				     /* first, so that MHD logs nothing by itself */
 				     MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
-				     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-				     MHD_OPTION_THREAD_POOL_SIZE, (unsigned)env->cfg->http_threads,
-				     MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-				     MHD_OPTION_CONNECTION_LIMIT, 1000u,
-				     MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-				     MHD_OPTION_UNESCAPE_CALLBACK, unescape, h,
+				     MHD_OPTION_ARRAY, opts,
 				     MHD_OPTION_END);
 	if (!h->daemon) {
-		LOG_E("http", "cannot listen on %s", env->cfg->listen);
-		free(h);
+		LOG_E("http", "cannot listen on %s%s", cfg->listen,
+		      tls ? " with TLS (check tls_cert and tls_key)" : "");
+		http_destroy(h);
 		return MCU_EIO;
 	}
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
 	h->port = info ? info->port : 0;
-	LOG_I("http", "listening on %s (port %d)", env->cfg->listen, h->port);
+	LOG_I("http", "listening on %s (port %d)%s", env->cfg->listen, h->port, tls ? ", HTTPS" : "");
 	*out = h;
 	return 0;
 }
@@ -336,6 +399,11 @@ void http_destroy(struct http *h)
 {
 	if (!h)
 		return;
-	MHD_stop_daemon(h->daemon);
+	if (h->daemon)
+		MHD_stop_daemon(h->daemon);
+	if (h->tls_key)
+		explicit_bzero(h->tls_key, strlen(h->tls_key));
+	free(h->tls_key);
+	free(h->tls_cert);
 	free(h);
 }
