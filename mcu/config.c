@@ -45,6 +45,7 @@ static const struct key_def keys[] = {
 	BOOL(auto_create_rooms, "true", "create an unknown room on its first join (false: 404)"),
 	INT(max_rooms, 1, 100000, "64", "most rooms at once; more is 503"),
 	INT(max_participants, 1, 1000, "16", "default most participants per room; more is 503"),
+	STR(cpu_budget, "auto", "CPU all rooms may cost (estimated): auto = 0.9 of the cores, off, or a number of CPUs; a join past it is 503"),
 	STR(operator_key, "", "bearer key needed for /api/* (not /api/health); empty: no check"),
 	STR(join_secret, "", "secret of join tokens (POST /api/rooms/{room}/tokens); empty: joins need none"),
 	STR(ice_addresses, "", "comma-separated local IPs for ICE candidates; empty: every interface, loopback included"),

@@ -27,6 +27,7 @@ struct config {
 	bool auto_create_rooms;    /* unknown rooms are created on first join */
 	int max_rooms;             /* joins that would create more are 503 */
 	int max_participants;      /* default per-room limit */
+	char cpu_budget[16];       /* "auto", "off" or CPU-s per s (mcu/cost.h) */
 	char operator_key[256];    /* bearer key for the API; empty = open */
 	char join_secret[256];     /* HMAC key of join tokens; empty = joins are open */
 	char ice_addresses[512];   /* comma-separated local addresses to gather on; empty = all */

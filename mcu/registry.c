@@ -16,6 +16,7 @@
 #include "registry.h"
 #include "clock.h"
 #include "rtpep.h"
+#include "cost.h"
 #include "recorder/recorder.h"
 #include "config.h"
 #include "err.h"
@@ -31,6 +32,7 @@
 struct member {
 	struct endpoint *ep;
 	struct rtpep *rtp;
+	struct port_info info;         /* what the room runs for it (admission) */
 };
 
 struct room {
@@ -50,6 +52,8 @@ struct registry {
 	int n_rooms, cap_rooms;
 	uint64_t joins, leaves;
 	struct registry_traffic departed; /* of endpoints already destroyed */
+
+	double cpu_budget;             /* CPU-s per s all rooms may cost; 0: no limit */
 
 	pthread_t reaper;
 	bool reaper_started, stopping;
@@ -165,6 +169,12 @@ int registry_create(const struct endpoint_env *env, int max_rooms, struct regist
 		return MCU_ENOMEM;
 	reg->env = env;
 	reg->max_rooms = max_rooms;
+	if (cost_parse_budget(env->cfg->cpu_budget, &reg->cpu_budget)) {
+		LOG_E("registry", "cpu_budget: '%s' is not auto, off or a number of CPUs",
+		      env->cfg->cpu_budget);
+		free(reg);
+		return MCU_EINVAL;
+	}
 	pthread_mutex_init(&reg->lock, NULL);
 	pthread_condattr_t attr;
 	pthread_condattr_init(&attr);
@@ -569,12 +579,63 @@ static void default_settings(const struct registry *reg, struct room_settings *s
 	s->max_participants = reg->env->cfg->max_participants;
 }
 
+/* Caller holds reg->lock. Estimated CPU of all rooms with `extra` joining
+ * room `target`, NULL for a room yet to be made (ARCHITECTURE.md's cost
+ * model, mcu/cost.h). */
+static double estimate_with(const struct registry *reg, const struct room *target,
+			    const struct port_info *extra)
+{
+	double total = 0;
+	for (int i = 0; i < reg->n_rooms; i++) {
+		const struct room *room = reg->rooms[i];
+		struct cost_room c;
+		cost_room_init(&c, reg->env->cfg->max_mixed_speakers, room->rec != NULL);
+		for (int k = 0; k < room->n_eps; k++)
+			cost_room_add(&c, &room->eps[k]->info);
+		if (room == target)
+			cost_room_add(&c, extra);
+		total += cost_room_estimate(&c);
+	}
+	if (!target) { /* it would make a room of its own */
+		struct cost_room c;
+		cost_room_init(&c, reg->env->cfg->max_mixed_speakers, reg->env->cfg->record);
+		cost_room_add(&c, extra);
+		total += cost_room_estimate(&c);
+	}
+	return total;
+}
+
+/* Caller holds reg->lock. May a participant like info join room (NULL:
+ * a new room called name) without taking the node past cpu_budget?
+ * MCU_ELIMIT (503) when not, so the rooms already running keep their frame
+ * rate. */
+static int within_budget(struct registry *reg, const struct room *room, const char *name,
+			 const struct port_info *info)
+{
+	if (reg->cpu_budget <= 0)
+		return 0;
+	double after = estimate_with(reg, room, info);
+	if (after <= reg->cpu_budget)
+		return 0;
+	LOG_W("registry", "room=%s join refused: it would cost %.2f CPU of a budget of %.2f",
+	      name, after, reg->cpu_budget);
+	return MCU_ELIMIT;
+}
+
 /* Caller holds reg->lock. Inserts mb into room (made when absent and
  * create) and its port into the room's mixer. */
 static int insert_member(struct registry *reg, const char *name, bool create, struct member *mb)
 {
 	int i = find_room(reg, name);
 	int rc = admission(reg, i, create);
+	if (rc)
+		return rc;
+	struct port_info *info = &mb->info;
+	if (mb->ep)
+		endpoint_port_info(mb->ep, info);
+	else
+		rtpep_port_info(mb->rtp, info);
+	rc = within_budget(reg, i >= 0 ? reg->rooms[i] : NULL, name, info);
 	if (rc)
 		return rc;
 	if (i < 0) {
@@ -587,12 +648,7 @@ static int insert_member(struct registry *reg, const char *name, bool create, st
 	struct room *room = reg->rooms[i];
 	if (reserve(&room->eps, room->n_eps, &room->cap_eps))
 		return MCU_ENOMEM;
-	struct port_info info;
-	if (mb->ep)
-		endpoint_port_info(mb->ep, &info);
-	else
-		rtpep_port_info(mb->rtp, &info);
-	rc = mix_add(room->mix, &info, mb->ep ? endpoint_port_ops() : rtpep_port_ops(),
+	rc = mix_add(room->mix, info, mb->ep ? endpoint_port_ops() : rtpep_port_ops(),
 		     member_port(mb));
 	if (rc)
 		return rc;

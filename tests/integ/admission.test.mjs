@@ -1,0 +1,49 @@
+// admission.test.mjs - admission control against cpu_budget: with a room
+// running, a join that would need another encoder past the budget gets 503
+// with Retry-After, while a viewer of a profile already encoded (which costs
+// packetization only) still gets in, and the running room keeps its frame
+// rate.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startMcu, waitFor } from './lib/mcu.mjs';
+import { webrtcOffer } from './lib/offers.mjs';
+import { launchBrowser, haveChromium, joinRoom, inboundVideo } from './lib/browser.mjs';
+
+async function fps(page, ms) {
+  const a = (await inboundVideo(page)).framesDecoded;
+  await new Promise((r) => setTimeout(r, ms));
+  return ((await inboundVideo(page)).framesDecoded - a) / (ms / 1000);
+}
+
+test('past cpu_budget a join is 503 + Retry-After; the running room keeps its frame rate',
+  { skip: !haveChromium() && 'Debian chromium not installed', timeout: 60000 }, async (t) => {
+    // One hd room of one browser is estimated at ~0.24 CPU (mcu/cost.h).
+    const mcu = await startMcu(['--cpu_budget=0.25']);
+    const browser = await launchBrowser();
+    const sdp = { 'Content-Type': 'application/sdp' };
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${mcu.base}/api/health`);
+      assert.equal((await joinRoom(page, '/whip/a', { color: '#ff0000', freq: 440 })).status, 201);
+      await waitFor(async () => (await inboundVideo(page))?.framesDecoded > 30, { what: 'video flowing' });
+      const before = await fps(page, 2000);
+
+      let r = await mcu.api('POST', '/whip/b', { body: webrtcOffer(), headers: sdp });
+      assert.equal(r.status, 503, `a second hd room: ${r.text}`);
+      assert.ok(Number(r.headers.get('retry-after')) > 0, 'Retry-After');
+      assert.equal(r.json.error, 'at_capacity');
+      r = await mcu.api('POST', '/whep/a?profile=sd', { body: webrtcOffer({ direction: 'recvonly' }), headers: sdp });
+      assert.equal(r.status, 503, 'an sd viewer needs a new encoder');
+      r = await mcu.api('POST', '/whep/a', { body: webrtcOffer({ direction: 'recvonly' }), headers: sdp });
+      assert.equal(r.status, 201, `an hd viewer of room a costs packetization only: ${r.text}`);
+      assert.match(mcu.log(), /join refused: it would cost [\d.]+ CPU of a budget of 0\.25/);
+
+      const after = await fps(page, 2000);
+      t.diagnostic(`room a: ${before.toFixed(1)} fps before the refused joins, ${after.toFixed(1)} after`);
+      assert.ok(after >= 20, `the running room keeps its frame rate (${after} fps)`);
+      assert.equal((await mcu.api('GET', '/api/rooms/b')).status, 404, 'the refused join left no room behind');
+    } finally {
+      await browser.close();
+      assert.equal((await mcu.stop()).code, 0);
+    }
+  });
