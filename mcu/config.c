@@ -62,6 +62,7 @@ static const struct key_def keys[] = {
 	INT(rtp_port_max, 1025, 65535, "39999", "highest UDP port for legacy (plain RTP) endpoints"),
 	INT(rtp_timeout_s, 1, 3600, "30", "a legacy endpoint silent this long (in both directions) is dropped"),
 	INT(media_timeout_s, 1, 3600, "30", "a WebRTC participant that sends no RTP or RTCP this long is dropped"),
+	INT(max_packet_rate, 0, 1000000, "2000", "inbound packets per second one participant may send (bursts of a quarter second pass); 0: no cap"),
 	INT(max_mixed_speakers, 1, 64, "8", "most voices mixed at once in a room"),
 	INT(video_timeout_ms, 100, 60000, "2000", "a sender whose video stops this long shows a placeholder tile"),
 	INT(keyframe_min_interval_ms, 0, 10000, "500", "at most one forced keyframe per output profile per this"),

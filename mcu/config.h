@@ -44,6 +44,7 @@ struct config {
 	int rtp_port_max;
 	int rtp_timeout_s;         /* a silent legacy endpoint is dropped after this */
 	int media_timeout_s;       /* a WebRTC participant sending nothing is dropped after this */
+	int max_packet_rate;       /* inbound packets/s one participant may send; 0: no cap */
 	int max_mixed_speakers;    /* voices mixed at once per room */
 	int video_timeout_ms;      /* a sender silent this long becomes a placeholder tile */
 	int keyframe_min_interval_ms; /* at most one forced IDR per profile per this */

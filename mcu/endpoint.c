@@ -17,6 +17,7 @@
 #include "err.h"
 #include "log.h"
 #include "pktq.h"
+#include "ratecap.h"
 #include "rtcp.h"
 #include "rtp.h"
 #include "rtpstats.h"
@@ -105,6 +106,7 @@ struct endpoint {
 	struct peer_sr peer_sr[2];   /* by enum port_media */
 	struct report_prior prior[2];
 	struct held_flight held;
+	struct ratecap cap;         /* inbound packet rate */
 
 	/* Between the transport thread and the room thread. */
 	struct pktq *inq;           /* media for the room */
@@ -121,6 +123,7 @@ struct endpoint {
 	struct media_counters audio, video;
 	_Atomic uint64_t rtcp_in, srtp_errors, other_in, packets_out, bytes_out;
 	_Atomic int64_t alive_us;   /* monotonic: creation, then the last packet decrypted */
+	_Atomic uint64_t rate_limited; /* datagrams over max_packet_rate, dropped */
 	_Atomic bool ice_failed;    /* ICE failed after it had connected (consent lost) */
 	_Atomic bool ice_was_up;
 };
@@ -350,6 +353,10 @@ static void on_datagram(NiceAgent *agent, guint stream_id, guint component_id,
 	(void)agent, (void)stream_id, (void)component_id;
 	struct endpoint *ep = data;
 	const uint8_t *pkt = (const uint8_t *)buf;
+	if (!ratecap_take(&ep->cap, clock_now_us())) {
+		atomic_store(&ep->rate_limited, ep->cap.dropped);
+		return;
+	}
 	switch (rtp_demux(pkt, len)) {
 	case RTP_DEMUX_DTLS:
 		handle_dtls(ep, pkt, len);
@@ -811,6 +818,7 @@ int endpoint_create(const struct endpoint_env *env, const struct endpoint_params
 	clear_feedback(&ep->fb);
 	copy_identity(ep, p);
 	atomic_store(&ep->alive_us, clock_now_us());
+	ratecap_init(&ep->cap, env->cfg->max_packet_rate, env->cfg->max_packet_rate / 4.0);
 	ep->ctx = transport_next_context(env->transport);
 	int rc = pktq_create(INBOUND_QUEUE, &ep->inq);
 	if (rc) {
@@ -974,6 +982,7 @@ void endpoint_get_info(struct endpoint *ep, struct endpoint_info *out)
 	out->srtp_errors = atomic_load(&ep->srtp_errors);
 	out->other_in = atomic_load(&ep->other_in);
 	out->queue_dropped = pktq_dropped(ep->inq);
+	out->rate_limited = atomic_load(&ep->rate_limited);
 	out->packets_out = atomic_load(&ep->packets_out);
 	out->bytes_out = atomic_load(&ep->bytes_out);
 }

@@ -92,6 +92,7 @@ struct endpoint_info {
 	uint64_t srtp_errors;         /* packets that failed to decrypt */
 	uint64_t other_in;            /* datagrams of no known kind or payload type */
 	uint64_t queue_dropped;       /* media dropped because the room fell behind */
+	uint64_t rate_limited;        /* datagrams over max_packet_rate, dropped unread */
 	uint64_t packets_out, bytes_out;
 };
 

@@ -16,6 +16,7 @@
 #include "err.h"
 #include "log.h"
 #include "pktq.h"
+#include "ratecap.h"
 #include "rtcp.h"
 #include "rtp.h"
 #include "rtpstats.h"
@@ -71,6 +72,8 @@ struct rtpep {
 	struct port_packet inbound;      /* transport thread scratch */
 	uint8_t rx[RX_SIZE];
 	struct log_limit complaint_limit;
+	struct ratecap cap;              /* inbound packet rate, all sockets */
+	_Atomic uint64_t rate_limited;
 
 	GMutex send_lock;
 	uint8_t txbuf[1500];
@@ -286,6 +289,10 @@ static void read_socket(struct rtpep *r, int fd, enum port_media kind, bool rtcp
 		}
 		if (!same_host(&from, &r->peer)) {
 			atomic_fetch_add(&r->other_in, 1);
+			continue;
+		}
+		if (!ratecap_take(&r->cap, clock_now_us())) {
+			atomic_store(&r->rate_limited, r->cap.dropped);
 			continue;
 		}
 		enum rtp_demux d = rtp_demux(r->rx, (size_t)n);
@@ -532,6 +539,7 @@ int rtpep_create(const struct endpoint_env *env, const struct rtpep_params *p,
 	r->port.audio_ssrc = r->media[PORT_AUDIO].ssrc;
 	r->port.video_ssrc = r->media[PORT_VIDEO].ssrc;
 	atomic_store(&r->alive_us, clock_now_us());
+	ratecap_init(&r->cap, env->cfg->max_packet_rate, env->cfg->max_packet_rate / 4.0);
 	r->ctx = transport_next_context(env->transport);
 	for (int k = 0; k < 2; k++) {
 		struct rtp_media *m = &r->media[k];
@@ -633,6 +641,7 @@ void rtpep_get_info(struct rtpep *r, struct endpoint_info *out)
 	out->rtcp_in = atomic_load(&r->rtcp_in);
 	out->other_in = atomic_load(&r->other_in);
 	out->queue_dropped = pktq_dropped(r->inq);
+	out->rate_limited = atomic_load(&r->rate_limited);
 	out->packets_out = atomic_load(&r->packets_out);
 	out->bytes_out = atomic_load(&r->bytes_out);
 }

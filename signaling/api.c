@@ -63,6 +63,7 @@ static json_t *participant_json(const struct endpoint_info *p)
 				  "packets_out", (json_int_t)p->packets_out,
 				  "bytes_out", (json_int_t)p->bytes_out);
 	json_object_set_new(stats, "queue_dropped", json_integer((json_int_t)p->queue_dropped));
+	json_object_set_new(stats, "rate_limited", json_integer((json_int_t)p->rate_limited));
 	const char *receiving = p->receiving_profile >= 0 && p->receiving_profile < PROFILE_COUNT
 				? profile_get((enum profile_id)p->receiving_profile)->name : "";
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "id", p->id, "name", p->name,
