@@ -39,7 +39,7 @@ UNIT_SRCS := $(wildcard tests/unit/*_test.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 HEADERS := $(wildcard mcu/*.h signaling/*.h mixer/*.h codecs/*.h recorder/*.h)
 
-.PHONY: all deps build-all run test check-headers clean
+.PHONY: all deps build-all run test check-headers clean bench
 .DEFAULT_GOAL := all
 
 all: deps
@@ -112,6 +112,109 @@ test: deps
 
 test-all:
 	@BUILD=$(BUILD) SAN=$(SAN) tests/run.sh
+
+# ---- Fuzzing (STYLE.md 15): tests/fuzz/<target>.c, corpus in
+# tests/fuzz/corpus/<target>/. Each target links only the objects it needs
+# (FUZZ_OBJS_<target>, as objects of the tree); one without a list links the
+# archives and every library. `make build-all` links each with
+# tests/fuzz/replay.c (gcc, SANFLAGS under SAN=1) into
+# $(BUILD)/tests/fuzz_<target>, which tests/run.sh runs on its corpus.
+# `make fuzz` builds them with clang + libFuzzer into $(BUILD)/fuzz/ and
+# runs each for FUZZ_SECONDS; what it finds goes to $(BUILD)/fuzz/new/ and
+# $(BUILD)/fuzz/crashes/, never into the checked-in corpus.
+FUZZ_TARGETS := $(filter-out replay,$(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/*.c)))
+FUZZ_OBJS_sdp_offer := signaling/sdp.o mcu/err.o
+FUZZ_OBJS_sdp_frag := signaling/sdp.o mcu/err.o
+FUZZ_OBJS_rtp := mcu/rtp.o mcu/rtcp.o mcu/err.o
+FUZZ_OBJS_h264_depack := codecs/h264pkt.o mcu/err.o
+FUZZ_OBJS_vp8_depack := codecs/vp8pkt.o mcu/err.o
+FUZZ_OBJS_jitter := mixer/jitter.o mcu/rtp.o mcu/err.o
+FUZZ_OBJS_recordings_names := recorder/recordings.o mcu/err.o
+FUZZ_LIBS_recordings_names = $(shell pkg-config --libs jansson)
+# json_api has no list: it routes real requests through the registry.
+FUZZ_REPLAYS := $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz_%)
+FUZZ_BINS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%)
+FUZZ_SECONDS ?= 60
+FUZZ_CC := clang
+FUZZ_CFLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	-fno-omit-frame-pointer -g -O1 -std=gnu11 -Wall -Wextra
+FUZZ_ARCHIVES := $(foreach d,$(LIB_DIRS),$(if $(call lib_srcs,$(d)),$(BUILD)/fuzz/lib$(d).a))
+FUZZ_DEB_PKGS := clang libclang-rt-14-dev
+
+.PHONY: fuzz
+build-all: $(FUZZ_REPLAYS)
+
+$(BUILD)/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+$(BUILD)/fuzz/obj/signaling/assets.o: $(wildcard signaling/www/*)
+
+define fuzz_archive_rule
+$(BUILD)/fuzz/lib$(1).a: $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(call lib_srcs,$(1)))
+	@rm -f $$@
+	$(AR) rcs $$@ $$^
+endef
+$(foreach d,$(LIB_DIRS),$(eval $(call fuzz_archive_rule,$(d))))
+
+# $(1): target. The replay binary (gcc) and the libFuzzer one (clang).
+define fuzz_rule
+$(BUILD)/tests/fuzz_$(1): $(BUILD)/obj/tests/fuzz/$(1).o $(BUILD)/obj/tests/fuzz/replay.o \
+		$(if $(FUZZ_OBJS_$(1)),$(FUZZ_OBJS_$(1):%=$(BUILD)/obj/%),$(ARCHIVES))
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) \
+		$(if $(FUZZ_OBJS_$(1)),$$(FUZZ_LIBS_$(1)),$$(LINK_ARCHIVES) $$(LDLIBS))
+$(BUILD)/fuzz/$(1): $(BUILD)/fuzz/obj/tests/fuzz/$(1).o \
+		$(if $(FUZZ_OBJS_$(1)),$(FUZZ_OBJS_$(1):%=$(BUILD)/fuzz/obj/%),$(FUZZ_ARCHIVES))
+	$$(FUZZ_CC) $$(FUZZ_CFLAGS) -o $$@ $$(filter %.o,$$^) \
+		$(if $(FUZZ_OBJS_$(1)),$$(FUZZ_LIBS_$(1)),-Wl,--start-group $$(FUZZ_ARCHIVES) -Wl,--end-group $$(LDLIBS))
+endef
+$(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_rule,$(t))))
+
+# Installs clang and its runtimes only here: `make test` needs gcc alone.
+fuzz: deps
+	@missing=$$(for p in $(FUZZ_DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+		echo "fuzz: installing" $$missing; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@$(MAKE) --no-print-directory $(FUZZ_BINS)
+	@BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run-fuzzers.sh $(FUZZ_TARGETS)
+
+# ---- Benchmark (issue #7, docs/BENCHMARKS.md). `make bench` installs
+# gnuplot-nox if missing (the plot; nothing else needs it), builds $(BUILD)/mcu,
+# the load generator and the codec-parts meter (tests/bench/, linked with the
+# project's archives), then tests/bench/bench.mjs makes the media once into
+# $(BUILD)/bench/media, runs the scenarios against $(BUILD)/mcu, the ffmpeg
+# peer and the isolated codec costs, and appends a table to
+# docs/BENCHMARKS.md with a plot beside it. About 12 minutes.
+BENCH_DEB_PKGS := gnuplot-nox
+BENCH_LOADGEN_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(addprefix tests/bench/,\
+	loadgen.c lgmedia.c lgnet.c lghttp.c lgproc.c))
+BENCH_PARTS_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,tests/bench/parts.c tests/bench/lgmedia.c)
+
+$(BUILD)/bench/loadgen: $(BENCH_LOADGEN_OBJS) $(ARCHIVES)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $(BENCH_LOADGEN_OBJS) $(LINK_ARCHIVES) $(LDLIBS)
+
+$(BUILD)/bench/parts: $(BENCH_PARTS_OBJS) $(ARCHIVES)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $(BENCH_PARTS_OBJS) $(LINK_ARCHIVES) $(LDLIBS)
+
+bench: deps
+	@missing=$$(for p in $(BENCH_DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+		echo "bench: installing" $$missing; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@t0=$$(date +%s.%N); \
+	$(MAKE) --no-print-directory $(BUILD)/mcu $(BUILD)/bench/loadgen $(BUILD)/bench/parts && \
+	BENCH_T0=$$t0 BUILD=$(BUILD) node tests/bench/bench.mjs
 
 clean:
 	rm -rf build build-san

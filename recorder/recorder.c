@@ -1000,17 +1000,29 @@ static bool valid_config(const struct recorder_config *c)
 	       c->queue_packets >= 64;
 }
 
-/* Names the file from the wall clock now: {room}-{YYYYmmddTHHMMSSZ}.mp4. */
+/* Names the file from the wall clock now: {room}-{YYYYmmddTHHMMSSZ}.mp4.
+ * A name taken already (the room recorded twice within a second) moves on
+ * to the next second's, so every recording keeps a name of that form; the
+ * sidecar holds the true start. The thread's O_EXCL open stays the guard. */
 static int make_names(struct recorder *r)
 {
 	time_t secs = (time_t)(r->started_wall_us / 1000000);
-	struct tm tm;
-	char stamp[32];
-	gmtime_r(&secs, &tm);
-	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-	snprintf(r->file, sizeof(r->file), "%s-%s.mp4", r->room, stamp);
-	if (asprintf(&r->path, "%s/%s", r->dir, r->file) < 0)
-		r->path = NULL;
+	for (int k = 0; k < 60; k++, secs++) {
+		struct tm tm;
+		char stamp[32];
+		gmtime_r(&secs, &tm);
+		strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+		snprintf(r->file, sizeof(r->file), "%s-%s.mp4", r->room, stamp);
+		free(r->path);
+		if (asprintf(&r->path, "%s/%s", r->dir, r->file) < 0) {
+			r->path = NULL;
+			break;
+		}
+		if (access(r->path, F_OK) != 0)
+			break;
+	}
+	if (!r->path)
+		return MCU_ENOMEM;
 	if (asprintf(&r->sidecar, "%s.json", r->path ? r->path : "") < 0)
 		r->sidecar = NULL;
 	/* Hidden, so that a listing of the directory never shows it. */

@@ -58,6 +58,39 @@ int httpmsg_text(struct httpmsg_reply *reply, int status, const char *content_ty
 	return status;
 }
 
+/* Length of the UTF-8 sequence starting at s (1..4), or 0 when invalid or
+ * cut short. Overlong forms and surrogates count as invalid. */
+static size_t utf8_len(const unsigned char *s)
+{
+	unsigned char c = s[0];
+	if (c < 0x80)
+		return 1;
+	size_t n = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+	for (size_t i = 1; i < n; i++)
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+	if ((c == 0xE0 && s[1] < 0xA0) || (c == 0xED && s[1] >= 0xA0) ||
+	    (c == 0xF0 && s[1] < 0x90) || (c == 0xF4 && s[1] >= 0x90))
+		return 0;
+	return n;
+}
+
+/* Makes text valid UTF-8 in place: an invalid or cut byte becomes '?', so
+ * a message that quotes what a client sent (or was truncated mid-character)
+ * still makes a JSON error body. */
+static void make_utf8(char *text)
+{
+	unsigned char *s = (unsigned char *)text;
+	while (*s) {
+		size_t n = utf8_len(s);
+		if (n) {
+			s += n;
+		} else {
+			*s++ = '?';
+		}
+	}
+}
+
 int httpmsg_error(struct httpmsg_reply *reply, int status, const char *code,
 		  const char *fmt, ...)
 {
@@ -66,13 +99,14 @@ int httpmsg_error(struct httpmsg_reply *reply, int status, const char *code,
 	va_start(ap, fmt);
 	vsnprintf(message, sizeof(message), fmt, ap);
 	va_end(ap);
+	make_utf8(message);
 	json_t *obj = json_pack("{s:s, s:s}", "error", code, "message", message);
 	char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
 	if (text)
 		httpmsg_text(reply, status, "application/json", text, strlen(text));
 	else
 		httpmsg_text(reply, status, "application/json",
-			     "{\"error\":\"internal\",\"message\":\"\"}", 34);
+			     "{\"error\":\"internal\",\"message\":\"\"}", 33);
 	free(text);
 	json_decref(obj);
 	return status;

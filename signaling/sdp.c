@@ -107,8 +107,8 @@ static int next_line(struct reader *r, char *err, size_t err_size)
 		if (n >= MAX_LINE)
 			return fail(err, err_size, MCU_EPROTO, "line %d is longer than %d bytes",
 				    r->lineno, MAX_LINE - 1);
-		if (memchr(start, '\0', n))
-			return fail(err, err_size, MCU_EPROTO, "line %d holds a NUL byte", r->lineno);
+		if (memchr(start, '\0', n) || memchr(start, '\r', n))
+			return fail(err, err_size, MCU_EPROTO, "line %d holds a NUL byte or a bare CR", r->lineno);
 		memcpy(r->line, start, n);
 		r->line[n] = '\0';
 		return 1;

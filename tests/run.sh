@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # run.sh - runs the whole suite and ends with one line "N passed, N failed,
-# N skipped". Unit tests (cmocka, TAP output) each run under a time limit;
+# N skipped". Unit tests (cmocka, TAP output) each run under a time limit,
+# as do the fuzz targets' replays of their corpora (one test per file);
 # integration tests run with node's test runner (TAP). Called by `make test`.
 set -u
 cd "$(dirname "$0")/.."
@@ -34,6 +35,15 @@ for bin in "$BUILD"/tests/*_test; do
 	name=unit/$(basename "$bin")
 	CMOCKA_MESSAGE_OUTPUT=TAP timeout 120 "$bin" >"$tmp/out" 2>&1
 	count_tap "$name" "$tmp/out" $?
+done
+
+# Fuzz corpora (tests/fuzz/), replayed without libFuzzer: each corpus file
+# is one TAP test.
+for bin in "$BUILD"/tests/fuzz_*; do
+	[ -x "$bin" ] || continue
+	target=${bin##*/fuzz_}
+	timeout 300 "$bin" "tests/fuzz/corpus/$target" >"$tmp/out" 2>&1
+	count_tap "fuzz/$target" "$tmp/out" $?
 done
 
 if [ -d tests/integ ] && ls tests/integ/*.test.mjs >/dev/null 2>&1; then

@@ -176,6 +176,25 @@ static void test_operator_key_and_metrics(void **state)
 	f->cfg.operator_key[0] = '\0';
 }
 
+/* An error message quoting invalid or cut UTF-8 still makes a JSON body
+ * with the right code (the bytes become '?'), never "internal". */
+static void test_error_message_utf8(void **state)
+{
+	(void)state;
+	struct httpmsg_reply reply;
+	httpmsg_reply_init(&reply);
+	httpmsg_error(&reply, 400, "bad_json", "near '%s' and '%s' and '%s'", "\x22\x5c\xd0",
+		      "\xed\xa0\x80", "caf\xc3\xa9");
+	json_t *j = json_loadb(reply.body, reply.body_len, 0, NULL);
+	assert_non_null(j);
+	assert_string_equal(json_string_value(json_object_get(j, "error")), "bad_json");
+	assert_string_equal(json_string_value(json_object_get(j, "message")),
+			    "near '\"\\?' and '?" "?" "?' and 'caf\xc3\xa9'");
+	assert_int_equal((int)strlen(reply.body), (int)reply.body_len); /* no NUL inside */
+	json_decref(j);
+	httpmsg_reply_clear(&reply);
+}
+
 static void test_httpmsg(void **state)
 {
 	(void)state;
@@ -530,6 +549,7 @@ int main(void)
 		cmocka_unit_test(test_recordings_files),
 		cmocka_unit_test(test_recordings_delete_and_key),
 		cmocka_unit_test(test_pages_and_basic_auth),
+		cmocka_unit_test(test_error_message_utf8),
 		cmocka_unit_test(test_snapshot_without_picture),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
