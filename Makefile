@@ -189,7 +189,8 @@ fuzz: deps
 # project's archives), then tests/bench/bench.mjs makes the media once into
 # $(BUILD)/bench/media, runs the scenarios against $(BUILD)/mcu, the ffmpeg
 # peer and the isolated codec costs, and appends a table to
-# docs/BENCHMARKS.md with a plot beside it. About 12 minutes.
+# docs/BENCHMARKS.md with a plot beside it. About 9 minutes on a quiet
+# 2-core machine.
 BENCH_DEB_PKGS := gnuplot-nox
 BENCH_LOADGEN_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(addprefix tests/bench/,\
 	loadgen.c lgmedia.c lgnet.c lghttp.c lgproc.c))
