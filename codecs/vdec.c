@@ -141,6 +141,11 @@ int vdec_decode(struct vdec *d, const uint8_t *data, size_t len, AVFrame **frame
 	return 0;
 }
 
+void vdec_set_fast(struct vdec *d, bool fast)
+{
+	d->ctx->skip_loop_filter = fast ? AVDISCARD_ALL : AVDISCARD_DEFAULT;
+}
+
 uint64_t vdec_frames(const struct vdec *d)
 {
 	return d->frames;

@@ -8,6 +8,7 @@
 #ifndef MCU_VDEC_H
 #define MCU_VDEC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,6 +37,13 @@ void vdec_destroy(struct vdec *d);  /* accepts NULL */
  * the sender for a keyframe).
  */
 int vdec_decode(struct vdec *d, const uint8_t *data, size_t len, struct AVFrame **frame);
+
+/*
+ * fast: skip the in-loop deblocking filter from the next picture on. Its
+ * blur is lost anyway when the picture is shown at half size or less, and
+ * it is about a third of the decode. Thread: the decoder's owner.
+ */
+void vdec_set_fast(struct vdec *d, bool fast);
 
 /* Pictures decoded and errors seen since creation. */
 uint64_t vdec_frames(const struct vdec *d);

@@ -440,6 +440,10 @@ static int compose(struct mix *m, int w, int h, int64_t now)
 	int64_t timeout = (int64_t)m->cfg.video_timeout_ms * 1000;
 	for (int i = 0; !rc && i < n; i++) {
 		struct mix_part *s = senders[i];
+		/* A sender drawn at half its size or less needs no deblocking. */
+		if (s->vdec && s->picture_gen > 0)
+			vdec_set_fast(s->vdec, tiles[i].w * 2 <= s->picture->width &&
+					       tiles[i].h * 2 <= s->picture->height);
 		bool fresh = s->picture_gen > 0 && now - s->picture_us < timeout;
 		rc = canvas_draw(m->canvas, i, fresh ? s->picture : NULL, s, fresh ? s->picture_gen : 0);
 	}
