@@ -56,7 +56,13 @@ test('200 join/leave cycles: file descriptors back where they started, memory wi
       const fdEnd = fds(pid), rss200 = rssKb(pid);
       t.diagnostic(`fds ${fdStart} -> ${fdEnd}; RSS after 20 cycles ${rss20} kB, after 200 ${rss200} kB`);
       assert.equal(fdEnd, fdStart, 'no file descriptor leaked');
-      assert.ok(rss200 <= rss20 * 1.1, `RSS ${rss200} kB within 10% of ${rss20} kB`);
+      // Under AddressSanitizer freed memory waits in its quarantine (up to
+      // 256 MB), so RSS says nothing there; LeakSanitizer judges leaks when
+      // the server exits (its exit code is asserted below).
+      if (process.env.SAN === '1')
+        t.diagnostic('SAN=1: RSS not judged (ASan quarantine); leaks are LeakSanitizer\'s to report');
+      else
+        assert.ok(rss200 <= rss20 * 1.1, `RSS ${rss200} kB within 10% of ${rss20} kB`);
       const h = (await mcu.api('GET', '/api/health')).json;
       assert.equal(h.participants, 1);
     } finally {
