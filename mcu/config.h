@@ -32,8 +32,9 @@ struct config {
 	char join_secret[256];     /* HMAC key of join tokens; empty = joins are open */
 	char ice_addresses[512];   /* comma-separated local addresses to gather on; empty = all */
 	char public_ip[64];        /* advertised instead of a host address (1:1 NAT) */
-	int ice_port_min;          /* UDP port range for ICE; 0 = any */
+	int ice_port_min;          /* port range of ICE candidates (UDP and TCP); 0 = any */
 	int ice_port_max;
+	bool ice_tcp;              /* also offer passive TCP candidates (RFC 6544) */
 	int transport_threads;     /* threads running the ICE/DTLS/SRTP loops */
 	int empty_room_timeout_s;  /* an empty room ends after this */
 	bool record;               /* rooms record from their start unless told otherwise */

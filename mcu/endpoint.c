@@ -126,6 +126,7 @@ struct endpoint {
 	_Atomic uint64_t rate_limited; /* datagrams over max_packet_rate, dropped */
 	_Atomic bool ice_failed;    /* ICE failed after it had connected (consent lost) */
 	_Atomic bool ice_was_up;
+	_Atomic int selected_transport; /* NiceCandidateTransport + 1 of the pair; 0: none */
 };
 
 static uint32_t random_u32(void)
@@ -608,6 +609,20 @@ void endpoint_port_info(const struct endpoint *ep, struct port_info *out)
 	*out = ep->port;
 }
 
+static void on_selected_pair(NiceAgent *agent, guint stream_id, guint component_id,
+			     NiceCandidate *local, NiceCandidate *remote, gpointer data)
+{
+	(void)agent, (void)stream_id, (void)component_id;
+	struct endpoint *ep = data;
+	atomic_store(&ep->selected_transport, (int)local->transport + 1);
+	char laddr[NICE_ADDRESS_STRING_LEN], raddr[NICE_ADDRESS_STRING_LEN];
+	nice_address_to_string(&local->addr, laddr);
+	nice_address_to_string(&remote->addr, raddr);
+	LOG_I("endpoint", "room=%s ep=%s selected pair %s %s:%u <-> %s:%u", ep->room, ep->id,
+	      local->transport == NICE_CANDIDATE_TRANSPORT_UDP ? "udp" : "tcp", laddr,
+	      nice_address_get_port(&local->addr), raddr, nice_address_get_port(&remote->addr));
+}
+
 static void on_component_state(NiceAgent *agent, guint stream_id, guint component_id,
 			       guint state, gpointer data)
 {
@@ -693,7 +708,10 @@ static int read_local_description(struct endpoint *ep, const struct config *cfg)
 	for (GSList *i = cands; i; i = i->next) {
 		NiceCandidate *c = i->data;
 		int *n = &ep->local.n_candidates;
-		if (c->transport != NICE_CANDIDATE_TRANSPORT_UDP)
+		/* Our TCP candidates are passive: the browser connects to them.
+		 * The active ones (no port) are only for the agent's own use. */
+		if (c->transport != NICE_CANDIDATE_TRANSPORT_UDP &&
+		    c->transport != NICE_CANDIDATE_TRANSPORT_TCP_PASSIVE)
 			continue;
 		if (cfg->public_ip[0] && *n < ENDPOINT_MAX_CANDIDATES &&
 		    !format_candidate(ep, c, cfg->public_ip, ep->local.candidates[*n],
@@ -782,7 +800,8 @@ static int make_agent(struct endpoint *ep, const struct endpoint_env *env, const
 					NICE_AGENT_OPTION_CONSENT_FRESHNESS);
 	if (!ep->agent)
 		return MCU_ENOMEM;
-	g_object_set(ep->agent, "controlling-mode", FALSE, "ice-tcp", FALSE, NULL);
+	g_object_set(ep->agent, "controlling-mode", FALSE, "ice-tcp", (gboolean)env->cfg->ice_tcp,
+		     NULL);
 	if (add_local_addresses(ep, env->cfg) == 0)
 		return MCU_EIO;
 	ep->stream_id = nice_agent_add_stream(ep->agent, 1);
@@ -792,6 +811,7 @@ static int make_agent(struct endpoint *ep, const struct endpoint_env *env, const
 		nice_agent_set_port_range(ep->agent, ep->stream_id, 1, (guint)env->cfg->ice_port_min,
 					  (guint)env->cfg->ice_port_max);
 	g_signal_connect(ep->agent, "component-state-changed", G_CALLBACK(on_component_state), ep);
+	g_signal_connect(ep->agent, "new-selected-pair-full", G_CALLBACK(on_selected_pair), ep);
 	if (!nice_agent_attach_recv(ep->agent, ep->stream_id, 1, ep->ctx, on_datagram, ep))
 		return MCU_EIO;
 	if (!nice_agent_gather_candidates(ep->agent, ep->stream_id))
@@ -973,6 +993,8 @@ void endpoint_get_info(struct endpoint *ep, struct endpoint_info *out)
 	memcpy(out->direction, ep->direction, sizeof(out->direction));
 	out->joined_wall_us = ep->joined_wall_us;
 	out->ice_state = ice_state_name(atomic_load(&ep->ice_state));
+	int transport = atomic_load(&ep->selected_transport);
+	out->ice_transport = !transport ? "" : transport - 1 == NICE_CANDIDATE_TRANSPORT_UDP ? "udp" : "tcp";
 	out->dtls_state = dtls_state_name((enum dtls_state)atomic_load(&ep->dtls_state));
 	int profile = atomic_load(&ep->srtp_profile);
 	out->srtp_profile = profile ? srtpctx_profile_name((enum srtpctx_profile)profile) : "";

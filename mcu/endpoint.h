@@ -85,6 +85,7 @@ struct endpoint_info {
 	char direction[10];
 	int64_t joined_wall_us;
 	const char *ice_state;        /* "new", "gathering", "connecting", "connected", "ready", "failed" */
+	const char *ice_transport;    /* of the selected pair: "udp", "tcp"; "" before one */
 	const char *dtls_state;       /* dtls_state_name() */
 	const char *srtp_profile;     /* "" until keyed */
 	struct endpoint_media_stats audio, video;

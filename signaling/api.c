@@ -62,6 +62,7 @@ static json_t *participant_json(const struct endpoint_info *p)
 				  "other_in", (json_int_t)p->other_in,
 				  "packets_out", (json_int_t)p->packets_out,
 				  "bytes_out", (json_int_t)p->bytes_out);
+	json_object_set_new(stats, "ice_transport", json_string(p->ice_transport ? p->ice_transport : ""));
 	json_object_set_new(stats, "queue_dropped", json_integer((json_int_t)p->queue_dropped));
 	json_object_set_new(stats, "rate_limited", json_integer((json_int_t)p->rate_limited));
 	const char *receiving = p->receiving_profile >= 0 && p->receiving_profile < PROFILE_COUNT

@@ -170,11 +170,13 @@ export async function whipTrickle(page, url, { restart = false, timeoutMs = 1500
 // sends a canvas of one solid colour and a WebAudio tone of one frequency;
 // every page plays what it receives into a <video> and an AnalyserNode.
 // Resolves once the peer connection is connected. State lives on window.mcu.
-// videoCodec (e.g. 'video/VP8') restricts what the page offers to send.
-export async function joinRoom(page, url, { color = null, freq = null, videoCodec = null, timeoutMs = 15000 } = {}) {
-  return page.evaluate(async ({ url, color, freq, videoCodec, timeoutMs }) => {
+// videoCodec (e.g. 'video/VP8') restricts what the page offers to send;
+// iceServers and iceTransportPolicy go to the RTCPeerConnection.
+export async function joinRoom(page, url, { color = null, freq = null, videoCodec = null, timeoutMs = 15000,
+  iceServers = [], iceTransportPolicy = 'all' } = {}) {
+  return page.evaluate(async ({ url, color, freq, videoCodec, timeoutMs, iceServers, iceTransportPolicy }) => {
     const t0 = performance.now();
-    const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
+    const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', iceServers, iceTransportPolicy });
     const ac = new AudioContext({ sampleRate: 48000 });
     const state = { pc, ac, firstFrameMs: null, frames: 0 };
     window.mcu = state;
@@ -255,8 +257,25 @@ export async function joinRoom(page, url, { color = null, freq = null, videoCode
       check();
       setTimeout(() => resolve(false), timeoutMs);
     });
-    return { status: res.status, location: state.location, connected, setupMs: performance.now() - t0 };
-  }, { url, color, freq, videoCodec, timeoutMs });
+    const links = res.headers.get('Link');
+    return { status: res.status, location: state.location, connected, setupMs: performance.now() - t0, links };
+  }, { url, color, freq, videoCodec, timeoutMs, iceServers, iceTransportPolicy });
+}
+
+// In the page: the selected ICE candidate pair's local and remote
+// candidates ({ protocol, candidateType, address, port, relayProtocol }).
+export async function selectedPair(page) {
+  return page.evaluate(async () => {
+    const stats = await window.mcu.pc.getStats();
+    let pairId = null;
+    stats.forEach((s) => { if (s.type === 'transport' && s.selectedCandidatePairId) pairId = s.selectedCandidatePairId; });
+    const pair = pairId && stats.get(pairId);
+    if (!pair) return null;
+    const pick = (c) => c && { protocol: c.protocol, candidateType: c.candidateType, address: c.address,
+      port: c.port, relayProtocol: c.relayProtocol, tcpType: c.tcpType };
+    return { state: pair.state, local: pick(stats.get(pair.localCandidateId)),
+      remote: pick(stats.get(pair.remoteCandidateId)) };
+  });
 }
 
 // In the page: what the received video and audio hold now. colors: CSS
