@@ -34,6 +34,11 @@ struct config {
 	char public_ip[64];        /* advertised instead of a host address (1:1 NAT) */
 	int ice_port_min;          /* port range of ICE candidates (UDP and TCP); 0 = any */
 	int ice_port_max;
+	char ice_servers[1024];    /* STUN/TURN URLs told to clients; empty = none */
+	char ice_username[104];    /* TURN username, or the user part of minted ones */
+	char ice_credential[128];  /* static TURN password */
+	char ice_secret[256];      /* shared with the TURN server: minted credentials */
+	int ice_credential_ttl_s;  /* lifetime of minted credentials */
 	bool ice_tcp;              /* also offer passive TCP candidates (RFC 6544) */
 	int transport_threads;     /* threads running the ICE/DTLS/SRTP loops */
 	int empty_room_timeout_s;  /* an empty room ends after this */

@@ -17,6 +17,7 @@
 #include "transport.h"
 #include "signaling/env.h"
 #include "signaling/http.h"
+#include "signaling/iceservers.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -31,6 +32,7 @@ struct mcu {
 	struct transport *transport;
 	struct endpoint_env endpoint_env;
 	struct registry *registry;
+	struct iceservers *ice_servers;
 	struct signaling_env signaling_env;
 	struct http *http;
 };
@@ -93,7 +95,18 @@ static const char *recording_state(void *registry, const char *file)
 
 static int start(struct mcu *m)
 {
-	int rc = srtpctx_library_init();
+	char err[512];
+	struct iceservers_config ice = {
+		.urls = m->cfg.ice_servers, .username = m->cfg.ice_username,
+		.credential = m->cfg.ice_credential, .secret = m->cfg.ice_secret,
+		.ttl_s = m->cfg.ice_credential_ttl_s,
+	};
+	int rc = iceservers_create(&ice, &m->ice_servers, err, sizeof(err));
+	if (rc) {
+		LOG_E("main", "%s", rc == MCU_EINVAL ? err : err_str(rc));
+		return rc;
+	}
+	rc = srtpctx_library_init();
 	if (!rc)
 		rc = dtls_identity_create(&m->identity);
 	if (!rc)
@@ -111,7 +124,7 @@ static int start(struct mcu *m)
 		.cfg = &m->cfg, .registry = m->registry, .started_us = clock_now_us(),
 		.version = MCU_VERSION, .fingerprint = dtls_identity_fingerprint(m->identity),
 		.recordings_dir = m->cfg.recordings_dir, .recording_state = recording_state,
-		.recording_ctx = m->registry,
+		.recording_ctx = m->registry, .ice_servers = m->ice_servers,
 	};
 	return http_create(&m->signaling_env, &m->http);
 }
@@ -122,6 +135,7 @@ static void stop(struct mcu *m)
 	registry_destroy(m->registry);  /* endpoints leave their threads */
 	transport_destroy(m->transport);
 	dtls_identity_destroy(m->identity);
+	iceservers_destroy(m->ice_servers);
 }
 
 int main(int argc, char **argv)

@@ -14,6 +14,7 @@
 #include "recorder/recordings.h"
 #include "whip.h"
 #include "assets.h"
+#include "iceservers.h"
 #include "token.h"
 
 #include <jansson.h>
@@ -415,6 +416,10 @@ static int post_participant(const struct signaling_env *env, const char *room,
 	httpmsg_header(reply, "Location", location);
 	json_t *out = json_pack("{s:s, s:s, s:s}", "id", res.id, "sdp", res.answer, "location", location);
 	free(res.answer);
+	char user[ICESERVERS_CRED_MAX], cred[ICESERVERS_CRED_MAX];
+	if (out && iceservers_count(env->ice_servers) &&
+	    !iceservers_credentials(env->ice_servers, clock_wall_us() / 1000000, user, cred))
+		json_object_set_new(out, "ice_servers", iceservers_json(env->ice_servers, user, cred));
 	return reply_json(reply, 201, out);
 }
 

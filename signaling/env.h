@@ -18,6 +18,7 @@ struct signaling_env {
 	const char *version;
 	const char *fingerprint;   /* sha-256 of our DTLS certificate */
 	const char *recordings_dir; /* config recordings_dir; NULL = "recordings" (cwd) */
+	const struct iceservers *ice_servers; /* told to joining clients; NULL = none */
 	/*
 	 * The state of file (a recording's base name, "{room}-{stamp}.mp4") as
 	 * this server's recorder of it reports it: "recording" or "failed"

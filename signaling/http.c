@@ -10,6 +10,7 @@
  */
 #include "http.h"
 #include "api.h"
+#include "whip.h"
 #include "mcu/config.h"
 #include "mcu/err.h"
 #include "mcu/log.h"
@@ -188,7 +189,7 @@ static enum MHD_Result answer(struct http *h, struct MHD_Connection *conn, struc
 	} else if (!strcmp(method, "OPTIONS")) {
 		reply.status = 204;
 		if (!strncmp(url, "/whip/", 6) || !strncmp(url, "/whep/", 6))
-			httpmsg_header(&reply, "Accept-Post", "application/sdp");
+			whip_options(h->env, req, &reply);
 	} else {
 		api_route(h->env, req, &reply);
 	}

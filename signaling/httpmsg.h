@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #define HTTPMSG_MAX_ARGS 8
-#define HTTPMSG_MAX_HEADERS 6
+#define HTTPMSG_MAX_HEADERS 16
 
 struct httpmsg_request {
 	const char *method;          /* "GET", "POST", ... */

@@ -12,6 +12,7 @@
 #include "mcu/registry.h"
 #include "mcu/rtpep.h"
 #include "codecs/acodec.h"
+#include "iceservers.h"
 #include "sdp.h"
 #include "token.h"
 #include "mcu/clock.h"
@@ -367,6 +368,44 @@ int whip_check_join(const struct signaling_env *env, const struct httpmsg_reques
 			     v == TOKEN_EXPIRED ? "the join token has expired" : "the join token is not valid");
 }
 
+void whip_ice_links(const struct signaling_env *env, struct httpmsg_reply *reply)
+{
+	int n = iceservers_count(env->ice_servers);
+	char user[ICESERVERS_CRED_MAX], cred[ICESERVERS_CRED_MAX];
+	if (!n || iceservers_credentials(env->ice_servers, clock_wall_us() / 1000000, user, cred))
+		return;
+	for (int i = 0; i < n; i++) {
+		char link[ICESERVERS_LINK_MAX];
+		if (!iceservers_link(env->ice_servers, i, user, cred, link))
+			httpmsg_header(reply, "Link", link);
+	}
+}
+
+int whip_options(const struct signaling_env *env, const struct httpmsg_request *req,
+		 struct httpmsg_reply *reply)
+{
+	reply->status = 204;
+	httpmsg_header(reply, "Accept-Post", "application/sdp");
+	/* Only /whip/{room} and /whep/{room}: the endpoints a client joins. */
+	const char *rest = req->path + 6;
+	char room[80];
+	size_t len = strcspn(rest, "/");
+	if (rest[len] || len >= sizeof(room))
+		return 204;
+	memcpy(room, rest, len);
+	room[len] = '\0';
+	if (!registry_valid_room_name(room))
+		return 204;
+	/* TURN credentials go only to who may join: a preflight carries no
+	 * token, so with join tokens on it gets none. */
+	struct httpmsg_reply scratch = HTTPMSG_REPLY_INIT;
+	int denied = whip_check_join(env, req, room, &scratch);
+	httpmsg_reply_clear(&scratch);
+	if (!denied)
+		whip_ice_links(env, reply);
+	return 204;
+}
+
 static int handle_post(const struct signaling_env *env, const struct httpmsg_request *req,
 		       const char *kind, const char *room, struct httpmsg_reply *reply)
 {
@@ -389,6 +428,7 @@ static int handle_post(const struct signaling_env *env, const struct httpmsg_req
 	httpmsg_text(reply, 201, "application/sdp", res.answer, strlen(res.answer));
 	httpmsg_header(reply, "Location", location);
 	httpmsg_header(reply, "ETag", res.etag);
+	whip_ice_links(env, reply);
 	free(res.answer);
 	return 201;
 }

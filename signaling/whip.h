@@ -43,6 +43,19 @@ int whip_join(const struct signaling_env *env, const char *room, enum whip_mode 
 int whip_check_join(const struct signaling_env *env, const struct httpmsg_request *req,
 		    const char *room, struct httpmsg_reply *reply);
 
+/* Adds a Link header (rel="ice-server", RFC 9725) per configured STUN/TURN
+ * URL to reply, TURN credentials minted now. Thread: an HTTP worker. */
+void whip_ice_links(const struct signaling_env *env, struct httpmsg_reply *reply);
+
+/*
+ * Answers OPTIONS on /whip/... and /whep/...: 204 with Accept-Post, and on
+ * /whip|whep/{room} the ICE servers' Link headers when the request may join
+ * the room (whip_check_join: with join tokens on, only when it carries
+ * one). Returns 204. Thread: an HTTP worker.
+ */
+int whip_options(const struct signaling_env *env, const struct httpmsg_request *req,
+		 struct httpmsg_reply *reply);
+
 /*
  * Handles POST /whip/{room}, POST /whep/{room}, PATCH and DELETE of
  * /whip|whep/{room}/{session}. segs are the path's segments (segs[0] is

@@ -151,13 +151,46 @@ function authHeaders() {
   return token ? { Authorization: `Bearer ${token}` } : {};
 }
 
+// The Link header values with rel="ice-server" (RFC 9725, RFC 8288) as
+// RTCIceServer objects.
+function parseIceLinks(header) {
+  const servers = [];
+  for (const [, uri, params] of (header || '').matchAll(/<([^>]*)>([^<]*)/g)) {
+    const p = {};
+    for (const [, key, quoted, bare] of params.matchAll(/;\s*([\w-]+)\s*=\s*(?:"([^"]*)"|([^;,\s]+))/g))
+      p[key.toLowerCase()] = quoted !== undefined ? quoted : bare;
+    if (p.rel !== 'ice-server') continue;
+    const server = { urls: uri };
+    if (p.username !== undefined) server.username = p.username;
+    if (p.credential !== undefined) server.credential = p.credential;
+    servers.push(server);
+  }
+  return servers;
+}
+
+// The STUN/TURN servers the server names for this room: OPTIONS answers
+// with them before the offer is made, so relay candidates can be gathered.
+async function iceServers(url) {
+  try {
+    const res = await fetch(url, { method: 'OPTIONS', headers: authHeaders() });
+    return parseIceLinks(res.headers.get('Link'));
+  } catch {
+    return [];
+  }
+}
+
 async function join() {
   showError('');
   const room = roomName();
   if (!room) { showError('Enter the name of the room to join.'); ui.room.focus(); return; }
   setState('joining');
   const profile = ui.profile.value;
-  const conn = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
+  const url = `/whip/${encodeURIComponent(room)}?` + new URLSearchParams({ profile, name: ui.name.value.trim() });
+  // ?ice=relay sends everything through the TURN server (a diagnosis aid).
+  const policy = new URLSearchParams(location.search).get('ice') === 'relay' ? 'relay' : 'all';
+  const servers = await iceServers(url);
+  if (ui.state.dataset.state !== 'joining') return; // left meanwhile
+  const conn = new RTCPeerConnection({ bundlePolicy: 'max-bundle', iceServers: servers, iceTransportPolicy: policy });
   pc = conn;
   senders = {};
   const remote = new MediaStream();
@@ -180,7 +213,6 @@ async function join() {
   await gathered(conn, 3000);
   if (conn !== pc) return; // left meanwhile
 
-  const url = `/whip/${encodeURIComponent(room)}?` + new URLSearchParams({ profile, name: ui.name.value.trim() });
   let res;
   try {
     res = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/sdp', ...authHeaders() },

@@ -11,6 +11,9 @@
 #include "mcu/registry.h"
 #include "signaling/api.h"
 #include "signaling/httpmsg.h"
+#include "signaling/iceservers.h"
+#include "signaling/token.h"
+#include "signaling/whip.h"
 
 #include <fcntl.h>
 #include <jansson.h>
@@ -18,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 struct fixture {
@@ -538,6 +542,60 @@ static void test_snapshot_without_picture(void **state)
 	assert_int_equal(call(f, "DELETE", "/api/rooms/pic", NULL, NULL), 200);
 }
 
+/* OPTIONS on a WHIP/WHEP endpoint: Accept-Post always; the ICE servers'
+ * Link headers only on /whip|whep/{room} and, with join tokens on, only for
+ * a request that may join. */
+static void test_options_ice_links(void **state)
+{
+	struct fixture *f = *state;
+	struct iceservers_config ice = { .urls = "stun:127.0.0.1:3478 turn:127.0.0.1:3478",
+					 .username = "u", .secret = "s3cret", .ttl_s = 60 };
+	struct iceservers *servers = NULL;
+	char err[128];
+	assert_int_equal(iceservers_create(&ice, &servers, err, sizeof(err)), 0);
+	f->env.ice_servers = servers;
+	struct httpmsg_request req = { .method = "OPTIONS", .path = "/whip/lobby", .content_type = "",
+				       .authorization = "" };
+	httpmsg_reply_clear(&f->reply);
+	assert_int_equal(whip_options(&f->env, &req, &f->reply), 204);
+	assert_string_equal(reply_header(f, "Accept-Post"), "application/sdp");
+	int links = 0;
+	for (int i = 0; i < f->reply.n_headers; i++)
+		links += !strcmp(f->reply.header_names[i], "Link");
+	assert_int_equal(links, 2);
+	assert_non_null(strstr(f->reply.header_values[1], "<stun:127.0.0.1:3478>; rel=\"ice-server\""));
+	assert_non_null(strstr(f->reply.header_values[2], ":u\"; credential=\""));
+
+	/* A session's URL, or a bad room: no Link. */
+	req.path = "/whep/lobby/0123456789abcdef";
+	httpmsg_reply_clear(&f->reply);
+	assert_int_equal(whip_options(&f->env, &req, &f->reply), 204);
+	assert_null(reply_header(f, "Link"));
+	req.path = "/whip/no%20such";
+	httpmsg_reply_clear(&f->reply);
+	whip_options(&f->env, &req, &f->reply);
+	assert_null(reply_header(f, "Link"));
+
+	/* Join tokens on: nothing without one, the links with one. */
+	snprintf(f->cfg.join_secret, sizeof(f->cfg.join_secret), "%s", "joinsecret");
+	req.path = "/whip/lobby";
+	httpmsg_reply_clear(&f->reply);
+	whip_options(&f->env, &req, &f->reply);
+	assert_null(reply_header(f, "Link"));
+	char token[TOKEN_MAX], auth[TOKEN_MAX + 8];
+	assert_int_equal(token_mint("joinsecret", "lobby", time(NULL), 60, token), 0);
+	snprintf(auth, sizeof(auth), "Bearer %s", token);
+	req.authorization = auth;
+	httpmsg_reply_clear(&f->reply);
+	whip_options(&f->env, &req, &f->reply);
+	assert_non_null(reply_header(f, "Link"));
+	f->cfg.join_secret[0] = '\0';
+
+	httpmsg_reply_clear(&f->reply);
+	f->env.ice_servers = NULL;
+	iceservers_destroy(servers);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -551,6 +609,7 @@ int main(void)
 		cmocka_unit_test(test_pages_and_basic_auth),
 		cmocka_unit_test(test_error_message_utf8),
 		cmocka_unit_test(test_snapshot_without_picture),
+		cmocka_unit_test(test_options_ice_links),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
