@@ -75,6 +75,11 @@ static const struct key_def keys[] = {
 	STR(x264_preset, "veryfast", "x264 preset of the room encoders (ultrafast..medium): the main CPU lever"),
 	INT(encoder_threads, 1, 16, "1", "x264 threads per encoder"),
 	INT(audio_bitrate, 6000, 510000, "32000", "bit/s of each Opus encoder (the mix, each mix-minus)"),
+	STR(webhook_url, "", "http(s) URL that gets an event POSTed on recording finished, room started/ended, participant joined/left; empty: none"),
+	STR(webhook_secret, "", "key of the events' webhook-signature (HMAC-SHA256); whsec_<base64> or plain text; empty: unsigned"),
+	INT(webhook_max_attempts, 1, 100, "6", "attempts per event before it is given up"),
+	INT(webhook_retry_ms, 10, 3600000, "1000", "wait before the first retry; doubled after each"),
+	INT(webhook_timeout_ms, 100, 60000, "5000", "time one delivery attempt may take"),
 	STR(log_level, "info", "error, warn, info or debug"),
 };
 

@@ -57,6 +57,11 @@ struct config {
 	char x264_preset[32];      /* x264 speed preset of the room encoders */
 	int encoder_threads;       /* x264 threads per encoder */
 	int audio_bitrate;         /* bit/s of each Opus encoder */
+	char webhook_url[512];     /* where events are POSTed; empty = none */
+	char webhook_secret[256];  /* signing key of the events */
+	int webhook_max_attempts;  /* per event */
+	int webhook_retry_ms;      /* first backoff, then doubled */
+	int webhook_timeout_ms;    /* of one attempt */
 	char log_level[16];        /* error, warn, info, debug */
 };
 

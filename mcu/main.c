@@ -17,7 +17,9 @@
 #include "transport.h"
 #include "signaling/env.h"
 #include "signaling/http.h"
+#include "signaling/events.h"
 #include "signaling/iceservers.h"
+#include "signaling/webhook.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -25,6 +27,8 @@
 #include <string.h>
 
 #define MCU_VERSION "0.1.0"
+#define WEBHOOK_QUEUE 1000          /* events waiting at most */
+#define WEBHOOK_SHUTDOWN_MS 2000    /* of the 5 s a SIGTERM may take */
 
 struct mcu {
 	struct config cfg;
@@ -33,6 +37,7 @@ struct mcu {
 	struct endpoint_env endpoint_env;
 	struct registry *registry;
 	struct iceservers *ice_servers;
+	struct webhook *webhook;
 	struct signaling_env signaling_env;
 	struct http *http;
 };
@@ -106,6 +111,19 @@ static int start(struct mcu *m)
 		LOG_E("main", "%s", rc == MCU_EINVAL ? err : err_str(rc));
 		return rc;
 	}
+	if (m->cfg.webhook_url[0]) {
+		struct webhook_config wh = {
+			.url = m->cfg.webhook_url, .secret = m->cfg.webhook_secret,
+			.max_attempts = m->cfg.webhook_max_attempts, .retry_ms = m->cfg.webhook_retry_ms,
+			.timeout_ms = m->cfg.webhook_timeout_ms, .queue_max = WEBHOOK_QUEUE,
+			.shutdown_ms = WEBHOOK_SHUTDOWN_MS,
+		};
+		rc = webhook_create(&wh, &m->webhook, err, sizeof(err));
+		if (rc) {
+			LOG_E("main", "%s", rc == MCU_EINVAL ? err : err_str(rc));
+			return rc;
+		}
+	}
 	rc = srtpctx_library_init();
 	if (!rc)
 		rc = dtls_identity_create(&m->identity);
@@ -120,11 +138,12 @@ static int start(struct mcu *m)
 	rc = registry_create(&m->endpoint_env, m->cfg.max_rooms, &m->registry);
 	if (rc)
 		return rc;
+	registry_set_listener(m->registry, events_forward, m->webhook);
 	m->signaling_env = (struct signaling_env){
 		.cfg = &m->cfg, .registry = m->registry, .started_us = clock_now_us(),
 		.version = MCU_VERSION, .fingerprint = dtls_identity_fingerprint(m->identity),
 		.recordings_dir = m->cfg.recordings_dir, .recording_state = recording_state,
-		.recording_ctx = m->registry, .ice_servers = m->ice_servers,
+		.recording_ctx = m->registry, .ice_servers = m->ice_servers, .webhook = m->webhook,
 	};
 	return http_create(&m->signaling_env, &m->http);
 }
@@ -132,7 +151,8 @@ static int start(struct mcu *m)
 static void stop(struct mcu *m)
 {
 	http_destroy(m->http);          /* no handler runs after this */
-	registry_destroy(m->registry);  /* endpoints leave their threads */
+	registry_destroy(m->registry);  /* endpoints leave their threads; events of the end */
+	webhook_destroy(m->webhook);    /* delivers those for up to WEBHOOK_SHUTDOWN_MS */
 	transport_destroy(m->transport);
 	dtls_identity_destroy(m->identity);
 	iceservers_destroy(m->ice_servers);

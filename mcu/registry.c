@@ -55,6 +55,9 @@ struct registry {
 
 	double cpu_budget;             /* CPU-s per s all rooms may cost; 0: no limit */
 
+	registry_listener_fn *listener;
+	void *listener_ctx;
+
 	pthread_t reaper;
 	bool reaper_started, stopping;
 	pthread_cond_t reaper_wake;    /* CLOCK_MONOTONIC */
@@ -80,10 +83,50 @@ bool registry_valid_layout(const char *layout)
 	return !strcmp(layout, "grid") || !strcmp(layout, "speaker");
 }
 
-static void room_free(struct room *room);
-static struct member *take_member(struct registry *reg, struct room *room, int k);
+static void room_free(const struct registry *reg, struct room *room, const char *why);
+static struct member *take_member(struct registry *reg, struct room *room, int k,
+				  const char *why);
 static void member_free(struct member *m);
 static const char *member_id(const struct member *m);
+static void member_info(const struct member *m, struct endpoint_info *out);
+
+void registry_set_listener(struct registry *reg, registry_listener_fn *fn, void *ctx)
+{
+	reg->listener = fn;
+	reg->listener_ctx = ctx;
+}
+
+static void tell(const struct registry *reg, enum registry_event_type type, const char *room,
+		 const struct endpoint_info *participant, const char *reason,
+		 const struct recorder_status *recording)
+{
+	if (!reg->listener)
+		return;
+	struct registry_event ev = { .type = type, .room = room, .participant = participant,
+				     .reason = reason, .recording = recording };
+	reg->listener(reg->listener_ctx, &ev);
+}
+
+/* Tells that member mb left room, and why. */
+static void tell_left(const struct registry *reg, const char *room, const struct member *mb,
+		      const char *why)
+{
+	if (!reg->listener)
+		return;
+	struct endpoint_info info;
+	member_info(mb, &info);
+	tell(reg, REGISTRY_LEFT, room, &info, why, NULL);
+}
+
+/* Stops a recorder (waits for disk: never under the lock) and tells. */
+static void finish_recording(const struct registry *reg, const char *room, struct recorder *rec)
+{
+	if (!rec)
+		return;
+	struct recorder_status final;
+	recorder_stop(rec, &final);
+	tell(reg, REGISTRY_RECORDING_FINISHED, room, NULL, NULL, &final);
+}
 
 /* Caller holds reg->lock. Takes out the first room empty for longer than
  * the timeout, or returns NULL. */
@@ -122,7 +165,7 @@ static struct member *take_gone(struct registry *reg, int64_t now, char *room_na
 			*why = member_gone(reg, room->eps[k], now);
 			if (*why) {
 				snprintf(room_name, size, "%s", room->info.name);
-				return take_member(reg, room, k);
+				return take_member(reg, room, k, *why);
 			}
 		}
 	}
@@ -154,7 +197,7 @@ static void *reaper_main(void *arg)
 			pthread_mutex_unlock(&reg->lock);
 			LOG_I("registry", "room=%s ended: empty for %d s", room->info.name,
 			      reg->env->cfg->empty_room_timeout_s);
-			room_free(room);
+			room_free(reg, room, "empty");
 			pthread_mutex_lock(&reg->lock);
 		}
 	}
@@ -255,7 +298,9 @@ void registry_traffic(struct registry *reg, struct registry_traffic *out)
 	pthread_mutex_unlock(&reg->lock);
 }
 
-static void room_free(struct room *room)
+/* Ends a room taken out of the registry (not under the lock), and tells:
+ * its participants left, its recording finished, it ended (why). */
+static void room_free(const struct registry *reg, struct room *room, const char *why)
 {
 	for (int i = 0; room->rec && i < room->n_eps; i++) {
 		struct endpoint_info info;
@@ -263,9 +308,12 @@ static void room_free(struct room *room)
 		recorder_note(room->rec, info.id, info.name, false, clock_wall_us());
 	}
 	mix_destroy(room->mix); /* stops using the ports before they go */
-	recorder_stop(room->rec); /* finalizes the file: after the last push */
+	for (int i = 0; i < room->n_eps; i++)
+		tell_left(reg, room->info.name, room->eps[i], "room ended");
+	finish_recording(reg, room->info.name, room->rec); /* after the last push */
 	for (int i = 0; i < room->n_eps; i++)
 		member_free(room->eps[i]);
+	tell(reg, REGISTRY_ROOM_ENDED, room->info.name, NULL, why, NULL);
 	free(room->eps);
 	free(room);
 }
@@ -283,7 +331,7 @@ void registry_destroy(struct registry *reg)
 	}
 	pthread_cond_destroy(&reg->reaper_wake);
 	for (int i = 0; i < reg->n_rooms; i++)
-		room_free(reg->rooms[i]);
+		room_free(reg, reg->rooms[i], "shutdown");
 	free(reg->rooms);
 	pthread_mutex_destroy(&reg->lock);
 	free(reg);
@@ -400,6 +448,7 @@ static int add_room(struct registry *reg, const char *name, const struct room_se
 	if (s->record)
 		start_recording(reg, room);
 	LOG_I("registry", "room=%s created (layout %s, max %d)", name, s->layout, s->max_participants);
+	tell(reg, REGISTRY_ROOM_STARTED, name, NULL, NULL, NULL);
 	return reg->n_rooms++;
 }
 
@@ -442,7 +491,7 @@ int registry_update_room(struct registry *reg, const char *name, const char *lay
 		*out = reg->rooms[i]->info;
 	}
 	pthread_mutex_unlock(&reg->lock);
-	recorder_stop(stopped);
+	finish_recording(reg, name, stopped);
 	return i >= 0 ? 0 : MCU_ENOTFOUND;
 }
 
@@ -461,7 +510,7 @@ int registry_delete_room(struct registry *reg, const char *name)
 	if (!room)
 		return MCU_ENOTFOUND;
 	LOG_I("registry", "room=%s ended (%d participants removed)", name, room->n_eps);
-	room_free(room);
+	room_free(reg, room, "deleted");
 	return 0;
 }
 
@@ -654,11 +703,11 @@ static int insert_member(struct registry *reg, const char *name, bool create, st
 		return rc;
 	room->eps[room->n_eps++] = mb;
 	reg->joins++;
-	if (room->rec) {
-		struct endpoint_info ei;
-		member_info(mb, &ei);
+	struct endpoint_info ei;
+	member_info(mb, &ei);
+	if (room->rec)
 		recorder_note(room->rec, ei.id, ei.name, true, ei.joined_wall_us);
-	}
+	tell(reg, REGISTRY_JOINED, room->info.name, &ei, NULL, NULL);
 	return 0;
 }
 
@@ -728,10 +777,12 @@ int registry_join_rtp(struct registry *reg, const char *room, bool create,
 
 /* Caller holds reg->lock. Takes member k out of room and its mixer; the
  * caller frees it after unlocking. */
-static struct member *take_member(struct registry *reg, struct room *room, int k)
+static struct member *take_member(struct registry *reg, struct room *room, int k,
+				  const char *why)
 {
 	struct member *mb = room->eps[k];
 	mix_remove(room->mix, member_port(mb));
+	tell_left(reg, room->info.name, mb, why);
 	if (room->rec) {
 		struct endpoint_info ei;
 		member_info(mb, &ei);
@@ -753,7 +804,7 @@ int registry_leave(struct registry *reg, const char *room_name, const char *id)
 	if (i >= 0) {
 		int k = find_endpoint(reg->rooms[i], id);
 		if (k >= 0)
-			mb = take_member(reg, reg->rooms[i], k);
+			mb = take_member(reg, reg->rooms[i], k, "left");
 	}
 	pthread_mutex_unlock(&reg->lock);
 	if (!mb)

@@ -12,6 +12,7 @@
 
 #include "endpoint.h"
 #include "mixer/mix.h"
+#include "recorder/recorder.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -49,11 +50,39 @@ struct registry_totals {
 	uint64_t leaves;
 };
 
+/* What the registry tells a listener (the webhooks). */
+enum registry_event_type {
+	REGISTRY_ROOM_STARTED,
+	REGISTRY_ROOM_ENDED,          /* reason: "empty", "deleted", "shutdown" */
+	REGISTRY_JOINED,              /* participant */
+	REGISTRY_LEFT,                /* participant; reason: "left", "room ended", or why it was dropped */
+	REGISTRY_RECORDING_FINISHED,  /* recording: its final status */
+};
+
+struct registry_event {
+	enum registry_event_type type;
+	const char *room;
+	const struct endpoint_info *participant;
+	const char *reason;
+	const struct recorder_status *recording;
+};
+
+/* Every pointer in ev is borrowed for the call. */
+typedef void registry_listener_fn(void *ctx, const struct registry_event *ev);
+
 /* Is name 1..64 of [A-Za-z0-9_-]? Thread: any. */
 bool registry_valid_room_name(const char *name);
 
 /* Is layout one we build ("grid", "speaker")? Thread: any. */
 bool registry_valid_layout(const char *layout);
+
+/*
+ * Sets who hears the registry's events; call before the first join. fn runs
+ * on the thread that caused the event (an HTTP worker, the housekeeping
+ * thread, main at shutdown), at times with the registry lock held: it must
+ * be quick and must not call the registry. Thread: main.
+ */
+void registry_set_listener(struct registry *reg, registry_listener_fn *fn, void *ctx);
 
 /* Creates an empty registry and its housekeeping thread, which ends rooms
  * left empty for cfg->empty_room_timeout_s. env is borrowed and must outlive

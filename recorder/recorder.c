@@ -1097,8 +1097,10 @@ fail:
 	return MCU_ENOMEM;
 }
 
-void recorder_stop(struct recorder *r)
+void recorder_stop(struct recorder *r, struct recorder_status *final)
 {
+	if (final)
+		memset(final, 0, sizeof(*final));
 	if (!r)
 		return;
 	if (r->thread_started) {
@@ -1108,5 +1110,7 @@ void recorder_stop(struct recorder *r)
 		pthread_mutex_unlock(&r->lock);
 		pthread_join(r->thread, NULL);
 	}
+	if (final)
+		recorder_get_status(r, final);
 	destroy(r);
 }

@@ -45,13 +45,16 @@ const char *recorder_state_name(enum recorder_state s);
  */
 int recorder_create(const struct recorder_config *cfg, struct recorder **out);
 
+struct recorder_status;
+
 /*
  * Finalizes: the thread drains the queue, writes the last fragment and the
  * sidecar with state "done" (or "failed"), closes the file and exits; then
- * everything is freed. Accepts NULL. Thread: any but a room thread (it
- * waits for disk).
+ * everything is freed. final (may be NULL) receives the finished
+ * recording's status (zeros for a NULL r). Accepts NULL. Thread: any but a
+ * room thread (it waits for disk).
  */
-void recorder_stop(struct recorder *r);
+void recorder_stop(struct recorder *r, struct recorder_status *final);
 
 /*
  * The room thread's tee (copies; never blocks, never touches disk). Times

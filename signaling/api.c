@@ -15,6 +15,7 @@
 #include "whip.h"
 #include "assets.h"
 #include "iceservers.h"
+#include "webhook.h"
 #include "token.h"
 
 #include <jansson.h>
@@ -203,6 +204,26 @@ static size_t room_metrics(char *buf, size_t size, size_t n, const struct room_i
 	return n;
 }
 
+static size_t webhook_metrics(char *buf, size_t size, size_t n, struct webhook *w)
+{
+	if (!w)
+		return n;
+	struct webhook_stats st;
+	webhook_get_stats(w, &st);
+	n = metric(buf, size, n, "mcu_webhook_events_total", "counter",
+		   "Webhook events by outcome: delivered (2xx), failed (given up), dropped (queue full).",
+		   "{outcome=\"delivered\"}", (double)st.delivered);
+	n += (size_t)snprintf(buf + n, n < size ? size - n : 0,
+			      "mcu_webhook_events_total{outcome=\"failed\"} %llu\n"
+			      "mcu_webhook_events_total{outcome=\"dropped\"} %llu\n",
+			      (unsigned long long)st.failed, (unsigned long long)st.dropped);
+	n = metric(buf, size, n, "mcu_webhook_attempts_total", "counter",
+		   "Webhook POSTs made, first tries and retries.", "", (double)st.attempts);
+	n = metric(buf, size, n, "mcu_webhook_queued", "gauge", "Webhook events waiting.", "",
+		   st.queued);
+	return n;
+}
+
 static int get_metrics(const struct signaling_env *env, struct httpmsg_reply *reply)
 {
 	struct registry_totals t;
@@ -249,6 +270,7 @@ static int get_metrics(const struct signaling_env *env, struct httpmsg_reply *re
 	n = metric(buf, size, n, "mcu_bytes_out_total", "counter", "Bytes sent to endpoints.", "",
 		   (double)x.bytes_out);
 	n = room_metrics(buf, size, n, rooms, n_rooms);
+	n = webhook_metrics(buf, size, n, env->webhook);
 	free(rooms);
 	int status = n >= size ? httpmsg_error(reply, 500, "internal", "metrics buffer too small")
 			       : httpmsg_text(reply, 200, "text/plain; version=0.0.4", buf, n);

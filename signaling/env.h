@@ -19,6 +19,7 @@ struct signaling_env {
 	const char *fingerprint;   /* sha-256 of our DTLS certificate */
 	const char *recordings_dir; /* config recordings_dir; NULL = "recordings" (cwd) */
 	const struct iceservers *ice_servers; /* told to joining clients; NULL = none */
+	struct webhook *webhook;   /* events' delivery, for /metrics; NULL = none */
 	/*
 	 * The state of file (a recording's base name, "{room}-{stamp}.mp4") as
 	 * this server's recorder of it reports it: "recording" or "failed"

@@ -374,7 +374,13 @@ static void test_aac_recording(void **state)
 	recorder_get_status(r, &st);
 	check_name(st.file, wall0);
 	assert_true(st.started_wall_us >= wall0 - 1000000 && st.started_wall_us <= wall0 + 1000000);
-	recorder_stop(r);
+	struct recorder_status final;
+	recorder_stop(r, &final);
+	/* The finished recording's own account: done, the whole 3 s, its bytes. */
+	assert_string_equal(final.file, st.file);
+	assert_int_equal(final.state, RECORDER_DONE);
+	assert_true(final.duration_s > 2.9 && final.duration_s < 3.1);
+	assert_true(final.bytes > 0);
 
 	path_of(f, "deep/rec", &st, path, sizeof(path));
 	struct probe p;
@@ -436,7 +442,7 @@ static void test_opus_recording(void **state)
 	push_until(f, r, RECORDER_OPUS, &c, T0 + 2 * FPS * FRAME_US);
 	struct recorder_status st;
 	recorder_get_status(r, &st);
-	recorder_stop(r);
+	recorder_stop(r, NULL);
 
 	path_of(f, ".", &st, path, sizeof(path));
 	struct probe p;
@@ -492,7 +498,7 @@ static void test_readable_while_recording(void **state)
 	assert_true(p.vpackets >= 2 * FPS);  /* the first two fragments at least */
 	assert_true(p.apackets >= 80);      /* less the encoder's delay */
 	assert_true(p.first_video_key);
-	recorder_stop(r);
+	recorder_stop(r, NULL);
 }
 
 /* An access unit larger than the queue's ring is dropped and counted; the
@@ -526,7 +532,7 @@ static void test_drop_waits_for_keyframe(void **state)
 	c.pushed_pictures = 0;
 	push_until(f, r, RECORDER_AAC, &c, T0 + 1500000);
 	int after = c.pushed_pictures;
-	recorder_stop(r);
+	recorder_stop(r, NULL);
 
 	path_of(f, ".", &st, path, sizeof(path));
 	struct probe p;
@@ -598,7 +604,7 @@ static void test_flood_drops_whole_gops(void **state)
 	}
 	struct recorder_status st;
 	recorder_get_status(r, &st);
-	recorder_stop(r);
+	recorder_stop(r, NULL);
 	assert_true(st.dropped > 0);
 
 	path_of(f, ".", &st, path, sizeof(path));
@@ -651,7 +657,7 @@ static void test_unwritable_dir(void **state)
 	recorder_get_status(r, &st);
 	assert_int_equal(st.state, RECORDER_FAILED);
 	assert_int_equal(st.bytes, 0);
-	recorder_stop(r);
+	recorder_stop(r, NULL);
 }
 
 /* A write error in the middle (the file may not grow past 1 MiB, as on
@@ -697,7 +703,7 @@ static void test_write_error(void **state)
 	recorder_get_status(r, &st);
 	uint64_t dropped = st.dropped;
 	recorder_push_video(r, au, len, true, T0 + 5000000);  /* dropped at the door */
-	recorder_stop(r);
+	recorder_stop(r, NULL);
 
 	path_of(f, ".", &st, path, sizeof(path));
 	json_t *j = load_sidecar(path);
@@ -726,7 +732,7 @@ static void test_no_keyframe(void **state)
 	recorder_push_video(r, p_slice, sizeof(p_slice), false, T0);
 	struct recorder_status st;
 	recorder_get_status(r, &st);
-	recorder_stop(r);
+	recorder_stop(r, NULL);
 	assert_int_equal(st.dropped, 0);  /* not started: nothing was queued */
 	path_of(f, ".", &st, path, sizeof(path));
 	assert_int_equal(file_size(path), 0);
@@ -739,7 +745,7 @@ static void test_no_keyframe(void **state)
 static void test_null_and_bad_config(void **state)
 {
 	(void)state;
-	recorder_stop(NULL);
+	recorder_stop(NULL, NULL);
 	recorder_push_video(NULL, (const uint8_t *)"x", 1, true, 0);
 	recorder_push_pcm(NULL, NULL, 0, 0);
 	recorder_push_opus(NULL, NULL, 0, 0);

@@ -127,6 +127,57 @@ static void test_room_lifecycle(void **state)
 	registry_destroy(NULL);
 }
 
+/* What a listener hears: rooms starting and ending (and why), a
+ * recording finishing with its final status. */
+struct heard {
+	char lines[16][200];
+	int n;
+};
+
+static void listen(void *ctx, const struct registry_event *ev)
+{
+	struct heard *h = ctx;
+	if (h->n == 16)
+		return;
+	char *line = h->lines[h->n++];
+	switch (ev->type) {
+	case REGISTRY_ROOM_STARTED:
+		snprintf(line, 200, "started %s", ev->room);
+		break;
+	case REGISTRY_ROOM_ENDED:
+		snprintf(line, 200, "ended %s %s", ev->room, ev->reason);
+		break;
+	case REGISTRY_RECORDING_FINISHED:
+		snprintf(line, 200, "recording %s %s %s", ev->room, recorder_state_name(ev->recording->state),
+			 strncmp(ev->recording->file, ev->room, strlen(ev->room)) ? "other" : "named");
+		break;
+	default:
+		snprintf(line, 200, "participant %s", ev->room);
+	}
+}
+
+static void test_listener(void **state)
+{
+	(void)state;
+	struct heard h = { .n = 0 };
+	struct registry *reg = make_registry(4);
+	registry_set_listener(reg, listen, &h);
+	struct room_settings s = { .layout = "grid", .max_participants = 4 };
+	struct room_info info;
+	assert_int_equal(registry_create_room(reg, "ev1", &s, &info), 0);
+	assert_int_equal(registry_create_room(reg, "ev2", &s, &info), 0);
+	assert_int_equal(registry_update_room(reg, "ev1", NULL, 1, &info), 0);
+	assert_int_equal(registry_update_room(reg, "ev1", NULL, 0, &info), 0);
+	assert_int_equal(registry_delete_room(reg, "ev1"), 0);
+	registry_destroy(reg);
+	assert_int_equal(h.n, 5);
+	assert_string_equal(h.lines[0], "started ev1");
+	assert_string_equal(h.lines[1], "started ev2");
+	assert_string_equal(h.lines[2], "recording ev1 done named");
+	assert_string_equal(h.lines[3], "ended ev1 deleted");
+	assert_string_equal(h.lines[4], "ended ev2 shutdown");
+}
+
 static void test_join_admission(void **state)
 {
 	(void)state;
@@ -150,6 +201,7 @@ int main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_room_lifecycle),
 		cmocka_unit_test(test_join_admission),
+		cmocka_unit_test(test_listener),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
 	clean_recordings();
