@@ -130,6 +130,8 @@ FUZZ_OBJS_h264_depack := codecs/h264pkt.o mcu/err.o
 FUZZ_OBJS_vp8_depack := codecs/vp8pkt.o mcu/err.o
 FUZZ_OBJS_jitter := mixer/jitter.o mcu/rtp.o mcu/err.o
 FUZZ_OBJS_recordings_names := recorder/recordings.o mcu/err.o
+FUZZ_OBJS_datagram := mcu/dtls.o mcu/srtpctx.o mcu/rtp.o mcu/rtcp.o mcu/log.o mcu/clock.o mcu/err.o
+FUZZ_LIBS_datagram = $(shell pkg-config --libs openssl libsrtp2)
 FUZZ_LIBS_recordings_names = $(shell pkg-config --libs jansson)
 # json_api has no list: it routes real requests through the registry.
 FUZZ_REPLAYS := $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz_%)
