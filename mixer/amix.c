@@ -17,8 +17,10 @@
  *    between words keeps most of its loudness through the hangover).
  */
 #include "amix.h"
+#include "mcu/err.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define FULL_SCALE 32768.0
@@ -123,34 +125,103 @@ void amix_limit(struct amix_limiter *l, const int32_t *in, int samples, int16_t 
 static void pick_loudest(struct amix_speakers *s)
 {
 	s->loudest = -1;
-	for (int k = 0; k < AMIX_MAX_INPUTS; k++) {
+	for (int k = 0; k < s->capacity; k++) {
 		if (s->mixed[k] && (s->loudest < 0 ||
 				    s->smoothed[k] > s->smoothed[s->loudest]))
 			s->loudest = k;
 	}
 }
 
-void amix_speakers_init(struct amix_speakers *s, int max_mixed, int64_t hangover_us)
+/* The arrays of capacity slots, copied from *from's first from->capacity
+ * (when from), the rest zero; into *to's pointers only when all are made. */
+static int alloc_slots(struct amix_speakers *to, const struct amix_speakers *from, int capacity)
+{
+	size_t n = (size_t)capacity;
+	float *smoothed = calloc(n, sizeof(*smoothed));
+	int64_t *last = calloc(n, sizeof(*last));
+	bool *mixed = calloc(n, sizeof(*mixed));
+	bool *active = calloc(n, sizeof(*active));
+	if (!smoothed || !last || !mixed || !active) {
+		free(smoothed);
+		free(last);
+		free(mixed);
+		free(active);
+		return MCU_ENOMEM;
+	}
+	if (from && from->capacity > 0) {
+		size_t old = (size_t)from->capacity;
+		memcpy(smoothed, from->smoothed, old * sizeof(*smoothed));
+		memcpy(last, from->last_voice_us, old * sizeof(*last));
+		memcpy(mixed, from->mixed, old * sizeof(*mixed));
+	}
+	to->smoothed = smoothed;
+	to->last_voice_us = last;
+	to->mixed = mixed;
+	to->active = active;
+	to->capacity = capacity;
+	return 0;
+}
+
+int amix_speakers_init(struct amix_speakers *s, int capacity, int max_mixed,
+		       int64_t hangover_us)
 {
 	memset(s, 0, sizeof(*s));
+	s->loudest = -1;
+	if (capacity < 1)
+		return MCU_EINVAL;
 	if (max_mixed < 1)
 		max_mixed = 1;
-	if (max_mixed > AMIX_MAX_INPUTS)
-		max_mixed = AMIX_MAX_INPUTS;
+	if (max_mixed > AMIX_MAX_MIXED)
+		max_mixed = AMIX_MAX_MIXED;
 	s->max_mixed = max_mixed;
 	s->hangover_us = hangover_us;
+	return alloc_slots(s, NULL, capacity);
+}
+
+void amix_speakers_fini(struct amix_speakers *s)
+{
+	free(s->smoothed);
+	free(s->last_voice_us);
+	free(s->mixed);
+	free(s->active);
+	s->smoothed = NULL;
+	s->last_voice_us = NULL;
+	s->mixed = NULL;
+	s->active = NULL;
+	s->capacity = 0;
 	s->loudest = -1;
+}
+
+int amix_speakers_grow(struct amix_speakers *s, int capacity)
+{
+	if (capacity <= s->capacity)
+		return 0;
+	struct amix_speakers grown = *s;
+	if (alloc_slots(&grown, s, capacity))
+		return MCU_ENOMEM;
+	amix_speakers_fini(s);
+	*s = grown;
+	return 0;
 }
 
 void amix_speakers_reset_slot(struct amix_speakers *s, int slot)
 {
-	if (slot < 0 || slot >= AMIX_MAX_INPUTS)
+	if (slot < 0 || slot >= s->capacity)
 		return;
 	s->smoothed[slot] = 0.0f;
 	s->last_voice_us[slot] = 0;
 	s->mixed[slot] = false;
 	if (s->loudest == slot)
 		pick_loudest(s);
+}
+
+bool amix_speakers_may_mix(const struct amix_speakers *s, int slot, int level, int64_t now_us)
+{
+	if (slot < 0 || slot >= s->capacity)
+		return false;
+	if (s->mixed[slot] || level < 0 || level < SPEAK_LEVEL)
+		return true;
+	return s->last_voice_us[slot] != 0 && now_us - s->last_voice_us[slot] <= s->hangover_us;
 }
 
 /* Smooths slot k's loudness and says whether it is active this frame. */
@@ -186,16 +257,15 @@ static int extreme(const struct amix_speakers *s, const bool *active, int n,
 
 int amix_speakers_update(struct amix_speakers *s, const int *levels, int n, int64_t now_us)
 {
-	bool active[AMIX_MAX_INPUTS] = { false };
+	bool *active = s->active;
 	if (n < 0 || !levels)
 		n = 0;
-	if (n > AMIX_MAX_INPUTS)
-		n = AMIX_MAX_INPUTS;
+	if (n > s->capacity)
+		n = s->capacity;
 
 	int count = 0;
-	for (int k = 0; k < AMIX_MAX_INPUTS; k++) {
-		if (k < n)
-			active[k] = track_slot(s, k, levels[k], now_us);
+	for (int k = 0; k < s->capacity; k++) {
+		active[k] = k < n && track_slot(s, k, levels[k], now_us);
 		s->mixed[k] = s->mixed[k] && active[k];
 		count += s->mixed[k];
 	}
@@ -221,4 +291,48 @@ int amix_speakers_update(struct amix_speakers *s, const int *levels, int n, int6
 	}
 	pick_loudest(s);
 	return count;
+}
+
+/* Samples at 48 kHz of one frame of TOC configuration config (RFC 6716,
+ * 3.1): SILK-only 10/20/40/60 ms, hybrid 10/20 ms, CELT-only 2.5/5/10/20 ms. */
+static int opus_frame_samples(int config)
+{
+	static const int silk[4] = { 480, 960, 1920, 2880 };
+	static const int celt[4] = { 120, 240, 480, 960 };
+	if (config < 12)
+		return silk[config & 3];
+	if (config < 16)
+		return config & 1 ? 960 : 480;
+	return celt[config & 3];
+}
+
+int amix_opus_samples(const uint8_t *pkt, size_t len)
+{
+	if (!pkt || len < 1)
+		return 0;
+	int code = pkt[0] & 3;
+	int frames = code == 0 ? 1 : code < 3 ? 2 : len >= 2 ? pkt[1] & 0x3f : 0;
+	int samples = frames * opus_frame_samples(pkt[0] >> 3);
+	return samples <= 5760 ? samples : 0; /* 120 ms at most */
+}
+
+/*
+ * A SILK or hybrid packet's payload starts with the SILK header bits: one
+ * voice activity flag per SILK frame of the Opus frame (one for 10 and
+ * 20 ms, two for 40, three for 60), then the LBRR flag, each range coded
+ * with probability 1/2 (RFC 6716, 4.2.3). The range coder starts with a
+ * range of 2^31 and these first symbols halve it exactly, so they are the
+ * top bits of the first payload byte. For stereo these are the mid
+ * channel's flags, which carry the sum.
+ */
+int amix_opus_voice(const uint8_t *pkt, size_t len)
+{
+	if (!pkt || len < 2 || (pkt[0] & 3) != 0)
+		return -1;
+	int config = pkt[0] >> 3;
+	if (config >= 16)
+		return -1; /* CELT-only: no voice activity flag */
+	int flags = config < 12 && (config & 3) >= 2 ? (config & 3) : 1;
+	uint8_t mask = (uint8_t)(0xff00 >> flags);
+	return (pkt[1] & mask) != 0;
 }

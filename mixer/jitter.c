@@ -35,8 +35,14 @@
  *    the buffer reset to it, the case of a sender that jumped far ahead.
  *  - Audio. Playout counts packets, not time: one pop per packet duration
  *    is the caller's clock. Excess delay is shed by moving the play point
- *    one packet forward; dropping any later packet would leave the delay
- *    as it was.
+ *    forward; dropping any later packet would leave the delay as it was.
+ *    A little excess (up to AJB_BURST_EXCESS) is what a fast sender clock
+ *    or ordinary jitter leaves: one packet goes per AJB_DRIFT_US, which no
+ *    one hears. More is what a stall followed by a burst leaves (the
+ *    network held a second of packets, then delivered them at once):
+ *    shedding that one packet per 2 s would keep the delay for minutes, so
+ *    the oldest go at once, down to the target depth, one audible cut
+ *    instead of a long echo of the past.
  *
  * Backward jumps of a sender (same SSRC, much lower seq) are not detected
  * here: such packets are MCU_EPROTO until the caller resets the buffer, as
@@ -57,6 +63,7 @@
 #define AJB_MIN_CAPACITY 8
 #define AJB_MAX_CAPACITY 256
 #define AJB_DRIFT_US 2000000     /* excess held this long is delay, not jitter */
+#define AJB_BURST_EXCESS 5       /* packets past target shed at once (100 ms of 20 ms) */
 
 static bool pow2_between(int v, int lo, int hi)
 {
@@ -562,11 +569,33 @@ static void ajb_start(struct ajb *j)
 	j->excess = false;
 }
 
-/* Sheds delay when more than target + 1 packets have been held at every
- * pop for AJB_DRIFT_US: the sender's clock runs fast or a burst left too
- * much in hand. Called while playing, before the pop takes its packet. */
+/* Drops the oldest packets, and the gaps among them, until keep (>= 1)
+ * are held; next is then the oldest one held. */
+static void ajb_shed(struct ajb *j, int keep)
+{
+	while (j->count > keep) {
+		if (ajb_has(j, j->next)) {
+			aslot(j, j->next)->used = false;
+			j->count--;
+		}
+		j->next++;
+	}
+	while (!ajb_has(j, j->next))
+		j->next++;
+}
+
+/* Sheds delay (see DESIGN). More than AJB_BURST_EXCESS past target: down
+ * to target at once, the depth a steady sender is played from. Otherwise, when more than target + 1 packets have
+ * been held at every pop for AJB_DRIFT_US (a sender clock that runs fast,
+ * or a small burst), one packet. Called while playing, before the pop
+ * takes its packet. */
 static void ajb_drift(struct ajb *j, int64_t now_us)
 {
+	if (j->count > j->target + AJB_BURST_EXCESS) {
+		ajb_shed(j, j->target);
+		j->excess = false;
+		return;
+	}
 	if (j->count <= j->target + 1) {
 		j->excess = false;
 		return;

@@ -115,9 +115,11 @@ struct ajb_out {
  * Takes the next packet to decode. Playback starts once target_depth
  * packets are held; after an underrun it waits for them again (the packet
  * whose turn it is still plays if it turns up meanwhile), then resumes at
- * the lowest sequence number held. When the buffer has held more than
- * target_depth + 1 packets at every call for 2 s (by now_us), one packet is
- * dropped to shrink the delay.
+ * the lowest sequence number held. Delay is shed: when the buffer holds
+ * more than target_depth + 5 packets (a burst after a stall), the oldest
+ * are dropped at once until target_depth are held; otherwise, when it
+ * has held more than target_depth + 1 packets at every call for 2 s (by
+ * now_us), one packet is dropped (slow clock drift).
  */
 enum ajb_result ajb_pop(struct ajb *j, int64_t now_us, struct ajb_out *out);
 

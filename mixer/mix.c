@@ -122,8 +122,13 @@ static void do_add(struct mix *m, struct mix_cmd *cmd)
 		m->parts = grown;
 		m->cap_parts = cap;
 	}
-	if (p->info.sends_audio)
-		mixaudio_assign_slot(m, p);
+	if (p->info.sends_audio) {
+		int rc = mixaudio_assign_slot(m, p);
+		if (rc) {
+			cmd->result = rc;
+			return;
+		}
+	}
 	m->parts[m->n_parts++] = p;
 	if (p->info.sends_video)
 		mixvideo_request_keyframe(m, p, clock_now_us());
@@ -304,6 +309,7 @@ void mix_get_stats(struct mix *m, struct mix_stats *out)
 	out->decode_us = atomic_load(&m->pub.decode_us);
 	out->encode_us = atomic_load(&m->pub.encode_us);
 	out->dropped_packets = atomic_load(&m->pub.dropped_packets);
+	out->audio_skipped = atomic_load(&m->pub.audio_skipped);
 }
 
 /* ---- inbound -------------------------------------------------------- */
@@ -329,16 +335,15 @@ static void drain_inputs(struct mix *m, int64_t now)
 
 static void publish_counts(struct mix *m)
 {
-	int vdec = 0, adec = 0, vsend = 0;
+	int vdec = 0, vsend = 0;
 	for (int i = 0; i < m->n_parts; i++) {
 		const struct mix_part *p = m->parts[i];
 		vdec += p->vdec != NULL;
-		adec += p->adec != NULL;
 		vsend += p->info.sends_video;
 	}
+	/* audio_decoders is the audio tick's to publish: it knows which ran. */
 	atomic_store(&m->pub.participants, m->n_parts);
 	atomic_store(&m->pub.video_decoders, vdec);
-	atomic_store(&m->pub.audio_decoders, adec);
 	atomic_store(&m->pub.video_senders, vsend < LAYOUT_MAX_TILES ? vsend : LAYOUT_MAX_TILES);
 }
 
@@ -406,7 +411,7 @@ static void *room_thread(void *arg)
 
 int mix_create(const struct mix_config *cfg, struct mix **out)
 {
-	if (cfg->max_mixed_speakers < 1 || cfg->max_mixed_speakers > AMIX_MAX_INPUTS ||
+	if (cfg->max_mixed_speakers < 1 || cfg->max_mixed_speakers > AMIX_MAX_MIXED ||
 	    cfg->encoder_threads < 1)
 		return MCU_EINVAL;
 	struct mix *m = calloc(1, sizeof(*m));

@@ -23,7 +23,7 @@ struct mix;
 struct mix_config {
 	const char *room;              /* for logs (copied) */
 	enum layout_kind layout;
-	int max_mixed_speakers;        /* 1..AMIX_MAX_INPUTS */
+	int max_mixed_speakers;        /* 1..AMIX_MAX_MIXED; every audio sender is a candidate */
 	int video_timeout_ms;          /* a sender silent this long shows a placeholder */
 	int keyframe_min_interval_ms;  /* at most one forced IDR per profile per this */
 	const char *x264_preset;       /* copied */
@@ -34,7 +34,9 @@ struct mix_config {
 /* A snapshot of what the room runs now. */
 struct mix_stats {
 	int participants;
-	int video_decoders, audio_decoders;
+	int video_decoders;
+	int audio_decoders;            /* audio senders decoded in the last tick: those
+					* that may be mixed (see mixaudio.c) */
 	int video_encoders, audio_encoders;
 	unsigned profiles_mask;        /* bit p: profile p encoded now */
 	int video_senders;             /* tiles in the composite */
@@ -43,6 +45,7 @@ struct mix_stats {
 	uint64_t tick_us_last, tick_us_max; /* work of one loop, µs */
 	uint64_t decode_us, encode_us; /* total time in video decode and encode */
 	uint64_t dropped_packets;      /* inbound packets the buffers refused */
+	uint64_t audio_skipped;        /* audio packets not decoded: quiet and not mixed */
 };
 
 /* Starts the room thread. Returns 0, MCU_EINVAL or MCU_ENOMEM. Thread: any. */

@@ -37,13 +37,16 @@ struct mix_part {
 	void *port;
 
 	/* Audio in. */
-	int slot;                      /* amix slot, -1 none */
+	int slot;                      /* amix slot, -1 none (sends no audio) */
 	struct ajb *ajb;
 	struct adec *adec;
 	int16_t pcm[AMIX_FRAME + MIX_MAX_PACKET_48K];
 	int pcm_len;                   /* decoded samples waiting */
 	int level;                     /* RFC 6464 level of this tick, -1 none */
 	int conceal_left;              /* PLC frames allowed before silence */
+	bool skipping;                 /* its last packet was not decoded (quiet, unmixed) */
+	int probe_in;                  /* flag-quiet packets to skip before one is decoded */
+	bool decoded;                  /* the decoder ran this tick */
 
 	/* Audio out. */
 	struct aenc *minus_enc;        /* while it is a mixed speaker that listens */
@@ -130,6 +133,7 @@ struct mix_published {
 	_Atomic unsigned profiles_mask;
 	_Atomic uint64_t ticks, overruns, frames_composed, frames_encoded, keyframes;
 	_Atomic uint64_t tick_us_last, tick_us_max, decode_us, encode_us, dropped_packets;
+	_Atomic uint64_t audio_skipped; /* audio packets not decoded (could not be mixed) */
 };
 
 struct mix {
@@ -153,7 +157,8 @@ struct mix {
 
 	/* Audio (mixaudio.c). */
 	struct amix_speakers speakers;
-	struct mix_part *slots[AMIX_MAX_INPUTS];
+	struct mix_part **slots;       /* speakers.capacity of them; NULL free */
+	int *levels;                   /* speakers.capacity: one tick's levels */
 	struct aenc *full_enc[ACODEC_COUNT]; /* the full mix, per codec in use */
 	struct amix_limiter full_lim;
 	int32_t sum[AMIX_FRAME];
@@ -195,7 +200,7 @@ static inline uint32_t mix_ts(const struct mix *m, int64_t capture_us, int rate)
 
 int mixaudio_init(struct mix *m);
 void mixaudio_fini(struct mix *m);
-void mixaudio_assign_slot(struct mix *m, struct mix_part *p);
+int mixaudio_assign_slot(struct mix *m, struct mix_part *p);
 void mixaudio_release_slot(struct mix *m, struct mix_part *p);
 void mixaudio_input(struct mix *m, struct mix_part *p, const struct port_packet *pkt, int64_t now);
 void mixaudio_tick(struct mix *m, int64_t capture_us);

@@ -6,8 +6,26 @@
  * are summed once in int32, and the outputs are made from that one sum:
  * the full mix (limited, encoded once, shared by every receiver that is not
  * a mixed speaker) and one mix-minus per mixed speaker that listens. Costs:
- * decodes = senders, encodes = mixed listening speakers + one full mix per
- * codec in use (Opus for browsers; G.722 or G.711 for legacy endpoints).
+ * decodes = senders that may be mixed, encodes = mixed listening speakers +
+ * one full mix per codec in use (Opus for browsers; G.722 or G.711 for
+ * legacy endpoints).
+ *
+ * DESIGN: not decoding what cannot be heard. In a big room most senders
+ * are quiet and not mixed, and decoding each of them every 20 ms was most
+ * of the room's work. An Opus packet is not decoded when its sender is not
+ * mixed, has not spoken within the hangover, and the packet says it holds
+ * no speech: its RFC 6464 level is quieter than the speaking threshold, or,
+ * with no level, its SILK voice activity flag is clear (the sender's own
+ * encoder found no voice). Its level still feeds the selection (127 when
+ * only the flag spoke), so it is mixed as soon as it speaks; that packet is
+ * decoded. The decoder is not reset across the gap: what it skipped was
+ * quiet, so its state (the filters' memory of near-silence) is close to
+ * what decoding the gap would have left, and every packet's first SILK
+ * frame is coded independently of the one before (RFC 6716, 4.2.7), so
+ * decoding simply resumes, as after a loss, with no click. Feeding PLC
+ * instead would cost a decode per frame, the thing saved. Packets whose
+ * sound the flag does not describe (CELT-only, several frames) and other
+ * codecs are always decoded.
  */
 #include "mix_internal.h"
 #include "mcu/err.h"
@@ -15,14 +33,25 @@
 #include "mcu/rtcp.h"
 #include "recorder/recorder.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define HANGOVER_US 1000000
 #define CONCEAL_FRAMES 3           /* PLC this many frames, then silence */
+#define PROBE_EVERY 5              /* a flag-quiet sender is decoded 1 packet in this many */
+
+#define FIRST_SLOTS 64             /* slots a room starts with; doubled as it fills */
 
 int mixaudio_init(struct mix *m)
 {
-	amix_speakers_init(&m->speakers, m->cfg.max_mixed_speakers, HANGOVER_US);
+	int rc = amix_speakers_init(&m->speakers, FIRST_SLOTS, m->cfg.max_mixed_speakers,
+				    HANGOVER_US);
+	if (rc)
+		return rc;
+	m->slots = calloc(FIRST_SLOTS, sizeof(*m->slots));
+	m->levels = calloc(FIRST_SLOTS, sizeof(*m->levels));
+	if (!m->slots || !m->levels)
+		return MCU_ENOMEM; /* mixaudio_fini frees what was made */
 	amix_limiter_init(&m->full_lim);
 	return 0;
 }
@@ -33,20 +62,48 @@ void mixaudio_fini(struct mix *m)
 		aenc_destroy(m->full_enc[c]);
 		m->full_enc[c] = NULL;
 	}
+	amix_speakers_fini(&m->speakers);
+	free(m->slots);
+	free(m->levels);
+	m->slots = NULL;
+	m->levels = NULL;
 }
 
-void mixaudio_assign_slot(struct mix *m, struct mix_part *p)
+/* Doubles the slot tables; on failure they stay as they were. */
+static int grow_slots(struct mix *m)
 {
-	p->slot = -1;
-	for (int i = 0; i < AMIX_MAX_INPUTS; i++)
-		if (!m->slots[i]) {
-			m->slots[i] = p;
-			p->slot = i;
-			amix_speakers_reset_slot(&m->speakers, i);
-			return;
+	int old = m->speakers.capacity, cap = old * 2;
+	struct mix_part **slots = realloc(m->slots, (size_t)cap * sizeof(*slots));
+	if (!slots)
+		return MCU_ENOMEM;
+	m->slots = slots;
+	memset(slots + old, 0, (size_t)(cap - old) * sizeof(*slots));
+	int *levels = realloc(m->levels, (size_t)cap * sizeof(*levels));
+	if (!levels)
+		return MCU_ENOMEM;
+	m->levels = levels;
+	/* Last: capacity says how much of the tables above is valid. */
+	return amix_speakers_grow(&m->speakers, cap);
+}
+
+int mixaudio_assign_slot(struct mix *m, struct mix_part *p)
+{
+	int i = 0;
+	while (i < m->speakers.capacity && m->slots[i])
+		i++;
+	if (i == m->speakers.capacity) {
+		int rc = grow_slots(m);
+		if (rc) {
+			LOG_E("mix", "room=%s ep=%s: no memory for audio sender %d", m->room,
+			      p->info.id, i + 1);
+			return rc;
 		}
-	LOG_W("mix", "room=%s ep=%s: more than %d audio senders; this one is not mixed",
-	      m->room, p->info.id, AMIX_MAX_INPUTS);
+	}
+	m->slots[i] = p;
+	p->slot = i;
+	p->probe_in = i % PROBE_EVERY; /* staggered: see DESIGN */
+	amix_speakers_reset_slot(&m->speakers, i);
+	return 0;
 }
 
 void mixaudio_release_slot(struct mix *m, struct mix_part *p)
@@ -74,34 +131,75 @@ static int decode(struct mix_part *p, const uint8_t *pkt, size_t len, bool fec)
 		n = adec_decode(p->adec, NULL, 0, false, p->pcm + p->pcm_len, room);
 	if (n > 0)
 		p->pcm_len += n;
+	p->decoded = true;
+	p->skipping = false;
 	return n > 0 ? n : 0;
 }
 
+/* Adds samples of silence to p->pcm in place of a packet not decoded. */
+static void skip(struct mix *m, struct mix_part *p, int samples)
+{
+	int room = (int)(sizeof(p->pcm) / sizeof(p->pcm[0])) - p->pcm_len;
+	if (samples > room)
+		samples = room;
+	memset(p->pcm + p->pcm_len, 0, (size_t)samples * sizeof(p->pcm[0]));
+	p->pcm_len += samples;
+	p->skipping = true;
+	atomic_fetch_add(&m->pub.audio_skipped, 1);
+}
+
+/* The samples of o's packet when decoding it cannot matter (see DESIGN),
+ * else 0. */
+static int skippable(const struct mix *m, struct mix_part *p, const struct ajb_out *o,
+		     int64_t now)
+{
+	if (p->info.audio_codec != PORT_OPUS)
+		return 0;
+	int level = o->level;
+	if (level < 0 && amix_opus_voice(o->payload, o->len) == 0) {
+		if (p->probe_in <= 0) {
+			p->probe_in = PROBE_EVERY - 1;
+			return 0;
+		}
+		p->probe_in--;
+		level = 127;
+	}
+	if (level < 0 || amix_speakers_may_mix(&m->speakers, p->slot, level, now))
+		return 0;
+	return amix_opus_samples(o->payload, o->len);
+}
+
 /* Fills p->pcm with at least one frame and sets p->level (127: nothing heard). */
-static void pull_frame(struct mix_part *p, int64_t now)
+static void pull_frame(struct mix *m, struct mix_part *p, int64_t now)
 {
 	int ext_level = -1;
 	bool heard = false;
+	p->decoded = false;
 	while (p->pcm_len < AMIX_FRAME) {
 		struct ajb_out o;
 		enum ajb_result r = ajb_pop(p->ajb, now, &o);
 		if (r == AJB_EMPTY)
 			break;
-		if (r == AJB_PACKET) {
+		int quiet = r == AJB_PACKET ? skippable(m, p, &o, now) : 0;
+		if (r == AJB_PACKET && o.level >= 0)
+			ext_level = o.level;
+		if (quiet > 0)
+			skip(m, p, quiet);
+		else if (r == AJB_PACKET)
 			decode(p, o.payload, o.len, false);
-			if (o.level >= 0)
-				ext_level = o.level;
-		} else if (o.next) { /* lost, and the next packet may carry its FEC */
+		else if (p->skipping) /* a loss amid quiet: nothing to conceal */
+			skip(m, p, AMIX_FRAME);
+		else if (o.next) /* lost, and the next packet may carry its FEC */
 			decode(p, o.next, o.next_len, true);
-		} else {
+		else
 			decode(p, NULL, 0, false);
-		}
 		heard = true;
 		p->conceal_left = CONCEAL_FRAMES;
 	}
 	if (p->pcm_len < AMIX_FRAME && p->conceal_left > 0) {
 		p->conceal_left--;
-		decode(p, NULL, 0, false);
+		if (!p->skipping)
+			decode(p, NULL, 0, false);
 		heard = true;
 	}
 	if (p->pcm_len < AMIX_FRAME) {
@@ -116,7 +214,8 @@ static void pull_frame(struct mix_part *p, int64_t now)
 static void consume_frame(struct mix_part *p)
 {
 	p->pcm_len -= AMIX_FRAME;
-	memmove(p->pcm, p->pcm + AMIX_FRAME, (size_t)p->pcm_len * sizeof(p->pcm[0]));
+	if (p->pcm_len > 0) /* a packet longer than 20 ms left some */
+		memmove(p->pcm, p->pcm + AMIX_FRAME, (size_t)p->pcm_len * sizeof(p->pcm[0]));
 }
 
 static void send_audio(struct mix *m, struct mix_part *p, const uint8_t *payload, int len,
@@ -162,19 +261,21 @@ static int send_minus(struct mix *m, struct mix_part *p, int64_t capture_us)
 
 void mixaudio_tick(struct mix *m, int64_t capture_us)
 {
-	int levels[AMIX_MAX_INPUTS];
-	const int16_t *inputs[AMIX_MAX_INPUTS];
+	const int16_t *inputs[AMIX_MAX_MIXED];
 	int64_t now = capture_us;
-	for (int i = 0; i < AMIX_MAX_INPUTS; i++) {
-		levels[i] = -1;
+	int cap = m->speakers.capacity, decoding = 0;
+	for (int i = 0; i < cap; i++) {
+		m->levels[i] = -1;
 		if (m->slots[i]) {
-			pull_frame(m->slots[i], now);
-			levels[i] = m->slots[i]->level;
+			pull_frame(m, m->slots[i], now);
+			m->levels[i] = m->slots[i]->level;
+			decoding += m->slots[i]->decoded;
 		}
 	}
-	amix_speakers_update(&m->speakers, levels, AMIX_MAX_INPUTS, now);
+	atomic_store(&m->pub.audio_decoders, decoding);
+	amix_speakers_update(&m->speakers, m->levels, cap, now);
 	int n = 0;
-	for (int i = 0; i < AMIX_MAX_INPUTS; i++)
+	for (int i = 0; i < cap && n < AMIX_MAX_MIXED; i++)
 		if (m->slots[i] && m->speakers.mixed[i])
 			inputs[n++] = m->slots[i]->pcm;
 	amix_sum(inputs, n, AMIX_FRAME, m->sum);
@@ -223,7 +324,7 @@ void mixaudio_tick(struct mix *m, int64_t capture_us)
 		if (full_len[p->info.audio_codec] > 0)
 			send_audio(m, p, full[p->info.audio_codec], full_len[p->info.audio_codec], capture_us);
 	}
-	for (int i = 0; i < AMIX_MAX_INPUTS; i++)
+	for (int i = 0; i < cap; i++)
 		if (m->slots[i])
 			consume_frame(m->slots[i]);
 	atomic_store(&m->pub.audio_encoders, encoders);

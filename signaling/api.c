@@ -83,7 +83,7 @@ static json_t *mixer_json(const struct mix_stats *s)
 	for (int p = 0; p < PROFILE_COUNT; p++)
 		if (s->profiles_mask & (1u << p))
 			json_array_append_new(profiles, json_string(profile_get((enum profile_id)p)->name));
-	return json_pack("{s:i, s:i, s:i, s:i, s:o, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	return json_pack("{s:i, s:i, s:i, s:i, s:o, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 			 "video_decoders", s->video_decoders, "audio_decoders", s->audio_decoders,
 			 "video_encoders", s->video_encoders, "audio_encoders", s->audio_encoders,
 			 "profiles", profiles, "tiles", s->video_senders,
@@ -92,7 +92,8 @@ static json_t *mixer_json(const struct mix_stats *s)
 			 "keyframes", (json_int_t)s->keyframes,
 			 "tick_us_last", (json_int_t)s->tick_us_last,
 			 "tick_us_max", (json_int_t)s->tick_us_max,
-			 "dropped_packets", (json_int_t)s->dropped_packets);
+			 "dropped_packets", (json_int_t)s->dropped_packets,
+			 "audio_skipped", (json_int_t)s->audio_skipped);
 }
 
 static json_t *room_json(const struct room_info *r, const struct endpoint_info *parts, int n)

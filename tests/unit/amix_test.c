@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "mcu/err.h"
+#include "codecs/acodec.h"
 #include "mixer/amix.h"
 
 #include <math.h>
@@ -280,14 +281,21 @@ static int run(struct amix_speakers *s, const int *levels, int n, int frames,
 	return count;
 }
 
+/* (Re)initialises s, a zeroed or initialised selection, with 8 slots. */
+static void spk_init(struct amix_speakers *s, int max_mixed, int64_t hangover_us)
+{
+	amix_speakers_fini(s);
+	assert_int_equal(amix_speakers_init(s, 8, max_mixed, hangover_us), 0);
+}
+
 static void test_speakers_pick_loudest(void **state)
 {
 	(void)state;
-	struct amix_speakers s;
+	struct amix_speakers s = { 0 };
 	int64_t now = 1000000;
 	int levels[5] = { 40, 20, 35, 10, 45 };
 
-	amix_speakers_init(&s, 2, 500000);
+	spk_init(&s, 2, 500000);
 	assert_int_equal(s.loudest, -1);
 	assert_int_equal(run(&s, levels, 5, 1, &now), 2);
 	assert_true(s.mixed[1] && s.mixed[3]);
@@ -300,20 +308,22 @@ static void test_speakers_pick_loudest(void **state)
 
 	/* Nobody speaks (level 50 and up): nobody is selected. */
 	int quiet[5] = { 50, 60, 127, 80, 90 };
-	struct amix_speakers q;
-	amix_speakers_init(&q, 2, 500000);
+	struct amix_speakers q = { 0 };
+	spk_init(&q, 2, 500000);
 	assert_int_equal(run(&q, quiet, 5, 10, &now), 0);
 	assert_int_equal(q.loudest, -1);
+	amix_speakers_fini(&s);
+	amix_speakers_fini(&q);
 }
 
 static void test_speakers_hangover(void **state)
 {
 	(void)state;
-	struct amix_speakers s;
+	struct amix_speakers s = { 0 };
 	int64_t now = 1000000;
 	int levels[3] = { 20, 25, 80 }; /* slot 2 is background noise */
 
-	amix_speakers_init(&s, 2, 500000);
+	spk_init(&s, 2, 500000);
 	assert_int_equal(run(&s, levels, 3, 50, &now), 2);
 	int64_t spoke = now;
 	levels[0] = 127;
@@ -329,7 +339,7 @@ static void test_speakers_hangover(void **state)
 
 	/* With a soft talker waiting, the pausing one still keeps its place
 	 * for the hangover, and the soft one takes it right after. */
-	amix_speakers_init(&s, 2, 200000);
+	spk_init(&s, 2, 200000);
 	int three[3] = { 20, 25, 45 };
 	run(&s, three, 3, 50, &now);
 	assert_true(s.mixed[0] && s.mixed[1] && !s.mixed[2]);
@@ -349,16 +359,17 @@ static void test_speakers_hangover(void **state)
 	run(&s, three, 3, 1, &now);
 	assert_true(s.mixed[0]);
 	assert_false(s.mixed[2]);
+	amix_speakers_fini(&s);
 }
 
 static void test_speakers_antiflap(void **state)
 {
 	(void)state;
-	struct amix_speakers s;
+	struct amix_speakers s = { 0 };
 	int64_t now = 1000000;
 	int levels[3] = { 30, 30, 127 };
 
-	amix_speakers_init(&s, 2, 500000);
+	spk_init(&s, 2, 500000);
 	run(&s, levels, 3, 50, &now);
 	assert_true(s.mixed[0] && s.mixed[1]);
 
@@ -386,18 +397,19 @@ static void test_speakers_antiflap(void **state)
 		assert_true(s.mixed[2]);
 		assert_int_equal(s.mixed[0] + s.mixed[1], 1);
 	}
+	amix_speakers_fini(&s);
 }
 
 static void test_speakers_absent(void **state)
 {
 	(void)state;
-	struct amix_speakers s;
+	struct amix_speakers s = { 0 };
 	int64_t now = 1000000;
 	int levels[4] = { -1, -1, -1, -1 };
 
-	amix_speakers_init(&s, 4, 500000);
+	spk_init(&s, 4, 500000);
 	assert_int_equal(run(&s, levels, 4, 10, &now), 0);
-	for (int k = 0; k < AMIX_MAX_INPUTS; k++)
+	for (int k = 0; k < s.capacity; k++)
 		assert_false(s.mixed[k]);
 	assert_int_equal(s.loudest, -1);
 
@@ -412,16 +424,17 @@ static void test_speakers_absent(void **state)
 	assert_int_equal(run(&s, mixed, 4, 1, &now), 2);
 	assert_false(s.mixed[0]);
 	assert_int_equal(s.loudest, 2);
+	amix_speakers_fini(&s);
 }
 
 static void test_speakers_reset_slot(void **state)
 {
 	(void)state;
-	struct amix_speakers s;
+	struct amix_speakers s = { 0 };
 	int64_t now = 1000000;
 	int levels[2] = { 10, 30 };
 
-	amix_speakers_init(&s, 2, 500000);
+	spk_init(&s, 2, 500000);
 	run(&s, levels, 2, 20, &now);
 	assert_int_equal(s.loudest, 0);
 
@@ -439,28 +452,173 @@ static void test_speakers_reset_slot(void **state)
 	amix_speakers_reset_slot(&s, 1);
 	assert_int_equal(s.loudest, -1);
 	amix_speakers_reset_slot(&s, -1);
-	amix_speakers_reset_slot(&s, AMIX_MAX_INPUTS);
+	amix_speakers_reset_slot(&s, s.capacity);
+	amix_speakers_fini(&s);
 }
 
 static void test_speakers_bounds(void **state)
 {
 	(void)state;
-	struct amix_speakers s;
+	struct amix_speakers s = { 0 };
 	int64_t now = 1000000;
-	int levels[AMIX_MAX_INPUTS + 1];
+	enum { N = AMIX_MAX_MIXED + 1 };
+	int levels[N];
 
-	for (int k = 0; k <= AMIX_MAX_INPUTS; k++)
+	for (int k = 0; k < N; k++)
 		levels[k] = 10 + k % 30;
-	amix_speakers_init(&s, AMIX_MAX_INPUTS + 5, 0);
-	assert_int_equal(s.max_mixed, AMIX_MAX_INPUTS);
-	assert_int_equal(run(&s, levels, AMIX_MAX_INPUTS + 1, 3, &now), AMIX_MAX_INPUTS);
-	amix_speakers_init(&s, 0, 0);
+	assert_int_equal(amix_speakers_init(&s, 0, 2, 0), MCU_EINVAL);
+	assert_int_equal(amix_speakers_init(&s, N, AMIX_MAX_MIXED + 5, 0), 0);
+	assert_int_equal(s.max_mixed, AMIX_MAX_MIXED);
+	assert_int_equal(run(&s, levels, N, 3, &now), AMIX_MAX_MIXED);
+	/* n past the capacity is cut to it. */
+	assert_int_equal(run(&s, levels, N + 100, 3, &now), AMIX_MAX_MIXED);
+	amix_speakers_fini(&s);
+	assert_int_equal(amix_speakers_init(&s, N, 0, 0), 0);
 	assert_int_equal(s.max_mixed, 1);
-	assert_int_equal(run(&s, levels, AMIX_MAX_INPUTS, 3, &now), 1);
+	assert_int_equal(run(&s, levels, N, 3, &now), 1);
 	assert_int_equal(s.loudest, 0);
 	assert_int_equal(run(&s, levels, 0, 1, &now), 0);
 	assert_int_equal(s.loudest, -1);
 	assert_int_equal(run(&s, NULL, 5, 1, &now), 0);
+	amix_speakers_fini(&s);
+	amix_speakers_fini(&s); /* twice is harmless */
+	assert_int_equal(s.capacity, 0);
+}
+
+/* Every sender is a candidate however many there are: the 70th of 200
+ * slots, grown from 8, is selected when it speaks, and growing keeps the
+ * state of the slots that were there. */
+static void test_speakers_many(void **state)
+{
+	(void)state;
+	struct amix_speakers s = { 0 };
+	int64_t now = 1000000;
+	enum { N = 200 };
+	int levels[N];
+
+	spk_init(&s, 3, 500000);
+	for (int k = 0; k < N; k++)
+		levels[k] = 127;
+	levels[2] = 20;
+	assert_int_equal(run(&s, levels, N, 5, &now), 1); /* cut to capacity 8 */
+	float kept = s.smoothed[2];
+	assert_int_equal(amix_speakers_grow(&s, N), 0);
+	assert_int_equal(s.capacity, N);
+	assert_true(s.mixed[2]);
+	assert_true(s.smoothed[2] == kept);
+	assert_int_equal(s.loudest, 2);
+	assert_false(s.mixed[N - 1]);
+	assert_int_equal(amix_speakers_grow(&s, 16), 0); /* never shrinks */
+	assert_int_equal(s.capacity, N);
+
+	levels[69] = 10;
+	levels[150] = 30;
+	assert_int_equal(run(&s, levels, N, 5, &now), 3);
+	assert_true(s.mixed[2] && s.mixed[69] && s.mixed[150]);
+	assert_int_equal(s.loudest, 69);
+
+	/* A fourth, louder than all, replaces the quietest: max_mixed holds. */
+	levels[199] = 3;
+	assert_int_equal(run(&s, levels, N, 10, &now), 3);
+	assert_true(s.mixed[199] && s.mixed[69] && s.mixed[2] && !s.mixed[150]);
+	amix_speakers_fini(&s);
+}
+
+static void test_speakers_may_mix(void **state)
+{
+	(void)state;
+	struct amix_speakers s = { 0 };
+	int64_t now = 1000000;
+	int levels[3] = { 20, 127, 127 };
+
+	spk_init(&s, 1, 500000);
+	/* Unknown level, or speaking: it may be mixed. Quiet and never
+	 * spoke: it cannot. Out of range: never mixed. */
+	assert_true(amix_speakers_may_mix(&s, 1, -1, now));
+	assert_true(amix_speakers_may_mix(&s, 1, 49, now));
+	assert_false(amix_speakers_may_mix(&s, 1, 50, now));
+	assert_false(amix_speakers_may_mix(&s, -1, 10, now));
+	assert_false(amix_speakers_may_mix(&s, 8, 10, now));
+
+	run(&s, levels, 3, 5, &now);
+	assert_true(s.mixed[0]);
+	/* Mixed: it matters even when quiet. */
+	assert_true(amix_speakers_may_mix(&s, 0, 127, now));
+
+	/* Slot 1 speaks once while 0 holds the only seat: afterwards it is
+	 * quiet but within its hangover, so a seat may come free for it. */
+	levels[1] = 40;
+	run(&s, levels, 3, 1, &now);
+	assert_false(s.mixed[1]);
+	levels[1] = 127;
+	assert_true(amix_speakers_may_mix(&s, 1, 127, now));
+	assert_true(amix_speakers_may_mix(&s, 1, 127, now + 480000));
+	assert_false(amix_speakers_may_mix(&s, 1, 127, now + 500001));
+	assert_false(amix_speakers_may_mix(&s, 2, 127, now));
+	amix_speakers_fini(&s);
+}
+
+/* Opus packets made by libopus: silence, a tone, and what the header
+ * alone says of them. */
+static void test_opus_peek(void **state)
+{
+	(void)state;
+	struct aenc *enc = NULL;
+	uint8_t pkt[ACODEC_MAX_PACKET];
+	int16_t pcm[AMIX_FRAME];
+
+	assert_int_equal(aenc_create(ACODEC_OPUS, 32000, &enc), 0);
+	int voiced[2] = { 0, 0 };
+	for (int f = 0; f < 100; f++) {
+		bool tone = f >= 50;
+		for (int i = 0; i < AMIX_FRAME; i++)
+			pcm[i] = tone ? (int16_t)(8000 * sin(2 * M_PI * 440 * (f * AMIX_FRAME + i) / 48000.0)) : 0;
+		int n = aenc_encode(enc, pcm, pkt, sizeof(pkt));
+		assert_true(n > 1);
+		assert_int_equal(amix_opus_samples(pkt, (size_t)n), AMIX_FRAME);
+		int v = amix_opus_voice(pkt, (size_t)n);
+		assert_true(v == 0 || v == 1);
+		if (f % 50 >= 5) /* past the encoder's first frames of each */
+			voiced[tone] += v;
+	}
+	aenc_destroy(enc);
+	assert_int_equal(voiced[0], 0);
+	assert_int_equal(voiced[1], 45);
+
+	/* Made-up headers: TOC config << 3 | stereo << 2 | code. */
+	uint8_t p[4] = { 9 << 3, 0x80, 0, 0 };      /* SILK WB 20 ms, VAD set */
+	assert_int_equal(amix_opus_voice(p, 2), 1);
+	assert_int_equal(amix_opus_samples(p, 2), 960);
+	p[1] = 0x7f;                                /* VAD clear, other bits set */
+	assert_int_equal(amix_opus_voice(p, 2), 0);
+	p[0] = 11 << 3;                             /* SILK WB 60 ms: three flags */
+	p[1] = 0x20;
+	assert_int_equal(amix_opus_voice(p, 2), 1);
+	assert_int_equal(amix_opus_samples(p, 2), 2880);
+	p[1] = 0x1f;
+	assert_int_equal(amix_opus_voice(p, 2), 0);
+	p[0] = 10 << 3;                             /* 40 ms: two flags */
+	p[1] = 0x20;
+	assert_int_equal(amix_opus_voice(p, 2), 0);
+	p[0] = 15 << 3 | 4;                         /* hybrid FB 20 ms stereo */
+	p[1] = 0x80;
+	assert_int_equal(amix_opus_voice(p, 2), 1);
+	p[0] = 31 << 3;                             /* CELT FB 20 ms: no flag */
+	assert_int_equal(amix_opus_voice(p, 2), -1);
+	assert_int_equal(amix_opus_samples(p, 2), 960);
+	p[0] = 9 << 3 | 1;                          /* two frames */
+	assert_int_equal(amix_opus_voice(p, 3), -1);
+	assert_int_equal(amix_opus_samples(p, 3), 1920);
+	p[0] = 9 << 3 | 3;                          /* code 3: count in byte 1 */
+	p[1] = 3;
+	assert_int_equal(amix_opus_samples(p, 4), 2880);
+	p[1] = 7;                                   /* 140 ms: too long */
+	assert_int_equal(amix_opus_samples(p, 4), 0);
+	assert_int_equal(amix_opus_samples(p, 1), 0);
+	assert_int_equal(amix_opus_samples(NULL, 0), 0);
+	p[0] = 9 << 3;
+	assert_int_equal(amix_opus_voice(p, 1), -1); /* TOC only (DTX) */
+	assert_int_equal(amix_opus_voice(NULL, 5), -1);
 }
 
 int main(void)
@@ -478,6 +636,9 @@ int main(void)
 		cmocka_unit_test(test_speakers_absent),
 		cmocka_unit_test(test_speakers_reset_slot),
 		cmocka_unit_test(test_speakers_bounds),
+		cmocka_unit_test(test_speakers_many),
+		cmocka_unit_test(test_speakers_may_mix),
+		cmocka_unit_test(test_opus_peek),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

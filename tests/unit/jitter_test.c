@@ -722,6 +722,74 @@ static void test_ajb_drift(void **state)
 	ajb_destroy(j);
 }
 
+/*
+ * A 1 s stall, then the second of packets at once (as the room's buffers
+ * are made: capacity 64, target 1): the delay is back to the steady depth
+ * within a few pops, not shed at one packet per 2 s for 100 s. A burst of
+ * at most 5 past target is left to the slow path.
+ */
+static void test_ajb_burst(void **state)
+{
+	(void)state;
+	struct ajb *j = anew(64, 1);
+	const int64_t period = 20000;
+	int64_t t = 0;
+	uint16_t seq = 0;
+
+	/* Steady: insert one, pop one. */
+	for (int i = 0; i < 50; i++, t += period) {
+		assert_int_equal(aput(j, seq, -1), 0);
+		expect_packet_at(j, t, seq, -1);
+		seq++;
+	}
+	/* The stall: nothing for 1 s, then 50 packets and the next one. */
+	for (int i = 0; i < 50; i++, t += period)
+		expect_empty(j);
+	for (int i = 0; i <= 50; i++)
+		assert_int_equal(aput(j, seq++, -1), 0);
+	assert_int_equal(ajb_depth(j), 51);
+
+	/* Back to steady within 1 s of pops at the most; in fact at once. */
+	int pops = 0;
+	struct ajb_out o;
+	while (ajb_depth(j) > 1) {
+		assert_true(pops < 50);
+		assert_int_equal(ajb_pop(j, t, &o), AJB_PACKET);
+		assert_int_equal(aput(j, seq++, -1), 0);
+		t += period;
+		pops++;
+	}
+	assert_true(pops <= 1);
+	/* What plays is the newest: the second-newest before that insert. */
+	assert_int_equal(seq_of(o.payload, o.len), (uint16_t)(seq - 2));
+	for (int i = 0; i < 200; i++, t += period) {
+		expect_packet_at(j, t, (uint16_t)(seq - 1), -1);
+		assert_int_equal(aput(j, seq++, -1), 0);
+		assert_int_equal(ajb_depth(j), 1);
+	}
+	ajb_destroy(j);
+
+	/* Gaps among the shed packets do not count: 12 held over a span of
+	 * 20, target 2, leave target and play the oldest of them. */
+	j = anew(64, 2);
+	for (uint16_t s = 0; s < 20; s++)
+		if (s % 5 < 3)
+			assert_int_equal(aput(j, s, -1), 0);
+	assert_int_equal(ajb_depth(j), 12);
+	expect_packet_at(j, 0, 16, -1);
+	assert_int_equal(ajb_depth(j), 1);
+	expect_packet_at(j, period, 17, -1);
+	ajb_destroy(j);
+
+	/* Exactly target + 5 is left alone: it plays from the oldest. */
+	j = anew(16, 2);
+	for (uint16_t s = 0; s < 7; s++)
+		assert_int_equal(aput(j, s, -1), 0);
+	expect_packet_at(j, 0, 0, -1);
+	assert_int_equal(ajb_depth(j), 6);
+	ajb_destroy(j);
+}
+
 static void test_ajb_wrap(void **state)
 {
 	(void)state;
@@ -818,6 +886,7 @@ int main(void)
 		cmocka_unit_test(test_ajb_loss),
 		cmocka_unit_test(test_ajb_underrun),
 		cmocka_unit_test(test_ajb_drift),
+		cmocka_unit_test(test_ajb_burst),
 		cmocka_unit_test(test_ajb_wrap),
 		cmocka_unit_test(test_ajb_duplicates),
 		cmocka_unit_test(test_ajb_resync_and_reset),
