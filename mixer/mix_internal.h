@@ -118,12 +118,6 @@ struct mix_vout {
 	struct mix_sent *history;      /* MIX_HISTORY packets, ring by seq */
 };
 
-/* The composite at one profile's size (for all but the largest). */
-struct mix_vscale {
-	struct AVFrame *frame;
-	struct SwsContext *sws;
-};
-
 struct mix_published {
 	_Atomic int participants, video_decoders, audio_decoders;
 	_Atomic int video_encoders, audio_encoders, video_senders;
@@ -163,7 +157,6 @@ struct mix {
 	/* Video (mixvideo.c). */
 	struct canvas *canvas;
 	struct mix_vout vout[MIX_OUTPUTS];
-	struct mix_vscale vscale[PROFILE_COUNT];
 	uint8_t *au;                   /* MIX_MAX_AU + VDEC_PADDING: one inbound frame */
 	int tick_no;
 

@@ -26,7 +26,6 @@
 #include "recorder/recorder.h"
 
 #include <libavutil/frame.h>
-#include <libswscale/swscale.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,6 +36,9 @@
 #define RATE_WINDOW_US 1000000
 #define BLIND_IDR_US 3000000      /* IDR period for receivers that cannot ask */
 #define OPEN_RETRY_US 5000000     /* pause before opening a failed encoder again */
+
+/* Each profile but the largest is a copy the canvas keeps, by profile id. */
+_Static_assert(PROFILE_COUNT <= CANVAS_COPIES, "a canvas copy per profile");
 
 int mixvideo_init(struct mix *m)
 {
@@ -64,11 +66,6 @@ void mixvideo_fini(struct mix *m)
 {
 	for (int i = 0; i < MIX_OUTPUTS; i++)
 		vout_stop(&m->vout[i]);
-	for (int i = 0; i < PROFILE_COUNT; i++) {
-		av_frame_free(&m->vscale[i].frame);
-		sws_freeContext(m->vscale[i].sws);
-		m->vscale[i].sws = NULL;
-	}
 	canvas_destroy(m->canvas);
 	m->canvas = NULL;
 	free(m->au);
@@ -507,24 +504,21 @@ void mixvideo_tick(struct mix *m, int64_t capture_us)
 	if (compose(m, top->width, top->height, now))
 		return;
 	atomic_fetch_add(&m->pub.frames_composed, 1);
-	/* Each profile's picture is scaled from the next larger one made. */
-	const AVFrame *source = canvas_frame(m->canvas);
+	/* Each profile's picture is scaled from the next larger one made (a
+	 * copy kept by the canvas, redone only where tiles changed). */
+	const AVFrame *frame = canvas_frame(m->canvas);
+	int from = -1;
 	for (int pi = largest; pi < PROFILE_COUNT; pi++) {
 		const struct profile *pr = profile_get((enum profile_id)pi);
 		if (!(profiles & (1u << pi)) || m->tick_no % (TILE_FPS / pr->fps))
 			continue;
-		const AVFrame *frame = source;
 		if (pi != largest) {
-			struct mix_vscale *vs = &m->vscale[pi];
-			if (!vs->frame)
-				vs->frame = av_frame_alloc();
-			if (!vs->frame || canvas_scale(source, vs->frame, pr->width, pr->height, &vs->sws))
+			if (canvas_copy(m->canvas, pi, from, pr->width, pr->height, &frame))
 				continue;
-			frame = vs->frame;
+			from = pi;
 		}
 		for (int mode0 = 0; mode0 < 2; mode0++)
 			if (m->vout[pi * 2 + mode0].enc)
 				encode_profile(m, pi * 2 + mode0, frame, capture_us, now);
-		source = frame;
 	}
 }
