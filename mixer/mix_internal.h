@@ -58,6 +58,8 @@ struct mix_part {
 	struct AVFrame *picture;       /* newest decoded picture (a reference) */
 	uint64_t picture_gen;          /* pictures decoded so far */
 	int64_t picture_us;            /* when the newest arrived, 0 never */
+	int tile;                      /* its tile in the last composite + 1, 0 none */
+	int drawn_tick;                /* tick_no of its last draw as it decoded */
 	int64_t last_pli_us;
 	bool want_keyframe;            /* decoding is broken until a keyframe */
 

@@ -8,9 +8,10 @@
  * and gaps are NACKed.
  *
  * Out, every 1/30 s: the composite is drawn at the largest profile any
- * receiver takes (only tiles whose picture changed), each smaller profile in
- * use is scaled from the next larger one made this tick, and each is
- * encoded once and packetized once. Per receiver only the RTP header is
+ * receiver takes (only tiles whose picture changed; a sender's tile is
+ * mostly drawn already, as its picture decoded), each smaller profile in
+ * use is scaled from the next larger one made this tick (only where tiles
+ * changed), and each is encoded once and packetized once. Per receiver only the RTP header is
  * rewritten (its SSRC and its own sequence numbers) before the transport
  * protects and sends it. A receiver gets nothing of a profile until an IDR
  * of it, so its first picture decodes; IDRs are forced on join, PLI/FIR and
@@ -143,6 +144,14 @@ static void decode_frame(struct mix *m, struct mix_part *p, struct vdec *dec, in
 		return;
 	p->picture_gen++;
 	p->picture_us = now;
+	/* Drawn now, while the decoder's output is still in cache; at the tick
+	 * it would come from memory. The tick's compose skips it then, or
+	 * redraws it if the layout moved. Once a tick at most: a burst of
+	 * frames after a stall is not drawn frame by frame. */
+	if (p->tile && p->drawn_tick != m->tick_no) {
+		p->drawn_tick = m->tick_no;
+		canvas_draw(m->canvas, p->tile - 1, p->picture, p, p->picture_gen);
+	}
 }
 
 /* Hands every complete frame of p to its decoder. */
@@ -422,6 +431,13 @@ static int speaker_tile(const struct mix *m, struct mix_part *const *senders, in
 	return 0;
 }
 
+/* No sender is drawn as its pictures decode until the next compose. */
+static void forget_tiles(struct mix *m)
+{
+	for (int i = 0; i < m->n_parts; i++)
+		m->parts[i]->tile = 0;
+}
+
 static int compose(struct mix *m, int w, int h, int64_t now)
 {
 	struct mix_part *senders[LAYOUT_MAX_TILES];
@@ -434,9 +450,11 @@ static int compose(struct mix *m, int w, int h, int64_t now)
 	if (layout_tiles(kind, n, speaker_tile(m, senders, n), w, h, tiles) < 0)
 		return MCU_EINVAL;
 	int rc = canvas_layout(m->canvas, w, h, tiles, n);
+	forget_tiles(m);
 	int64_t timeout = (int64_t)m->cfg.video_timeout_ms * 1000;
 	for (int i = 0; !rc && i < n; i++) {
 		struct mix_part *s = senders[i];
+		s->tile = i + 1;
 		/* A sender drawn at half its size or less needs no deblocking. */
 		if (s->vdec && s->picture_gen > 0)
 			vdec_set_fast(s->vdec, tiles[i].w * 2 <= s->picture->width &&
@@ -495,8 +513,10 @@ void mixvideo_tick(struct mix *m, int64_t capture_us)
 	unsigned profiles = profiles_of(m);
 	atomic_store(&m->pub.video_encoders, running);
 	atomic_store(&m->pub.profiles_mask, profiles);
-	if (!running)
+	if (!running) {
+		forget_tiles(m); /* nobody watches: draw nothing */
 		return;
+	}
 	int largest = 0;
 	while (!(profiles & (1u << largest)))
 		largest++;
@@ -505,20 +525,23 @@ void mixvideo_tick(struct mix *m, int64_t capture_us)
 		return;
 	atomic_fetch_add(&m->pub.frames_composed, 1);
 	/* Each profile's picture is scaled from the next larger one made (a
-	 * copy kept by the canvas, redone only where tiles changed). */
-	const AVFrame *frame = canvas_frame(m->canvas);
+	 * copy kept by the canvas, redone only where tiles changed). All are
+	 * made before any is encoded: the composite is then read while in
+	 * cache, by the scaling and by the first encoder's import. */
+	const AVFrame *frames[PROFILE_COUNT] = { NULL };
 	int from = -1;
 	for (int pi = largest; pi < PROFILE_COUNT; pi++) {
 		const struct profile *pr = profile_get((enum profile_id)pi);
 		if (!(profiles & (1u << pi)) || m->tick_no % (TILE_FPS / pr->fps))
 			continue;
-		if (pi != largest) {
-			if (canvas_copy(m->canvas, pi, from, pr->width, pr->height, &frame))
-				continue;
-			from = pi;
-		}
-		for (int mode0 = 0; mode0 < 2; mode0++)
-			if (m->vout[pi * 2 + mode0].enc)
-				encode_profile(m, pi * 2 + mode0, frame, capture_us, now);
+		if (pi == largest)
+			frames[pi] = canvas_frame(m->canvas);
+		else if (canvas_copy(m->canvas, pi, from, pr->width, pr->height, &frames[pi]))
+			continue;
+		from = pi == largest ? -1 : pi;
 	}
+	for (int pi = largest; pi < PROFILE_COUNT; pi++)
+		for (int mode0 = 0; frames[pi] && mode0 < 2; mode0++)
+			if (m->vout[pi * 2 + mode0].enc)
+				encode_profile(m, pi * 2 + mode0, frames[pi], capture_us, now);
 }
