@@ -61,6 +61,8 @@ struct mix_part {
 	struct AVFrame *picture;       /* newest decoded picture (a reference) */
 	uint64_t picture_gen;          /* pictures decoded so far */
 	int64_t picture_us;            /* when the newest arrived, 0 never */
+	int tile;                      /* its tile in the last composite + 1, 0 none */
+	int drawn_tick;                /* tick_no of its last draw as it decoded */
 	int64_t last_pli_us;
 	bool want_keyframe;            /* decoding is broken until a keyframe */
 
@@ -121,12 +123,6 @@ struct mix_vout {
 	struct mix_sent *history;      /* MIX_HISTORY packets, ring by seq */
 };
 
-/* The composite at one profile's size (for all but the largest). */
-struct mix_vscale {
-	struct AVFrame *frame;
-	struct SwsContext *sws;
-};
-
 struct mix_published {
 	_Atomic int participants, video_decoders, audio_decoders;
 	_Atomic int video_encoders, audio_encoders, video_senders;
@@ -168,7 +164,6 @@ struct mix {
 	/* Video (mixvideo.c). */
 	struct canvas *canvas;
 	struct mix_vout vout[MIX_OUTPUTS];
-	struct mix_vscale vscale[PROFILE_COUNT];
 	uint8_t *au;                   /* MIX_MAX_AU + VDEC_PADDING: one inbound frame */
 	int tick_no;
 

@@ -8,9 +8,10 @@
  * and gaps are NACKed.
  *
  * Out, every 1/30 s: the composite is drawn at the largest profile any
- * receiver takes (only tiles whose picture changed), each smaller profile in
- * use is scaled from the next larger one made this tick, and each is
- * encoded once and packetized once. Per receiver only the RTP header is
+ * receiver takes (only tiles whose picture changed; a sender's tile is
+ * mostly drawn already, as its picture decoded), each smaller profile in
+ * use is scaled from the next larger one made this tick (only where tiles
+ * changed), and each is encoded once and packetized once. Per receiver only the RTP header is
  * rewritten (its SSRC and its own sequence numbers) before the transport
  * protects and sends it. A receiver gets nothing of a profile until an IDR
  * of it, so its first picture decodes; IDRs are forced on join, PLI/FIR and
@@ -26,7 +27,6 @@
 #include "recorder/recorder.h"
 
 #include <libavutil/frame.h>
-#include <libswscale/swscale.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,6 +37,9 @@
 #define RATE_WINDOW_US 1000000
 #define BLIND_IDR_US 3000000      /* IDR period for receivers that cannot ask */
 #define OPEN_RETRY_US 5000000     /* pause before opening a failed encoder again */
+
+/* Each profile but the largest is a copy the canvas keeps, by profile id. */
+_Static_assert(PROFILE_COUNT <= CANVAS_COPIES, "a canvas copy per profile");
 
 int mixvideo_init(struct mix *m)
 {
@@ -64,11 +67,6 @@ void mixvideo_fini(struct mix *m)
 {
 	for (int i = 0; i < MIX_OUTPUTS; i++)
 		vout_stop(&m->vout[i]);
-	for (int i = 0; i < PROFILE_COUNT; i++) {
-		av_frame_free(&m->vscale[i].frame);
-		sws_freeContext(m->vscale[i].sws);
-		m->vscale[i].sws = NULL;
-	}
 	canvas_destroy(m->canvas);
 	m->canvas = NULL;
 	free(m->au);
@@ -146,6 +144,14 @@ static void decode_frame(struct mix *m, struct mix_part *p, struct vdec *dec, in
 		return;
 	p->picture_gen++;
 	p->picture_us = now;
+	/* Drawn now, while the decoder's output is still in cache; at the tick
+	 * it would come from memory. The tick's compose skips it then, or
+	 * redraws it if the layout moved. Once a tick at most: a burst of
+	 * frames after a stall is not drawn frame by frame. */
+	if (p->tile && p->drawn_tick != m->tick_no) {
+		p->drawn_tick = m->tick_no;
+		canvas_draw(m->canvas, p->tile - 1, p->picture, p, p->picture_gen);
+	}
 }
 
 /* Hands every complete frame of p to its decoder. */
@@ -425,6 +431,13 @@ static int speaker_tile(const struct mix *m, struct mix_part *const *senders, in
 	return 0;
 }
 
+/* No sender is drawn as its pictures decode until the next compose. */
+static void forget_tiles(struct mix *m)
+{
+	for (int i = 0; i < m->n_parts; i++)
+		m->parts[i]->tile = 0;
+}
+
 static int compose(struct mix *m, int w, int h, int64_t now)
 {
 	struct mix_part *senders[LAYOUT_MAX_TILES];
@@ -437,9 +450,11 @@ static int compose(struct mix *m, int w, int h, int64_t now)
 	if (layout_tiles(kind, n, speaker_tile(m, senders, n), w, h, tiles) < 0)
 		return MCU_EINVAL;
 	int rc = canvas_layout(m->canvas, w, h, tiles, n);
+	forget_tiles(m);
 	int64_t timeout = (int64_t)m->cfg.video_timeout_ms * 1000;
 	for (int i = 0; !rc && i < n; i++) {
 		struct mix_part *s = senders[i];
+		s->tile = i + 1;
 		/* A sender drawn at half its size or less needs no deblocking. */
 		if (s->vdec && s->picture_gen > 0)
 			vdec_set_fast(s->vdec, tiles[i].w * 2 <= s->picture->width &&
@@ -498,8 +513,10 @@ void mixvideo_tick(struct mix *m, int64_t capture_us)
 	unsigned profiles = profiles_of(m);
 	atomic_store(&m->pub.video_encoders, running);
 	atomic_store(&m->pub.profiles_mask, profiles);
-	if (!running)
+	if (!running) {
+		forget_tiles(m); /* nobody watches: draw nothing */
 		return;
+	}
 	int largest = 0;
 	while (!(profiles & (1u << largest)))
 		largest++;
@@ -507,24 +524,24 @@ void mixvideo_tick(struct mix *m, int64_t capture_us)
 	if (compose(m, top->width, top->height, now))
 		return;
 	atomic_fetch_add(&m->pub.frames_composed, 1);
-	/* Each profile's picture is scaled from the next larger one made. */
-	const AVFrame *source = canvas_frame(m->canvas);
+	/* Each profile's picture is scaled from the next larger one made (a
+	 * copy kept by the canvas, redone only where tiles changed). All are
+	 * made before any is encoded: the composite is then read while in
+	 * cache, by the scaling and by the first encoder's import. */
+	const AVFrame *frames[PROFILE_COUNT] = { NULL };
+	int from = -1;
 	for (int pi = largest; pi < PROFILE_COUNT; pi++) {
 		const struct profile *pr = profile_get((enum profile_id)pi);
 		if (!(profiles & (1u << pi)) || m->tick_no % (TILE_FPS / pr->fps))
 			continue;
-		const AVFrame *frame = source;
-		if (pi != largest) {
-			struct mix_vscale *vs = &m->vscale[pi];
-			if (!vs->frame)
-				vs->frame = av_frame_alloc();
-			if (!vs->frame || canvas_scale(source, vs->frame, pr->width, pr->height, &vs->sws))
-				continue;
-			frame = vs->frame;
-		}
-		for (int mode0 = 0; mode0 < 2; mode0++)
-			if (m->vout[pi * 2 + mode0].enc)
-				encode_profile(m, pi * 2 + mode0, frame, capture_us, now);
-		source = frame;
+		if (pi == largest)
+			frames[pi] = canvas_frame(m->canvas);
+		else if (canvas_copy(m->canvas, pi, from, pr->width, pr->height, &frames[pi]))
+			continue;
+		from = pi == largest ? -1 : pi;
 	}
+	for (int pi = largest; pi < PROFILE_COUNT; pi++)
+		for (int mode0 = 0; frames[pi] && mode0 < 2; mode0++)
+			if (m->vout[pi * 2 + mode0].enc)
+				encode_profile(m, pi * 2 + mode0, frames[pi], capture_us, now);
 }

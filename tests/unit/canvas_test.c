@@ -2,8 +2,9 @@
  * its colour and aspect (black bars around it), an empty tile is the grey
  * placeholder, a tile whose source and generation did not change is not
  * redrawn (a poisoned pixel survives), a new layout clears to black, the
- * scaled copy for a smaller profile keeps the colours, and bad arguments
- * are refused. */
+ * scaled copy for a smaller profile keeps the colours, an exact halving is
+ * the 2x2 box average, the kept copies redo only what changed, and bad
+ * arguments are refused. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -308,7 +309,7 @@ static void test_scale(void **state)
 	assert_non_null(dst);
 	struct SwsContext *sws = NULL;
 	assert_int_equal(canvas_scale(f, dst, 160, 90, &sws), 0);
-	assert_non_null(sws);
+	assert_null(sws); /* an exact halving is a box average, no swscale */
 	assert_int_equal(dst->width, 160);
 	assert_int_equal(dst->height, 90);
 	assert_int_equal(dst->format, AV_PIX_FMT_YUV420P);
@@ -332,6 +333,7 @@ static void test_scale(void **state)
 
 	/* another size reallocates */
 	assert_int_equal(canvas_scale(f, dst, 64, 36, &sws), 0);
+	assert_non_null(sws);
 	assert_int_equal(dst->width, 64);
 	assert_int_equal(dst->height, 36);
 	struct layout_rect pic2 = { 4, 12, 24, 12 };
@@ -339,6 +341,187 @@ static void test_scale(void **state)
 
 	sws_freeContext(sws);
 	av_frame_free(&dst);
+}
+
+/* A picture of random samples (nothing a wrong filter could get right). */
+static AVFrame *noise_picture(int w, int h, unsigned seed)
+{
+	AVFrame *f = solid_picture(w, h, 0, 0, 0);
+	srand(seed);
+	for (int p = 0; p < 3; p++)
+		for (int r = 0; r < (p ? h / 2 : h); r++)
+			for (int c = 0; c < (p ? w / 2 : w); c++)
+				f->data[p][(size_t)r * f->linesize[p] + c] = (uint8_t)rand();
+	return f;
+}
+
+/* The rounded 2x2 average of plane p of big at (x, y) of the half size. */
+static int box(const AVFrame *big, int p, int x, int y)
+{
+	const uint8_t *s = big->data[p] + (size_t)(2 * y) * big->linesize[p] + 2 * x;
+	return (s[0] + s[1] + s[big->linesize[p]] + s[big->linesize[p] + 1] + 2) / 4;
+}
+
+/* Every sample of r (luma coordinates of small) of small is the box
+ * average of big, twice its size. */
+static void assert_box_of(const AVFrame *small, const AVFrame *big, const struct layout_rect *r)
+{
+	for (int p = 0; p < 3; p++) {
+		int d = p ? 2 : 1;
+		for (int y = r->y / d; y < (r->y + r->h) / d; y++)
+			for (int x = r->x / d; x < (r->x + r->w) / d; x++) {
+				int got = small->data[p][(size_t)y * small->linesize[p] + x];
+				if (got != box(big, p, x, y))
+					fail_msg("plane %d at (%d,%d): %d, want %d", p, x, y, got,
+						 box(big, p, x, y));
+			}
+	}
+}
+
+/* A 720p sender in a 640x360 grid cell, in small: drawn as the exact box
+ * average; a picture of the fitted size is copied as it is. */
+static void test_draw_half_and_same_size(void **state)
+{
+	struct fixture *fx = *state;
+	const AVFrame *f = canvas_frame(fx->c);
+	AVFrame *big = fx->other = noise_picture(320, 180, 1);
+	assert_int_equal(canvas_draw(fx->c, 0, big, &fx->src0, 1), 0);
+	struct layout_rect fit = fit0(fx, 320, 180);
+	for (int p = 0; p < 3; p++) {
+		int d = p ? 2 : 1;
+		for (int y = 0; y < fit.h / d; y++)
+			for (int x = 0; x < fit.w / d; x++)
+				assert_int_equal(f->data[p][(size_t)(fit.y / d + y) * f->linesize[p] +
+							    fit.x / d + x],
+						 box(big, p, x, y));
+	}
+
+	AVFrame *same = noise_picture(160, 90, 2);
+	struct layout_rect fit1;
+	assert_int_equal(layout_fit(&fx->tiles[1], 160, 90, &fit1), 0);
+	assert_int_equal(fit1.w, 160);
+	assert_int_equal(canvas_draw(fx->c, 1, same, &fx->src1, 1), 0);
+	for (int p = 0; p < 3; p++) {
+		int d = p ? 2 : 1;
+		for (int y = 0; y < fit1.h / d; y++)
+			assert_memory_equal(f->data[p] + (size_t)(fit1.y / d + y) * f->linesize[p] +
+						    fit1.x / d,
+					    same->data[p] + (size_t)y * same->linesize[p],
+					    (size_t)(fit1.w / d));
+	}
+	av_frame_free(&same);
+}
+
+/* A copy for a smaller profile redoes only the tiles drawn since it was
+ * made (a poisoned sample elsewhere survives), and is then the box average
+ * of the composite everywhere, also across tile edges that are not on a
+ * multiple of 4 (the 2x2 grid's middle row is at y = 90); a new layout
+ * redoes all of it. */
+static void test_copy_redoes_changed_tiles(void **state)
+{
+	struct fixture *fx = *state;
+	struct layout_rect grid[4];
+	assert_int_equal(layout_tiles(LAYOUT_GRID, 4, 0, W, H, grid), 4);
+	assert_int_equal(grid[2].y, 90);
+	assert_int_equal(canvas_layout(fx->c, W, H, grid, 4), 0);
+	const AVFrame *f = canvas_frame(fx->c);
+	AVFrame *noise = fx->other = noise_picture(320, 180, 3);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(canvas_draw(fx->c, i, i == 1 ? NULL : fx->red, &fx->src0, 1), 0);
+
+	const AVFrame *sd = NULL, *again = NULL;
+	struct layout_rect all = { 0, 0, W / 2, H / 2 };
+	assert_int_equal(canvas_copy(fx->c, 1, -1, W / 2, H / 2, &sd), 0);
+	assert_int_equal(sd->width, W / 2);
+	assert_int_equal(sd->height, H / 2);
+	assert_box_of(sd, f, &all);
+
+	/* nothing drawn: nothing redone */
+	poison(sd, 40, 20);   /* tile 0 */
+	poison(sd, 40, 70);   /* tile 2 */
+	assert_int_equal(canvas_copy(fx->c, 1, -1, W / 2, H / 2, &again), 0);
+	assert_ptr_equal(again, sd);
+	assert_true(poisoned(sd, 40, 20));
+	assert_true(poisoned(sd, 40, 70));
+
+	/* tile 2 drawn anew: only it is redone */
+	assert_int_equal(canvas_draw(fx->c, 2, noise, &fx->src1, 1), 0);
+	assert_int_equal(canvas_copy(fx->c, 1, -1, W / 2, H / 2, &sd), 0);
+	assert_true(poisoned(sd, 40, 20));
+	assert_false(poisoned(sd, 40, 70));
+	struct layout_rect lower = { 0, 44, W / 2, H / 2 - 44 };
+	assert_box_of(sd, f, &lower);
+
+	/* a copy of another size is scaled, and keeps the colours */
+	const AVFrame *odd = NULL;
+	assert_int_equal(canvas_copy(fx->c, 3, -1, 100, 56, &odd), 0);
+	assert_int_equal(odd->width, 100);
+	struct layout_rect red = { 4, 4, 40, 20 };     /* tile 0 */
+	assert_rect(odd, &red, RED_Y, RED_U, RED_V, TOL);
+	struct layout_rect grey = { 56, 4, 40, 20 };
+	assert_rect(odd, &grey, GREY_Y, MID, MID, TOL);
+
+	/* a new layout redoes everything */
+	assert_int_equal(canvas_layout(fx->c, W, H, fx->tiles, 2), 0);
+	assert_int_equal(canvas_copy(fx->c, 1, -1, W / 2, H / 2, &sd), 0);
+	assert_false(poisoned(sd, 40, 20));
+	assert_box_of(sd, f, &all);
+}
+
+/* sd from the composite, ld from sd: a copy shows what its source shows,
+ * even when the source was not brought up to date first, and catches up
+ * when it is. */
+static void test_copy_chain(void **state)
+{
+	struct fixture *fx = *state;
+	struct layout_rect one = { 0, 0, 640, 360 };
+	assert_int_equal(canvas_layout(fx->c, 640, 360, &one, 1), 0);
+	AVFrame *blue = fx->other = solid_picture(640, 360, BLUE_Y, BLUE_U, BLUE_V);
+	AVFrame *red = solid_picture(640, 360, RED_Y, RED_U, RED_V);
+	const AVFrame *sd = NULL, *ld = NULL;
+	struct layout_rect sd_all = { 0, 0, 320, 180 }, ld_all = { 0, 0, 160, 90 };
+
+	assert_int_equal(canvas_draw(fx->c, 0, red, &fx->src0, 1), 0);
+	assert_int_equal(canvas_copy(fx->c, 1, -1, 320, 180, &sd), 0);
+	assert_int_equal(canvas_copy(fx->c, 2, 1, 160, 90, &ld), 0);
+	assert_box_of(ld, sd, &ld_all);
+	assert_rect(ld, &ld_all, RED_Y, RED_U, RED_V, 0);
+
+	/* the composite changes but sd is not made: ld stays as sd is */
+	assert_int_equal(canvas_draw(fx->c, 0, blue, &fx->src0, 2), 0);
+	assert_int_equal(canvas_copy(fx->c, 2, 1, 160, 90, &ld), 0);
+	assert_rect(ld, &ld_all, RED_Y, RED_U, RED_V, 0);
+	/* then both are */
+	assert_int_equal(canvas_copy(fx->c, 1, -1, 320, 180, &sd), 0);
+	assert_rect(sd, &sd_all, BLUE_Y, BLUE_U, BLUE_V, 0);
+	assert_int_equal(canvas_copy(fx->c, 2, 1, 160, 90, &ld), 0);
+	assert_rect(ld, &ld_all, BLUE_Y, BLUE_U, BLUE_V, 0);
+	av_frame_free(&red);
+}
+
+static void test_copy_bad_arguments(void **state)
+{
+	(void)state;
+	struct canvas *c = NULL;
+	const AVFrame *out = NULL;
+	assert_int_equal(canvas_create(&c), 0);
+	/* nothing to copy before a layout */
+	assert_int_equal(canvas_copy(c, 1, -1, 160, 90, &out), MCU_EINVAL);
+	struct layout_rect one = { 0, 0, W, H };
+	assert_int_equal(canvas_layout(c, W, H, &one, 1), 0);
+	assert_int_equal(canvas_copy(c, -1, -1, 160, 90, &out), MCU_EINVAL);
+	assert_int_equal(canvas_copy(c, CANVAS_COPIES, -1, 160, 90, &out), MCU_EINVAL);
+	assert_int_equal(canvas_copy(c, 1, 1, 160, 90, &out), MCU_EINVAL);
+	assert_int_equal(canvas_copy(c, 1, -2, 160, 90, &out), MCU_EINVAL);
+	assert_int_equal(canvas_copy(c, 1, CANVAS_COPIES, 160, 90, &out), MCU_EINVAL);
+	assert_int_equal(canvas_copy(c, 1, 2, 80, 44, &out), MCU_EINVAL); /* 2 never made */
+	assert_int_equal(canvas_copy(c, 1, -1, 161, 90, &out), MCU_EINVAL);
+	assert_int_equal(canvas_copy(c, 1, -1, 160, 0, &out), MCU_EINVAL);
+	assert_null(out);
+	assert_int_equal(canvas_copy(c, 1, -1, 160, 90, &out), 0);
+	assert_non_null(out);
+	assert_int_equal(canvas_copy(c, 2, 1, 80, 44, &out), 0);
+	canvas_destroy(c);
 }
 
 static void test_bad_arguments(void **state)
@@ -392,6 +575,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_new_aspect_clears_bars, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_new_layout_clears, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scale, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_draw_half_and_same_size, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_copy_redoes_changed_tiles, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_copy_chain, setup, teardown),
+		cmocka_unit_test(test_copy_bad_arguments),
 		cmocka_unit_test(test_bad_arguments),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
