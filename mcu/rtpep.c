@@ -4,16 +4,19 @@
  * DESIGN: per media kind an RTP socket and (unless muxed) an RTCP socket,
  * non-blocking, bound to the wildcard address on a port pair from the
  * range, with IP_RECVERR so an ICMP "port unreachable" for what we send
- * surfaces as an error on the socket. GLib fd sources on one transport
- * thread read them: RTP from the offer's address is parsed, counted and
- * queued for the room (no allocation per packet); RTCP is only counted.
- * The room thread sends with sendto under send_lock, which also guards the
- * sender-report state the transport thread reads for its 1 s SR timer.
+ * surfaces as an error on the socket. The fdset of one transport thread
+ * (fdset.h: one epoll fd for all of that thread's sockets) reads them, each
+ * readable socket drained with recvmmsg in batches: RTP from the offer's
+ * address is parsed, counted and queued for the room (no allocation per
+ * packet); RTCP is only counted. The room thread sends with sendto under
+ * send_lock, which also guards the sender-report state the transport thread
+ * reads for its 1 s SR timer, a timerfd in the same fdset.
  */
 #include "rtpep.h"
 #include "clock.h"
 #include "config.h"
 #include "err.h"
+#include "fdset.h"
 #include "log.h"
 #include "pktq.h"
 #include "ratecap.h"
@@ -24,7 +27,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <glib-unix.h>
 #include <glib.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
@@ -33,12 +35,23 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #define RX_SIZE 2048
+#define RX_BATCH 8                /* datagrams per recvmmsg */
+#define RX_PER_WAKEUP 256         /* then the other sockets get their turn */
 #define INBOUND_QUEUE 512
-#define RTCP_INTERVAL_MS 1000
+#define RTCP_INTERVAL_S 1
 #define REFUSED_GRACE_US 2000000  /* a send counts as alive this long after a refusal */
+
+/* What a socket's fdset callback needs to know about it. */
+struct rtp_watch {
+	struct rtpep *r;
+	enum port_media kind;
+	bool rtcp_only;
+	struct fdset_watch *w;        /* NULL when not watched */
+};
 
 /* One media kind's sockets and where its peer is. */
 struct rtp_media {
@@ -47,7 +60,7 @@ struct rtp_media {
 	int local_port;
 	struct sockaddr_storage rtp_to, rtcp_to;
 	socklen_t to_len;
-	GSource *rtp_src, *rtcp_src;
+	struct rtp_watch rtp_w, rtcp_w;
 	struct rtpstats rx;           /* transport thread */
 	uint32_t ssrc;                /* what we send with */
 	/* Under send_lock. */
@@ -66,23 +79,30 @@ struct rtpep {
 	char local_addr[64];
 
 	GMainContext *ctx;
-	GSource *rtcp_timer;
+	struct fdset *set;
+	int timer_fd;                    /* the 1 s SR timer (timerfd); -1 until made */
+	struct fdset_watch *timer_w;
 	struct rtp_media media[2];       /* by enum port_media */
 	struct pktq *inq;
-	struct port_packet inbound;      /* transport thread scratch */
-	uint8_t rx[RX_SIZE];
-	struct log_limit complaint_limit;
+
+	/* Transport thread: receive scratch and what it writes per packet. */
+	struct port_packet inbound;
+	struct mmsghdr rx_msg[RX_BATCH];
+	struct iovec rx_iov[RX_BATCH];
+	struct sockaddr_storage rx_from[RX_BATCH];
+	uint8_t rx[RX_BATCH][RX_SIZE];
 	struct ratecap cap;              /* inbound packet rate, all sockets */
 	_Atomic uint64_t rate_limited;
-
-	GMutex send_lock;
-	uint8_t txbuf[1500];
-
-	_Atomic int64_t alive_us;
-	_Atomic int64_t refused_us;
-	_Atomic uint64_t packets_in[2], bytes_in[2], rtcp_in, other_in, packets_out, bytes_out;
+	_Atomic int64_t alive_us;        /* also written by the room thread, rarely */
+	_Atomic uint64_t packets_in[2], bytes_in[2], rtcp_in, other_in;
 	_Atomic uint64_t lost[2], jitter_us[2];
 	_Atomic uint32_t ssrc_in[2];
+
+	/* Room thread (and the SR timer, under send_lock). */
+	GMutex send_lock;
+	_Atomic uint64_t packets_out, bytes_out;
+	_Atomic int64_t refused_us;
+	uint8_t txbuf[1500];
 };
 
 static uint32_t random_ssrc(void)
@@ -240,7 +260,8 @@ static void drain_errors(struct rtpep *r, int fd)
 	}
 }
 
-static void take_rtp(struct rtpep *r, enum port_media kind, const uint8_t *pkt, size_t len)
+static void take_rtp(struct rtpep *r, enum port_media kind, const uint8_t *pkt, size_t len,
+		     int64_t now)
 {
 	struct rtp_header h;
 	struct rtp_media *m = &r->media[kind];
@@ -252,7 +273,6 @@ static void take_rtp(struct rtpep *r, enum port_media kind, const uint8_t *pkt, 
 	}
 	if (!m->rx.started || m->rx.ssrc != h.ssrc)
 		rtpstats_init(&m->rx, h.ssrc, (uint32_t)m->rate);
-	int64_t now = clock_now_us();
 	rtpstats_update(&m->rx, h.seq, h.timestamp, (uint32_t)h.payload_len, now);
 	atomic_store(&r->ssrc_in[kind], h.ssrc);
 	atomic_store(&r->packets_in[kind], m->rx.received);
@@ -274,63 +294,83 @@ static void take_rtp(struct rtpep *r, enum port_media kind, const uint8_t *pkt, 
 	pktq_push(r->inq, q);
 }
 
-/* Reads what one socket has; kind and is_rtcp say which socket it is. */
+/* One datagram of a batch: from the offer's host, within the rate cap, then
+ * RTCP counted or RTP of this socket's kind taken. */
+static void take_datagram(struct rtpep *r, enum port_media kind, bool rtcp_only,
+			  const struct mmsghdr *msg, const uint8_t *pkt, int64_t now)
+{
+	size_t n = msg->msg_len;
+	if ((msg->msg_hdr.msg_flags & MSG_TRUNC) ||
+	    !same_host(msg->msg_hdr.msg_name, &r->peer)) {
+		atomic_fetch_add(&r->other_in, 1);
+		return;
+	}
+	if (!ratecap_take(&r->cap, now)) {
+		atomic_store(&r->rate_limited, r->cap.dropped);
+		return;
+	}
+	enum rtp_demux d = rtp_demux(pkt, n);
+	if (d == RTP_DEMUX_RTCP) {
+		atomic_fetch_add(&r->rtcp_in, 1);
+		atomic_store(&r->alive_us, now);
+	} else if (d == RTP_DEMUX_RTP && !rtcp_only) {
+		take_rtp(r, kind, pkt, n, now);
+	} else {
+		atomic_fetch_add(&r->other_in, 1);
+	}
+}
+
+/* Reads what one socket has (up to RX_PER_WAKEUP datagrams), RX_BATCH at a
+ * time: a batch that comes back short means the socket is empty, which
+ * spares the call that would only say EAGAIN. */
 static void read_socket(struct rtpep *r, int fd, enum port_media kind, bool rtcp_only)
 {
-	for (int i = 0; i < 256; i++) {
-		struct sockaddr_storage from;
-		socklen_t from_len = sizeof(from);
-		ssize_t n = recvfrom(fd, r->rx, sizeof(r->rx), MSG_DONTWAIT, (struct sockaddr *)&from,
-				     &from_len);
+	for (int got = 0; got < RX_PER_WAKEUP;) {
+		for (int i = 0; i < RX_BATCH; i++) {
+			r->rx_msg[i].msg_hdr.msg_namelen = sizeof(r->rx_from[i]);
+			r->rx_msg[i].msg_hdr.msg_flags = 0;
+		}
+		int n = recvmmsg(fd, r->rx_msg, RX_BATCH, MSG_DONTWAIT, NULL);
 		if (n < 0) {
 			if (errno == ECONNREFUSED || errno == EHOSTUNREACH)
 				note_refused(r, fd);
 			return;
 		}
-		if (!same_host(&from, &r->peer)) {
-			atomic_fetch_add(&r->other_in, 1);
-			continue;
-		}
-		if (!ratecap_take(&r->cap, clock_now_us())) {
-			atomic_store(&r->rate_limited, r->cap.dropped);
-			continue;
-		}
-		enum rtp_demux d = rtp_demux(r->rx, (size_t)n);
-		if (d == RTP_DEMUX_RTCP) {
-			atomic_fetch_add(&r->rtcp_in, 1);
-			atomic_store(&r->alive_us, clock_now_us());
-		} else if (d == RTP_DEMUX_RTP && !rtcp_only) {
-			take_rtp(r, kind, r->rx, (size_t)n);
-		} else {
-			atomic_fetch_add(&r->other_in, 1);
-		}
+		int64_t now = clock_now_us();
+		for (int i = 0; i < n; i++)
+			take_datagram(r, kind, rtcp_only, &r->rx_msg[i], r->rx[i], now);
+		got += n;
+		if (n < RX_BATCH)
+			return;
 	}
 }
 
-struct fd_watch {
-	struct rtpep *r;
-	enum port_media kind;
-	bool rtcp_only;
-};
-
-static gboolean on_readable(gint fd, GIOCondition cond, gpointer data)
+static void on_ready(int fd, unsigned events, void *arg)
 {
-	struct fd_watch *w = data;
-	if (cond & G_IO_ERR)
+	struct rtp_watch *w = arg;
+	if (events & FDSET_ERR)
 		drain_errors(w->r, fd);
-	if (cond & G_IO_IN)
+	if (events & FDSET_IN)
 		read_socket(w->r, fd, w->kind, w->rtcp_only);
-	return G_SOURCE_CONTINUE;
 }
 
-static GSource *watch(struct rtpep *r, int fd, enum port_media kind, bool rtcp_only)
+/* Points each batch slot's header at its buffer and address, once. */
+static void init_rx(struct rtpep *r)
 {
-	struct fd_watch *w = g_new0(struct fd_watch, 1);
-	*w = (struct fd_watch){ r, kind, rtcp_only };
-	GSource *src = g_unix_fd_source_new(fd, G_IO_IN | G_IO_ERR);
-	g_source_set_callback(src, (GSourceFunc)(void (*)(void))on_readable, w, g_free);
-	g_source_attach(src, r->ctx);
-	return src;
+	for (int i = 0; i < RX_BATCH; i++) {
+		r->rx_iov[i] = (struct iovec){ r->rx[i], RX_SIZE };
+		r->rx_msg[i].msg_hdr = (struct msghdr){
+			.msg_name = &r->rx_from[i], .msg_namelen = sizeof(r->rx_from[i]),
+			.msg_iov = &r->rx_iov[i], .msg_iovlen = 1,
+		};
+	}
+}
+
+static int watch(struct rtpep *r, int fd, enum port_media kind, bool rtcp_only,
+		 struct rtp_watch *w)
+{
+	*w = (struct rtp_watch){ .r = r, .kind = kind, .rtcp_only = rtcp_only };
+	return fdset_add(r->set, fd, on_ready, w, &w->w);
 }
 
 /* ---- sending -------------------------------------------------------- */
@@ -347,9 +387,11 @@ static void send_to(struct rtpep *r, int fd, const struct sockaddr_storage *to, 
 	}
 	atomic_fetch_add(&r->packets_out, 1);
 	atomic_fetch_add(&r->bytes_out, (uint64_t)n);
+	if (r->peer_sends || !rtp_socket(r, fd))
+		return;
 	/* A receive-only endpoint lives while its RTP ports take what we send. */
 	int64_t now = clock_now_us();
-	if (!r->peer_sends && rtp_socket(r, fd) && now - atomic_load(&r->refused_us) > REFUSED_GRACE_US)
+	if (now - atomic_load(&r->refused_us) > REFUSED_GRACE_US)
 		atomic_store(&r->alive_us, now);
 }
 
@@ -433,9 +475,13 @@ static const struct port_ops rtpep_ops = {
 };
 
 /* A sender report per media we send, so the endpoint can sync its streams. */
-static gboolean on_rtcp_timer(gpointer data)
+static void on_rtcp_timer(int fd, unsigned events, void *arg)
 {
-	struct rtpep *r = data;
+	(void)events;
+	struct rtpep *r = arg;
+	uint64_t expired;
+	if (read(fd, &expired, sizeof(expired)) != sizeof(expired))
+		return; /* not due yet */
 	int64_t now = clock_now_us();
 	uint64_t ntp = rtcp_ntp_from_wall_us(clock_wall_us());
 	g_mutex_lock(&r->send_lock);
@@ -453,7 +499,20 @@ static gboolean on_rtcp_timer(gpointer data)
 			send_rtcp(r, m, (size_t)w);
 	}
 	g_mutex_unlock(&r->send_lock);
-	return G_SOURCE_CONTINUE;
+}
+
+/* The SR timer: a timerfd in the fdset rather than a GLib timeout, which
+ * GLib would walk at every iteration of the context. */
+static int start_timer(struct rtpep *r)
+{
+	r->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (r->timer_fd < 0)
+		return MCU_EIO;
+	struct itimerspec every = { .it_interval = { RTCP_INTERVAL_S, 0 },
+				    .it_value = { RTCP_INTERVAL_S, 0 } };
+	if (timerfd_settime(r->timer_fd, 0, &every, NULL) < 0)
+		return MCU_EIO;
+	return fdset_add(r->set, r->timer_fd, on_rtcp_timer, r, &r->timer_w);
 }
 
 /* ---- life ----------------------------------------------------------- */
@@ -519,6 +578,7 @@ int rtpep_create(const struct endpoint_env *env, const struct rtpep_params *p,
 	}
 	g_mutex_init(&r->send_lock);
 	r->media[0].rtp_fd = r->media[0].rtcp_fd = r->media[1].rtp_fd = r->media[1].rtcp_fd = -1;
+	r->timer_fd = -1;
 	fill_identity(r, p);
 	socklen_t peer_len;
 	int rc = make_addr(p->remote_addr, 0, &r->peer, &peer_len);
@@ -540,18 +600,23 @@ int rtpep_create(const struct endpoint_env *env, const struct rtpep_params *p,
 	r->port.video_ssrc = r->media[PORT_VIDEO].ssrc;
 	atomic_store(&r->alive_us, clock_now_us());
 	ratecap_init(&r->cap, env->cfg->max_packet_rate, env->cfg->max_packet_rate / 4.0);
+	init_rx(r);
 	r->ctx = transport_next_context(env->transport);
-	for (int k = 0; k < 2; k++) {
+	r->set = transport_fdset(env->transport, r->ctx);
+	for (int k = 0; k < 2 && !rc; k++) {
 		struct rtp_media *m = &r->media[k];
 		if (!m->present)
 			continue;
-		m->rtp_src = watch(r, m->rtp_fd, (enum port_media)k, false);
-		if (m->rtcp_fd != m->rtp_fd)
-			m->rtcp_src = watch(r, m->rtcp_fd, (enum port_media)k, true);
+		rc = watch(r, m->rtp_fd, (enum port_media)k, false, &m->rtp_w);
+		if (!rc && m->rtcp_fd != m->rtp_fd)
+			rc = watch(r, m->rtcp_fd, (enum port_media)k, true, &m->rtcp_w);
 	}
-	r->rtcp_timer = g_timeout_source_new(RTCP_INTERVAL_MS);
-	g_source_set_callback(r->rtcp_timer, on_rtcp_timer, r, NULL);
-	g_source_attach(r->rtcp_timer, r->ctx);
+	if (!rc)
+		rc = start_timer(r);
+	if (rc) {
+		snprintf(err, err_size, "cannot serve the sockets: %s", err_str(rc));
+		goto fail;
+	}
 	LOG_I("rtpep", "room=%s ep=%s created (%s, %s, to %s, audio %d video %d)", r->room, r->id,
 	      r->direction, r->profile, p->remote_addr, p->audio_port, p->video_port);
 	*out = r;
@@ -561,23 +626,22 @@ fail:
 	return rc;
 }
 
-static void drop_source(GSource **src)
+static void unwatch(struct rtpep *r, struct rtp_watch *w)
 {
-	if (*src) {
-		g_source_destroy(*src);
-		g_source_unref(*src);
-		*src = NULL;
-	}
+	fdset_remove(r->set, w->w);
+	w->w = NULL;
 }
 
-/* First phase of the close, on the transport thread: no callback after it. */
+/* First phase of the close, on the transport thread: no callback after it,
+ * not even for an event of the batch its fdset is dispatching. */
 static void teardown_on_thread(void *arg)
 {
 	struct rtpep *r = arg;
-	drop_source(&r->rtcp_timer);
+	fdset_remove(r->set, r->timer_w);
+	r->timer_w = NULL;
 	for (int k = 0; k < 2; k++) {
-		drop_source(&r->media[k].rtp_src);
-		drop_source(&r->media[k].rtcp_src);
+		unwatch(r, &r->media[k].rtp_w);
+		unwatch(r, &r->media[k].rtcp_w);
 	}
 }
 
@@ -594,6 +658,8 @@ void rtpep_destroy(struct rtpep *r)
 		if (m->rtp_fd >= 0)
 			close(m->rtp_fd);
 	}
+	if (r->timer_fd >= 0)
+		close(r->timer_fd);
 	pktq_destroy(r->inq);
 	g_mutex_clear(&r->send_lock);
 	free(r);

@@ -6,10 +6,13 @@
  * with, so picking the context picks the thread. Cross-thread work (adding an
  * endpoint's timer, tearing it down) goes through g_main_context_invoke-style
  * sources, which wake the loop; transport_call_sync adds a wait for the
- * acknowledgement so the caller can free what the thread was using.
+ * acknowledgement so the caller can free what the thread was using. Each
+ * context also carries an fdset, made before its thread starts and freed
+ * after it stops, so no callback of the set can be running then.
  */
 #include "transport.h"
 #include "err.h"
+#include "fdset.h"
 #include "log.h"
 
 #include <glib.h>
@@ -21,6 +24,7 @@
 struct transport_thread {
 	GMainContext *ctx;
 	GMainLoop *loop;
+	struct fdset *set;
 	pthread_t thread;
 	bool started;
 };
@@ -55,6 +59,10 @@ int transport_create(int n_threads, struct transport **out)
 		struct transport_thread *tt = &t->threads[i];
 		tt->ctx = g_main_context_new();
 		tt->loop = g_main_loop_new(tt->ctx, FALSE);
+		if (fdset_create(tt->ctx, TRANSPORT_LINGER_US, &tt->set)) {
+			LOG_E("transport", "cannot make the fd set of thread %d", i);
+			goto fail;
+		}
 		if (pthread_create(&tt->thread, NULL, thread_main, tt) != 0) {
 			LOG_E("transport", "cannot start thread %d", i);
 			goto fail;
@@ -84,6 +92,7 @@ void transport_destroy(struct transport *t)
 			g_main_context_invoke(tt->ctx, quit_loop, tt->loop);
 			pthread_join(tt->thread, NULL);
 		}
+		fdset_destroy(tt->set);
 		if (tt->loop)
 			g_main_loop_unref(tt->loop);
 		if (tt->ctx)
@@ -97,6 +106,14 @@ GMainContext *transport_next_context(struct transport *t)
 {
 	unsigned i = atomic_fetch_add(&t->next, 1) % (unsigned)t->n_threads;
 	return t->threads[i].ctx;
+}
+
+struct fdset *transport_fdset(struct transport *t, GMainContext *ctx)
+{
+	for (int i = 0; i < t->n_threads; i++)
+		if (t->threads[i].ctx == ctx)
+			return t->threads[i].set;
+	return NULL;
 }
 
 struct sync_call {

@@ -631,6 +631,59 @@ static void test_inbound(void **state)
 	rtpep_destroy(r);
 }
 
+/* A burst bigger than a receive batch, interleaved on two sockets, is
+ * taken whole and in order; a datagram too big for the receive buffer
+ * (truncated by the kernel) is only counted, and so is the stranger's in
+ * the middle of a batch. */
+static void test_inbound_burst(void **state)
+{
+	struct fixture *f = *state;
+	struct rtpep_params p = params("127.0.0.1", 5004, 5006);
+	struct rtpep *r = create_ok(&f->env, &p);
+	struct rtpep_local l;
+	rtpep_local(r, &l);
+	int peer = bind_udp("127.0.0.1", 0), stranger = bind_udp("127.0.0.2", 0);
+	assert_true(peer >= 0 && stranger >= 0);
+	uint8_t pkt[4096];
+	struct port_packet *q = calloc(1, sizeof(*q));
+	assert_non_null(q);
+
+	enum { BURST = 100 };
+	for (int i = 0; i < BURST; i++) {
+		size_t n = make_rtp(pkt, 111, false, (uint16_t)(2000 + i), 960u * (uint32_t)i,
+				    0xA1A1A1A1, "a", 1);
+		send_to(peer, "127.0.0.1", l.audio_port, pkt, n);
+		n = make_rtp(pkt, 96, false, (uint16_t)(5000 + i), 3000u * (uint32_t)i, 0xB1B1B1B1,
+			     "v", 1);
+		send_to(peer, "127.0.0.1", l.video_port, pkt, n);
+		if (i == BURST / 2) {
+			send_to(stranger, "127.0.0.1", l.audio_port, pkt, n);
+			memset(pkt, 0, sizeof(pkt));
+			make_rtp(pkt, 111, false, 1, 1, 0xA1A1A1A1, "x", 1);
+			send_to(peer, "127.0.0.1", l.audio_port, pkt, 3000);
+		}
+	}
+	int next[2] = { 2000, 5000 };
+	for (int i = 0; i < 2 * BURST; i++) {
+		assert_int_equal(pop_within(r, q, WAIT_MS), 1);
+		assert_int_equal(q->seq, next[q->kind]++);
+	}
+	assert_int_equal(next[PORT_AUDIO], 2000 + BURST);
+	assert_int_equal(next[PORT_VIDEO], 5000 + BURST);
+	assert_int_equal(wait_other_in(r, 2), 2);
+	struct endpoint_info info;
+	rtpep_get_info(r, &info);
+	assert_int_equal(info.audio.packets_in, BURST);
+	assert_int_equal(info.video.packets_in, BURST);
+	assert_int_equal(info.queue_dropped, 0);
+	assert_int_equal(info.rate_limited, 0);
+
+	free(q);
+	close(peer);
+	close(stranger);
+	rtpep_destroy(r);
+}
+
 static void test_send_rtp_and_sr(void **state)
 {
 	struct fixture *f = *state;
@@ -895,6 +948,7 @@ int main(void)
 		cmocka_unit_test(test_range_edges),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_inbound),
+		cmocka_unit_test(test_inbound_burst),
 		cmocka_unit_test(test_send_rtp_and_sr),
 		cmocka_unit_test(test_pcmu_clock),
 		cmocka_unit_test(test_keyframe_and_nack),
