@@ -25,6 +25,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #define MCU_VERSION "0.1.0"
 #define WEBHOOK_QUEUE 1000          /* events waiting at most */
@@ -90,6 +91,19 @@ static int read_config(int argc, char **argv, struct config *cfg)
 	}
 	log_set_level(level);
 	return 0;
+}
+
+/* Each participant holds several descriptors (sockets, a timer), so the
+ * usual soft limit of 1024 would cap a server at a few hundred: take the
+ * hard limit. */
+static void raise_fd_limit(void)
+{
+	struct rlimit lim;
+	if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+		lim.rlim_cur = lim.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &lim) != 0)
+			LOG_W("main", "cannot raise the open-file limit");
+	}
 }
 
 /* The API's question "what does this server's recorder of file say?". */
@@ -174,6 +188,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	LOG_I("main", "mcu %s starting", MCU_VERSION);
+	raise_fd_limit();
 	rc = start(&m);
 	if (!rc) {
 		LOG_I("main", "ready");
