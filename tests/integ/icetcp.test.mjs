@@ -59,4 +59,5 @@ test('UDP blocked: a browser joins over ICE-TCP and receives the composite', {
   assert.equal(out.seen.width, 1280);
   assert.ok(out.seen.colors.red > 0.2, `the composite shows the sender (${out.seen.colors.red})`);
   assert.ok(out.seen.tones[440] > -50, `the viewer hears the sender (${out.seen.tones[440]} dB)`);
+  assert.equal(out.exit, 0, 'mcu exits 0 on SIGTERM');
 });

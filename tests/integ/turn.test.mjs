@@ -154,8 +154,10 @@ test('TURN: Link headers with working credentials; relay-only clients join throu
     assert.equal(j.json.ice_servers[1].urls, turnUrl);
     assert.match(j.json.ice_servers[1].username, /^\d+:mcu$/);
     assert.equal(typeof j.json.ice_servers[1].credential, 'string');
-  } finally {
     await browser.close();
+    assert.equal((await mcu.stop()).code, 0, 'mcu exits 0 on SIGTERM');
+  } finally {
+    await browser.close().catch(() => {});
     await mcu.stop();
     await turn.stop();
   }

@@ -121,8 +121,13 @@ test('webhook: signed events, recording.finished, retries while the receiver is 
     assert.equal(left[0].data.participant.name, 'alice');
     assert.equal(left[0].data.reason, 'left');
     assert.deepEqual(rx.problems, []);
-  } finally {
+    // Shutdown ends the room: its end is told before mcu exits 0.
     await browser.close();
+    assert.equal((await mcu.stop()).code, 0, 'mcu exits 0 on SIGTERM');
+    assert.ok(rx.of('room.ended').some((e) => e.data.room === 'hook' && e.data.reason === 'shutdown'),
+      'room.ended (shutdown) delivered during the shutdown');
+  } finally {
+    await browser.close().catch(() => {});
     await mcu.stop();
     await rx.stop().catch(() => {});
   }

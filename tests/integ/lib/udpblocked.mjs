@@ -8,7 +8,7 @@ import { startMcu } from './mcu.mjs';
 import { launchBrowser, joinRoom, observe, selectedPair } from './browser.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const out = { joins: [], pairs: [], seen: null, participants: null, error: null };
+const out = { joins: [], pairs: [], seen: null, participants: null, exit: null, error: null };
 let mcu = null;
 let browser = null;
 try {
@@ -24,6 +24,9 @@ try {
   out.pairs.push(await selectedPair(sender), await selectedPair(viewer));
   out.seen = await observe(viewer, { red: [255, 0, 0] }, [440]);
   out.participants = (await mcu.api('GET', '/api/rooms/tcproom')).json.participants;
+  await browser.close();
+  browser = null;
+  out.exit = (await mcu.stop()).code;
 } catch (e) {
   out.error = String(e && e.stack || e);
 } finally {
