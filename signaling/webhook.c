@@ -50,6 +50,7 @@ struct webhook {
 	CURL *curl;                    /* the thread's: it keeps the connection */
 
 	_Atomic uint64_t delivered, failed, dropped, attempts;
+	_Atomic int64_t abort_after_us; /* an attempt under way ends then; 0: never */
 };
 
 /* key from a secret: "whsec_<base64>" is decoded, anything else is bytes. */
@@ -110,6 +111,17 @@ int webhook_signature(const char *secret, const char *id, int64_t timestamp, con
 		rc = sign(key, key_len, id, timestamp, body, len, out);
 	OPENSSL_cleanse(key, sizeof(key));
 	return rc;
+}
+
+/* libcurl's progress callback: a shutdown cuts an attempt under way short
+ * at its grace's end, so a slow receiver cannot hold up the exit. */
+static int check_abort(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		       curl_off_t ulnow)
+{
+	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+	struct webhook *w = arg;
+	int64_t at = atomic_load(&w->abort_after_us);
+	return at && clock_now_us() >= at;
 }
 
 static size_t discard(char *data, size_t size, size_t n, void *arg)
@@ -326,6 +338,9 @@ int webhook_create(const struct webhook_config *cfg, struct webhook **out, char 
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "mcu-webhook");
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, check_abort);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, w);
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_condattr_t attr;
 	pthread_condattr_init(&attr);
@@ -351,6 +366,7 @@ void webhook_destroy(struct webhook *w)
 	pthread_mutex_lock(&w->lock);
 	w->stopping = true;
 	w->give_up_us = clock_now_us() + (int64_t)w->cfg.shutdown_ms * 1000;
+	atomic_store(&w->abort_after_us, w->give_up_us);
 	pthread_cond_signal(&w->wake);
 	pthread_mutex_unlock(&w->lock);
 	pthread_join(w->thread, NULL);

@@ -294,6 +294,30 @@ static void test_shutdown_bounded(void **state)
 	assert_true(clock_now_us() - t0 < 2000000);
 }
 
+/* A receiver that takes longer than the grace: the attempt under way is cut
+ * short at the grace's end, not at its own timeout. */
+static void test_shutdown_cuts_slow_receiver(void **state)
+{
+	(void)state;
+	struct receiver *r = receiver_start();
+	r->delay_ms = 3000; /* the attempt's own timeout (10 s) would wait it out */
+	char url[64], err[256];
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/hook", r->port);
+	struct webhook_config cfg = { .url = url, .max_attempts = 1, .retry_ms = 20,
+				      .timeout_ms = 10000, .queue_max = 4, .shutdown_ms = 200 };
+	struct webhook *w = NULL;
+	assert_int_equal(webhook_create(&cfg, &w, err, sizeof(err)), 0);
+	assert_int_equal(webhook_emit(w, "room.ended", json_object()), 0);
+	for (int k = 0; k < 500 && !r->n_reqs; k++)
+		usleep(10000); /* until the POST is under way */
+	int64_t t0 = clock_now_us();
+	webhook_destroy(w);
+	int64_t took = clock_now_us() - t0;
+	/* libcurl looks at its progress callback about once a second when idle. */
+	assert_true(took < 2500000);
+	receiver_stop(r);
+}
+
 static void test_create_refuses(void **state)
 {
 	(void)state;
@@ -369,6 +393,7 @@ int main(void)
 		cmocka_unit_test(test_gives_up),
 		cmocka_unit_test(test_queue_full_and_order),
 		cmocka_unit_test(test_shutdown_bounded),
+		cmocka_unit_test(test_shutdown_cuts_slow_receiver),
 		cmocka_unit_test(test_create_refuses),
 		cmocka_unit_test(test_events_json),
 	};
