@@ -75,7 +75,7 @@ void webhook_get_stats(struct webhook *w, struct webhook_stats *out);
 /*
  * The webhook-signature value for one attempt: "v1," and the base64
  * HMAC-SHA256 of "<id>.<timestamp>.<body>" with secret's key (see above).
- * Returns 0 or MCU_EINVAL (empty or bad secret). Thread: any.
+ * Returns 0, MCU_EINVAL (empty or bad secret) or MCU_ENOMEM. Thread: any.
  */
 int webhook_signature(const char *secret, const char *id, int64_t timestamp, const char *body,
 		      size_t len, char out[WEBHOOK_SIGNATURE_MAX]);
