@@ -76,6 +76,7 @@ struct rtpep {
 	struct port_info port;
 	struct sockaddr_storage peer;    /* the offer's address (port ignored) */
 	bool peer_sends;
+	int audio_level_ext;             /* RFC 6464 extmap id; 0: none */
 	char local_addr[64];
 
 	GMainContext *ctx;
@@ -288,6 +289,11 @@ static void take_rtp(struct rtpep *r, enum port_media kind, const uint8_t *pkt, 
 	q->ts = h.timestamp;
 	q->ssrc = h.ssrc;
 	q->audio_level = -1;
+	const uint8_t *ext = NULL;
+	size_t ext_len = 0;
+	if (kind == PORT_AUDIO && r->audio_level_ext &&
+	    !rtp_find_extension(pkt, &h, r->audio_level_ext, &ext, &ext_len) && ext_len >= 1)
+		q->audio_level = ext[0] & 0x7f;
 	q->arrival_us = now;
 	q->len = h.payload_len;
 	memcpy(q->payload, pkt + h.payload_offset, h.payload_len);
@@ -552,6 +558,7 @@ static void fill_identity(struct rtpep *r, const struct rtpep_params *p)
 	snprintf(r->direction, sizeof(r->direction), "%s", p->direction ? p->direction : "sendrecv");
 	r->joined_wall_us = clock_wall_us();
 	r->peer_sends = p->sends_audio || p->sends_video;
+	r->audio_level_ext = p->audio_level_ext;
 	struct port_info *pi = &r->port;
 	memcpy(pi->id, r->id, sizeof(pi->id));
 	pi->sends_audio = p->sends_audio && p->audio_port;

@@ -35,6 +35,7 @@ struct rtpep_params {
 	enum port_acodec audio_codec;
 	int video_pt;                 /* H.264, both ways */
 	int packetization_mode;       /* of the H.264 we send it: 0 or 1 */
+	int audio_level_ext;          /* extmap id of its RFC 6464 audio levels; 0: none */
 };
 
 /* Our side, for the answer. */

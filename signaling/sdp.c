@@ -1027,6 +1027,8 @@ static int accept_rtp(const struct sdp_media *m, int index, const struct sdp_cod
 	if (m->kind == SDP_KIND_VIDEO) {
 		r->packetization_mode = c->packetization_mode;
 		copy(r->profile_level_id, sizeof(r->profile_level_id), c->profile_level_id);
+	} else {
+		r->audio_level_ext = find_extmap(m, AUDIO_LEVEL_URI);
 	}
 	return 0;
 }
@@ -1091,6 +1093,8 @@ static void put_rtp_accepted(struct writer *w, const struct sdp_media *m,
 	if (m->kind == SDP_KIND_VIDEO)
 		put(w, "a=fmtp:%d packetization-mode=%d;profile-level-id=42e01f\r\n",
 		    r->pt, r->packetization_mode);
+	if (r->audio_level_ext)
+		put(w, "a=extmap:%d %s\r\n", r->audio_level_ext, AUDIO_LEVEL_URI);
 	put(w, "a=%s\r\n", direction_name(r->direction));
 	if (r->rtcp_mux)
 		put(w, "a=rtcp-mux\r\n");

@@ -167,6 +167,7 @@ struct sdp_rtp_media {
 	int clock_rate;
 	int packetization_mode;     /* H.264: 0 or 1 (absent means 0, RFC 6184) */
 	char profile_level_id[8];   /* H.264, "" when absent */
+	int audio_level_ext;        /* audio: extmap id of ssrc-audio-level (RFC 6464), 0 = none */
 };
 
 struct sdp_rtp_negotiation {
@@ -200,7 +201,8 @@ struct sdp_rtp_local {
  * each offered m= in order (rejected ones with port 0), the chosen payload
  * type with its rtpmap (and for H.264 an fmtp with the negotiated
  * packetization-mode and profile-level-id=42e01f), the direction,
- * a=rtcp-mux when offered, and a=ssrc lines. Returns the length or
+ * a=rtcp-mux when offered, the audio level extmap when offered, and a=ssrc
+ * lines. Returns the length or
  * MCU_EINVAL when buf is too small.
  */
 int sdp_build_rtp_answer(const struct sdp_offer *offer, const struct sdp_rtp_negotiation *neg,

@@ -229,6 +229,7 @@ static void fill_rtp_params(const struct sdp_rtp_negotiation *neg, const char *r
 		p->audio_rtcp_port = a->rtcp_port;
 		p->audio_pt = a->pt;
 		p->audio_codec = (enum port_acodec)codec;
+		p->audio_level_ext = a->audio_level_ext;
 		rtp_flow(a, &p->sends_audio, &p->receives_audio);
 	}
 	if (v->accepted) {

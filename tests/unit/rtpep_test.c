@@ -631,6 +631,44 @@ static void test_inbound(void **state)
 	rtpep_destroy(r);
 }
 
+/* With the offer's audio level extmap, a packet's RFC 6464 level reaches
+ * the room; without it, or on video, the level stays unknown. */
+static void test_inbound_audio_level(void **state)
+{
+	struct fixture *f = *state;
+	struct rtpep_params p = params("127.0.0.1", 5004, 5006);
+	p.audio_level_ext = 3;
+	struct rtpep *r = create_ok(&f->env, &p);
+	struct rtpep_local l;
+	rtpep_local(r, &l);
+	int peer = bind_udp("127.0.0.1", 0);
+	assert_true(peer >= 0);
+	struct port_packet *q = calloc(1, sizeof(*q));
+	assert_non_null(q);
+	/* Header with X set, a one-byte extension block: id 3, len 0, level
+	 * 25 with the voice bit; then the payload. */
+	uint8_t pkt[64];
+	size_t n = make_rtp(pkt, 111, false, 7, 960, 0xC0C0C0C0, "", 0);
+	pkt[0] |= 0x10;
+	const uint8_t ext[] = { 0xBE, 0xDE, 0x00, 0x01, 0x30, 0x80 | 25, 0x00, 0x00 };
+	memcpy(pkt + n, ext, sizeof(ext));
+	memcpy(pkt + n + sizeof(ext), "opus", 4);
+	send_to(peer, "127.0.0.1", l.audio_port, pkt, n + sizeof(ext) + 4);
+	assert_int_equal(pop_within(r, q, WAIT_MS), 1);
+	assert_int_equal(q->audio_level, 25);
+	assert_int_equal(q->len, 4);
+	assert_memory_equal(q->payload, "opus", 4);
+	/* Another id: not ours, level unknown. */
+	pkt[n + 4] = 0x50;
+	pkt[3] = 8; /* the next sequence number */
+	send_to(peer, "127.0.0.1", l.audio_port, pkt, n + sizeof(ext) + 4);
+	assert_int_equal(pop_within(r, q, WAIT_MS), 1);
+	assert_int_equal(q->audio_level, -1);
+	free(q);
+	close(peer);
+	rtpep_destroy(r);
+}
+
 /* A burst bigger than a receive batch, interleaved on two sockets, is
  * taken whole and in order; a datagram too big for the receive buffer
  * (truncated by the kernel) is only counted, and so is the stranger's in
@@ -948,6 +986,7 @@ int main(void)
 		cmocka_unit_test(test_range_edges),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_inbound),
+		cmocka_unit_test(test_inbound_audio_level),
 		cmocka_unit_test(test_inbound_burst),
 		cmocka_unit_test(test_send_rtp_and_sr),
 		cmocka_unit_test(test_pcmu_clock),

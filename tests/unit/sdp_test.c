@@ -1634,8 +1634,30 @@ static void test_rtp_ffmpeg(void **state)
 		assert_has("ffmpeg-rtp.sdp", ans, lines[i]);
 	assert_int_equal(count_lines_starting(ans, "a=sendrecv"), 2);
 	assert_null(strstr(ans, "a=rtcp-mux"));
+	assert_null(strstr(ans, "a=extmap")); /* none offered */
 	/* Video first, as offered. */
 	assert_true(strstr(ans, "m=video") < strstr(ans, "m=audio"));
+	free(ans);
+	free(o);
+}
+
+/* An audio level extmap in a plain RTP offer is kept and answered, so the
+ * endpoint's levels feed speaker selection without decoding. */
+static void test_rtp_audio_level(void **state)
+{
+	(void)state;
+	const char *text = RTP_SESSION "m=audio 7000 RTP/AVP 111\r\na=rtpmap:111 opus/48000/2\r\n"
+			   "a=extmap:3 urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\n"
+			   "m=video 7002 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n"
+			   "a=extmap:4 urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\n";
+	struct sdp_rtp_negotiation neg;
+	struct sdp_offer *o = rtp_ok("audio level", text, &neg);
+	assert_int_equal(neg.audio.audio_level_ext, 3);
+	assert_int_equal(neg.video.audio_level_ext, 0); /* only audio has levels */
+	int len;
+	char *ans = rtp_answer("audio level", o, &neg, &RTP_LOCAL, &len);
+	assert_has("audio level", ans, "a=extmap:3 urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\n");
+	assert_int_equal(count_lines_starting(ans, "a=extmap"), 1);
 	free(ans);
 	free(o);
 }
@@ -2030,6 +2052,7 @@ int main(void)
 		cmocka_unit_test(test_frag_garbage),
 		cmocka_unit_test(test_rtp_ffmpeg),
 		cmocka_unit_test(test_rtp_room_system),
+		cmocka_unit_test(test_rtp_audio_level),
 		cmocka_unit_test(test_rtp_audio_preference),
 		cmocka_unit_test(test_rtp_h264_modes),
 		cmocka_unit_test(test_rtp_rejected_sections),
