@@ -4,6 +4,7 @@
  * in case; nothing here is on the media path.
  */
 #include "lghttp.h"
+#include "lgnet.h"
 #include "mcu/err.h"
 
 #include <arpa/inet.h>
@@ -170,7 +171,8 @@ static void make_offer(const struct lgjoin_req *r, char *sdp, size_t size)
 	if (r->audio_port)
 		snprintf(sdp + n, size - (size_t)n,
 			 "m=audio %d RTP/AVP 111\r\na=rtpmap:111 opus/48000/2\r\n"
-			 "a=rtcp-mux\r\na=%s\r\n", r->audio_port, dir);
+			 "a=extmap:%d urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\n"
+			 "a=rtcp-mux\r\na=%s\r\n", r->audio_port, LG_AUDIO_LEVEL_EXT, dir);
 }
 
 /* The port of the answer's m=<kind> line, 0 when absent. */

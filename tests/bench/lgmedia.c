@@ -9,6 +9,7 @@
 #include "lgmedia.h"
 #include "codecs/h264pkt.h"
 #include "codecs/opuscodec.h"
+#include "mixer/amix.h"
 #include "mcu/err.h"
 
 #include <math.h>
@@ -43,7 +44,7 @@ static int emit(void *user, const uint8_t *payload, size_t len, bool marker)
 		c->cap_pkts = cap;
 	}
 	memcpy(c->data + used, payload, len);
-	c->pkts[c->n_pkts++] = (struct lgpkt){ (uint32_t)used, (uint16_t)len, marker };
+	c->pkts[c->n_pkts++] = (struct lgpkt){ (uint32_t)used, (uint16_t)len, marker, 127 };
 	return 0;
 }
 
@@ -230,6 +231,9 @@ int lgmedia_make_opus(enum lgaudio_kind kind, int freq, struct lgclip *out)
 			continue;
 		out->first[out->n_frames] = (uint32_t)out->n_pkts;
 		rc = emit(out, pkt, (size_t)n, false);
+		/* What a browser puts in its level extension: the captured sound's. */
+		if (!rc)
+			out->pkts[out->n_pkts - 1].level = (uint8_t)amix_level(pcm, OPUS_FRAME_SAMPLES);
 		out->n_frames++;
 	}
 	opusenc_destroy(enc);

@@ -19,6 +19,7 @@ struct lgpkt {
 	uint32_t off;
 	uint16_t len;
 	bool marker;                /* last payload of its frame */
+	uint8_t level;              /* audio: RFC 6464 level of the frame's sound, 0 loud..127 */
 };
 
 /* A packetized stream that senders loop. Frame i's payloads are

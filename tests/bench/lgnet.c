@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #define MAX_BURST 1024            /* payloads of one video frame */
+#define RTP_HDR_MAX 20            /* 12 + an 8-byte extension block (audio level) */
 #define RX_BATCH 32
 #define RX_ROUNDS 16              /* batches per readable socket per wake */
 #define RX_BUF 1600
@@ -108,7 +109,7 @@ struct lgnet {
 	bool running;
 	_Atomic int stop;
 	/* Media thread scratch. */
-	uint8_t hdr[MAX_BURST][12];
+	uint8_t hdr[MAX_BURST][RTP_HDR_MAX];
 	struct mmsghdr msgs[MAX_BURST];
 	struct iovec iov[MAX_BURST][2];
 	uint8_t rxbuf[RX_BATCH][RX_BUF];
@@ -139,6 +140,21 @@ static void add_event(struct lgevents *e, int64_t t)
 
 /* ---- sending (media thread) ------------------------------------------ */
 
+/* The RTP header of one packet; audio carries its RFC 6464 level (extmap
+ * LG_AUDIO_LEVEL_EXT, one-byte form) as browsers send it. Returns its size. */
+static size_t write_header(uint8_t *h, int k, const struct lgpkt *p, uint16_t seq, uint32_t ts,
+			   uint32_t ssrc)
+{
+	rtp_write_header(h, 12, k == LG_VIDEO ? 96 : 111, p->marker, seq, ts, ssrc);
+	if (k == LG_VIDEO)
+		return 12;
+	h[0] |= 0x10;
+	const uint8_t ext[8] = { 0xBE, 0xDE, 0x00, 0x01, LG_AUDIO_LEVEL_EXT << 4,
+				 (uint8_t)((p->level < 50 ? 0x80 : 0) | p->level), 0, 0 };
+	memcpy(h + 12, ext, sizeof(ext));
+	return RTP_HDR_MAX;
+}
+
 static void send_frame(struct lgnet *n, struct lgep *ep, int k, int64_t now)
 {
 	struct lgstream *st = &ep->s[k];
@@ -150,8 +166,8 @@ static void send_frame(struct lgnet *n, struct lgep *ep, int k, int64_t now)
 		count = MAX_BURST;
 	for (int i = 0; i < count; i++) {
 		const struct lgpkt *p = &c->pkts[first + i];
-		rtp_write_header(n->hdr[i], 12, k == LG_VIDEO ? 96 : 111, p->marker, st->seq++, ts, st->ssrc);
-		n->iov[i][0] = (struct iovec){ n->hdr[i], 12 };
+		size_t hlen = write_header(n->hdr[i], k, p, st->seq++, ts, st->ssrc);
+		n->iov[i][0] = (struct iovec){ n->hdr[i], hlen };
 		n->iov[i][1] = (struct iovec){ c->data + p->off, p->len };
 		n->msgs[i].msg_hdr = (struct msghdr){ .msg_name = &st->to, .msg_namelen = sizeof(st->to),
 						      .msg_iov = n->iov[i], .msg_iovlen = 2 };

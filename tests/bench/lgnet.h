@@ -20,6 +20,9 @@ struct lgnet;
 
 enum lgmedia_kind { LG_VIDEO = 0, LG_AUDIO = 1 };
 
+/* The extmap id of the audio level extension in the offers (lghttp.c). */
+#define LG_AUDIO_LEVEL_EXT 1
+
 /* What an endpoint does (clips borrowed: they must outlive the net). */
 struct lgep_config {
 	const struct lgclip *video, *audio;   /* what it sends; NULL: none of it */
