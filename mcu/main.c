@@ -152,7 +152,9 @@ static int start(struct mcu *m)
 	rc = registry_create(&m->endpoint_env, m->cfg.max_rooms, &m->registry);
 	if (rc)
 		return rc;
-	registry_set_listener(m->registry, events_forward, m->webhook);
+	/* Without a webhook nobody listens: the registry then builds no events. */
+	if (m->webhook)
+		registry_set_listener(m->registry, events_forward, m->webhook);
 	m->signaling_env = (struct signaling_env){
 		.cfg = &m->cfg, .registry = m->registry, .started_us = clock_now_us(),
 		.version = MCU_VERSION, .fingerprint = dtls_identity_fingerprint(m->identity),

@@ -130,16 +130,23 @@ static int dead_port(void)
 	return ntohs(a.sin_port);
 }
 
-static struct webhook *make(int port, const char *secret, int attempts, int queue_max)
+/* A webhook to 127.0.0.1:port/hook; retries after 20 ms. */
+static struct webhook *make_timed(int port, const char *secret, int attempts, int queue_max,
+				  int timeout_ms, int shutdown_ms)
 {
 	char url[64], err[256];
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/hook", port);
 	struct webhook_config cfg = { .url = url, .secret = secret, .max_attempts = attempts,
-				      .retry_ms = 20, .timeout_ms = 1000, .queue_max = queue_max,
-				      .shutdown_ms = 300 };
+				      .retry_ms = 20, .timeout_ms = timeout_ms, .queue_max = queue_max,
+				      .shutdown_ms = shutdown_ms };
 	struct webhook *w = NULL;
 	assert_int_equal(webhook_create(&cfg, &w, err, sizeof(err)), 0);
 	return w;
+}
+
+static struct webhook *make(int port, const char *secret, int attempts, int queue_max)
+{
+	return make_timed(port, secret, attempts, queue_max, 1000, 300);
 }
 
 /* Polls until the webhook has settled count events (delivered + failed). */
@@ -301,12 +308,7 @@ static void test_shutdown_cuts_slow_receiver(void **state)
 	(void)state;
 	struct receiver *r = receiver_start();
 	r->delay_ms = 3000; /* the attempt's own timeout (10 s) would wait it out */
-	char url[64], err[256];
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/hook", r->port);
-	struct webhook_config cfg = { .url = url, .max_attempts = 1, .retry_ms = 20,
-				      .timeout_ms = 10000, .queue_max = 4, .shutdown_ms = 200 };
-	struct webhook *w = NULL;
-	assert_int_equal(webhook_create(&cfg, &w, err, sizeof(err)), 0);
+	struct webhook *w = make_timed(r->port, "", 1, 4, 10000, 200);
 	assert_int_equal(webhook_emit(w, "room.ended", json_object()), 0);
 	for (int k = 0; k < 500 && !r->n_reqs; k++)
 		usleep(10000); /* until the POST is under way */
