@@ -6,9 +6,10 @@
  *
  *   parts --media=DIR --senders=4[,9,...] [--seconds=10]
  *
- * Per room size: each of the N clips (DIR/v<i>.h264) decoded alone, and the
- * room's hd and sd pictures (the grid drawn with the mixer's canvas, sd
- * scaled from hd, neither timed) encoded alone with an IDR every 3 s, as the
+ * Per room size: each of the N clips (DIR/v<i>.h264) decoded alone, as the
+ * room decodes it (no deblocking once its tile is half its size or less),
+ * and the room's hd and sd pictures (the grid drawn with the mixer's canvas,
+ * sd scaled from hd, neither timed) encoded alone with an IDR every 3 s, as the
  * room does for legacy receivers, which cannot ask for one. Audio: Opus
  * decoding of a tone and of silence, and encoding of a 3-tone mix (32
  * kbit/s, complexity 5: the room's encoders). Only the codec call is timed,
@@ -122,6 +123,10 @@ static int room(const struct lgclip *clips, int n, int frames, bool paced, struc
 				rc = vdec_decode(dec[i], au, (size_t)len, &p);
 			out->decode[i] += thread_cpu() - t0;
 			if (!rc && p) {
+				/* As the room decodes: no deblocking for a tile at
+				 * half size or less (mixvideo.c's compose). */
+				vdec_set_fast(dec[i], tiles[i].w * 2 <= p->width &&
+						      tiles[i].h * 2 <= p->height);
 				av_frame_unref(pic[i]);
 				av_frame_ref(pic[i], p);
 			}

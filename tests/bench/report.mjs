@@ -40,6 +40,17 @@ export function slope(xs, ys) {
 
 const videoStep = (r, n) => r.video?.steps?.find((s) => s.step[0] === n);
 const peerOf = (r, n) => r.peer?.find((p) => p.n === n);
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b), k = s.length >> 1;
+  return s.length % 2 ? s[k] : (s[k - 1] + s[k]) / 2;
+};
+// The 4-sender room's rounds, each { step, peer, parts } measured back to
+// back; a run without them has the one room of the table.
+function rounds4(r) {
+  if (r.rounds4?.length) return r.rounds4;
+  const step = videoStep(r, 4), peer = peerOf(r, 4);
+  return step && peer ? [{ step, peer, parts: r.parts }] : [];
+}
 
 // The goals of issue #7, each { name, goal, measured, pass }.
 export function targets(r) {
@@ -52,14 +63,20 @@ export function targets(r) {
       out.push({ name, goal, measured: 'not measured', pass: false });
     }
   };
-  const s4 = videoStep(r, 4), p4 = peerOf(r, 4);
-  add('4-sender HD room vs the sum of its codec parts', '<= 1.10x', () => {
-    const parts = partsOf(r.parts, 4, r.talkers, s4.mixer.audio_encoders);
-    if (!num(parts)) throw new Error('no parts');
-    return [`${f2(s4.mcu_cpu_per_s / parts)}x (${f3(s4.mcu_cpu_per_s)} / ${f3(parts)})`, s4.mcu_cpu_per_s <= 1.10 * parts];
-  });
+  // The 4-sender room's ratios: the median over its rounds (room, peer
+  // and parts back to back), as the host's speed drifts between rounds.
+  const rounds = rounds4(r);
+  const ratioTarget = (what, limit) => {
+    const xs = rounds.map(what).filter(num);
+    if (!xs.length) throw new Error('no rounds');
+    const m = median(xs);
+    const of = xs.length > 1 ? `median of ${xs.length} rounds: ${xs.map(f2).join(', ')}` : '1 round';
+    return [`${f2(m)}x (${of})`, m <= limit];
+  };
+  add('4-sender HD room vs the sum of its codec parts', '<= 1.10x', () =>
+    ratioTarget((x) => x.step.mcu_cpu_per_s / partsOf(x.parts, 4, r.talkers, x.step.mixer.audio_encoders), 1.10));
   add('4-sender HD room vs the ffmpeg peer', '<= 0.90x', () =>
-    [`${f2(s4.mcu_cpu_per_s / p4.cpu_per_s)}x (${f3(s4.mcu_cpu_per_s)} / ${f3(p4.cpu_per_s)})`, s4.mcu_cpu_per_s <= 0.90 * p4.cpu_per_s]);
+    ratioTarget((x) => x.step.mcu_cpu_per_s / x.peer.cpu_per_s, 0.90));
   add('marginal receive-only viewer', '<= 0.002 CPU-s/s', () => {
     if (!num(r.marginal)) throw new Error('no slope');
     return [`${f4(r.marginal)} CPU-s/s`, r.marginal <= 0.002];
@@ -91,7 +108,8 @@ function videoSection(r, L) {
     'send silence) and receive hd; one more endpoint receives sd. Each room is followed by its ffmpeg peer: ' +
     'one `ffmpeg` doing the same work (decode N, grid, HD + SD libx264 veryfast/zerolatency/baseline at 2000/700 ' +
     'kbit/s with an IDR every 3 s as the room makes for legacy receivers, amix + libopus), paced by `-re`. ' +
-    'Sum of parts: each decode and each encode alone, with the server\'s codec modules (`tests/bench/parts.c`).', '');
+    'Sum of parts: each decode and each encode alone, with the server\'s codec modules, each sender ' +
+    'decoded as the room decodes it (no deblocking in a tile of half its size or less; `tests/bench/parts.c`).', '');
   if (!r.video?.steps?.length) { L.push(`Not measured: ${r.errors?.video || 'failed'}.`, ''); return; }
   L.push('| senders | MCU CPU-s/s | room thread | ffmpeg peer | MCU / peer | sum of parts | MCU / parts | overruns | dropped | fps out (min) | keyframes | other load |',
     '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
@@ -114,6 +132,15 @@ function videoSection(r, L) {
       L.push(`Paced like a room (a frame each 1/30 s, so caches go cold in between) the same parts cost ` +
         `${f3(paced)}: MCU / paced parts ${f2(s4.mcu_cpu_per_s / paced)}. `);
     }
+  }
+  if (r.rounds4?.length > 1) {
+    L.push(`The 4-sender room was measured in ${r.rounds4.length} rounds, each the room, its peer and its parts back ` +
+      'to back (the first is the table\'s row; the targets take the median ratios): ' +
+      r.rounds4.map((x, i) => {
+        const parts = partsOf(x.parts, 4, r.talkers, x.step.mixer.audio_encoders), mcu = x.step.mcu_cpu_per_s;
+        return `round ${i + 1}: MCU ${f3(mcu)}, peer ${f3(x.peer.cpu_per_s)} (${f2(mcu / x.peer.cpu_per_s)}x), ` +
+          `parts ${f3(parts)} (${f2(mcu / parts)}x)`;
+      }).join('; ') + '. ');
   }
   if (r.peer?.length) L.push(`The peer's output rate: ${r.peer.map((p) => `${p.n}: ${f1(p.fps)} fps`).join(', ')}. `);
   L.push('A room whose output fell below 29 fps did not keep real time: its thread had no more CPU to give, so ' +
