@@ -77,7 +77,7 @@ static void test_odd_sizes_repeat_the_edge(void **state)
 static void test_wide_rows_match_reference(void **state)
 {
 	(void)state;
-	static const int widths[] = { 2, 31, 32, 33, 64, 101, 1280 };
+	static const int widths[] = { 2, 31, 32, 33, 64, 101, 130, 255, 1280 };
 	static const int heights[] = { 2, 3, 9 };
 	srand(7);
 	for (size_t wi = 0; wi < sizeof(widths) / sizeof(widths[0]); wi++) {
