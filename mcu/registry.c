@@ -796,7 +796,7 @@ static struct member *take_member(struct registry *reg, struct room *room, int k
 	return mb;
 }
 
-int registry_leave(struct registry *reg, const char *room_name, const char *id)
+int registry_leave(struct registry *reg, const char *room_name, const char *id, const char *why)
 {
 	struct member *mb = NULL;
 	pthread_mutex_lock(&reg->lock);
@@ -804,13 +804,13 @@ int registry_leave(struct registry *reg, const char *room_name, const char *id)
 	if (i >= 0) {
 		int k = find_endpoint(reg->rooms[i], id);
 		if (k >= 0)
-			mb = take_member(reg, reg->rooms[i], k, "left");
+			mb = take_member(reg, reg->rooms[i], k, why);
 	}
 	pthread_mutex_unlock(&reg->lock);
 	if (!mb)
 		return MCU_ENOTFOUND;
 	member_free(mb);
-	LOG_I("registry", "room=%s ep=%s left", room_name, id);
+	LOG_I("registry", "room=%s ep=%s left (%s)", room_name, id, why);
 	return 0;
 }
 

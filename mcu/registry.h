@@ -157,8 +157,10 @@ int registry_join_rtp(struct registry *reg, const char *room, bool create,
 		      const struct rtpep_params *params, struct rtpep_local *local,
 		      char id[ENDPOINT_ID_LEN + 1], char *err, size_t err_size);
 
-/* Removes a participant. Returns 0 or MCU_ENOTFOUND. Thread: any. */
-int registry_leave(struct registry *reg, const char *room, const char *id);
+/* Removes a participant; why is the reason its participant.left event
+ * gives ("left": it hung up; "kicked": an operator removed it). Returns 0
+ * or MCU_ENOTFOUND. Thread: any. */
+int registry_leave(struct registry *reg, const char *room, const char *id, const char *why);
 
 /* Trickled candidates for a participant: see endpoint_add_remote_candidates.
  * Returns the count added or MCU_ENOTFOUND. Thread: any. */

@@ -457,7 +457,7 @@ static int participant_route(const struct signaling_env *env, const struct httpm
 	}
 	if (strcmp(req->method, "DELETE"))
 		return httpmsg_error(reply, 405, "method_not_allowed", "use DELETE to remove a participant");
-	if (registry_leave(env->registry, room, segs[4]))
+	if (registry_leave(env->registry, room, segs[4], "kicked"))
 		return httpmsg_error(reply, 404, "participant_not_found", "no participant '%s' in room '%s'",
 				     segs[4], room);
 	return httpmsg_text(reply, 200, "application/json", "{}", 2);

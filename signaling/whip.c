@@ -276,7 +276,7 @@ static int join_rtp(const struct signaling_env *env, const char *room, const str
 	if (n < 0) {
 		free(out->answer);
 		out->answer = NULL;
-		registry_leave(env->registry, room, out->id);
+		registry_leave(env->registry, room, out->id, "failed");
 		return httpmsg_error(reply, 500, "internal", "cannot write the SDP answer");
 	}
 	return 0;
@@ -332,7 +332,7 @@ int whip_join(const struct signaling_env *env, const char *room, enum whip_mode 
 		goto done;
 	}
 	if (write_answer(env, offer, &neg, &local, out)) {
-		registry_leave(env->registry, room, out->id);
+		registry_leave(env->registry, room, out->id, "failed");
 		status = httpmsg_error(reply, 500, "internal", "cannot write the SDP answer");
 	}
 done:
@@ -513,7 +513,7 @@ int whip_handle(const struct signaling_env *env, const struct httpmsg_request *r
 	if (!strcmp(method, "PATCH"))
 		return handle_patch(env, req, segs[1], segs[2], reply);
 	if (!strcmp(method, "DELETE")) {
-		if (registry_leave(env->registry, segs[1], segs[2]))
+		if (registry_leave(env->registry, segs[1], segs[2], "left"))
 			return httpmsg_error(reply, 404, "session_not_found",
 					     "no session '%s' in room '%s'", segs[2], segs[1]);
 		return httpmsg_text(reply, 200, "application/json", "{}", 2);

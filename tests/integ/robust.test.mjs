@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import crypto from 'node:crypto';
 import { startMcu, waitFor } from './lib/mcu.mjs';
 import { launchBrowser, haveChromium, joinRoom, inboundVideo } from './lib/browser.mjs';
+import { legacyOffer } from './lib/offers.mjs';
 
 // Open descriptors other than TCP connections: the test's own HTTP client
 // keeps one or two alive at will, which says nothing of the server.
@@ -27,12 +28,6 @@ function fds(pid) {
   }).length;
 }
 const rssKb = (pid) => Number(fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)[1]);
-
-function legacyOffer(port) {
-  return ['v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=cycle', 'c=IN IP4 127.0.0.1', 't=0 0',
-    `m=video ${port} RTP/AVP 96`, 'a=rtpmap:96 H264/90000', 'a=fmtp:96 packetization-mode=1', 'a=recvonly',
-    `m=audio ${port + 2} RTP/AVP 0`, 'a=recvonly', ''].join('\r\n');
-}
 
 test('200 join/leave cycles: file descriptors back where they started, memory within 10%',
   { timeout: 120000 }, async (t) => {

@@ -1,6 +1,7 @@
 // webhook.test.mjs - events POSTed to an HTTP receiver of this test:
 // room.started, participant.joined and recording.finished (file, duration,
-// a Standard Webhooks signature that verifies with the secret). With the
+// a Standard Webhooks signature that verifies with the secret), and
+// participant.left with why (an endpoint kicked by the API). With the
 // receiver down the server retries with backoff and logs it, the room keeps
 // its frame rate, and the events arrive once the receiver is back.
 import { test } from 'node:test';
@@ -9,6 +10,7 @@ import crypto from 'node:crypto';
 import http from 'node:http';
 import { startMcu, waitFor } from './lib/mcu.mjs';
 import { launchBrowser, haveChromium, joinRoom, observe } from './lib/browser.mjs';
+import { legacyOffer } from './lib/offers.mjs';
 
 const KEY = crypto.randomBytes(24);
 const SECRET = `whsec_${KEY.toString('base64')}`;
@@ -95,6 +97,17 @@ test('webhook: signed events, recording.finished, retries while the receiver is 
     assert.ok(Math.abs(listed.duration_s - rec.duration_s) < 0.1);
     assert.ok(rec.size_bytes > 10000);
 
+    // A plain-RTP endpoint the operator removes: it left because it was
+    // kicked, not because it hung up.
+    const tv = await mcu.api('POST', '/api/rooms/hook/participants', { body: { sdp: legacyOffer(47400), name: 'lobby-tv' } });
+    assert.equal(tv.status, 201, tv.text);
+    assert.equal((await mcu.api('DELETE', `/api/rooms/hook/participants/${tv.json.id}`)).status, 200);
+    await waitFor(() => rx.of('participant.left').length >= 1, { what: 'the kicked endpoint\'s left event' });
+    const kicked = rx.of('participant.left')[0].data;
+    assert.equal(kicked.participant.name, 'lobby-tv');
+    assert.equal(kicked.participant.kind, 'rtp');
+    assert.equal(kicked.reason, 'kicked');
+
     // Receiver down: the next events fail, are retried and logged, and the
     // room goes on at full rate meanwhile.
     await rx.stop();
@@ -115,10 +128,9 @@ test('webhook: signed events, recording.finished, retries while the receiver is 
 
     // Back up on the same port: the retried event arrives, once.
     await rx.start(rx.port);
-    await waitFor(() => rx.of('participant.left').length >= 1, { what: 'the left event after retries', timeoutMs: 20000 });
-    const left = rx.of('participant.left');
+    await waitFor(() => rx.of('participant.left').length >= 2, { what: 'the left event after retries', timeoutMs: 20000 });
+    const left = rx.of('participant.left').filter((e) => e.data.participant.name === 'alice');
     assert.equal(left.length, 1);
-    assert.equal(left[0].data.participant.name, 'alice');
     assert.equal(left[0].data.reason, 'left');
     assert.deepEqual(rx.problems, []);
     // Shutdown ends the room: its end is told before mcu exits 0.

@@ -114,7 +114,7 @@ static void test_room_lifecycle(void **state)
 
 	assert_int_equal(registry_delete_room(reg, "r1"), 0);
 	assert_int_equal(registry_delete_room(reg, "r1"), MCU_ENOTFOUND);
-	assert_int_equal(registry_leave(reg, "r2", "0123456789abcdef"), MCU_ENOTFOUND);
+	assert_int_equal(registry_leave(reg, "r2", "0123456789abcdef", "left"), MCU_ENOTFOUND);
 	assert_int_equal(registry_trickle(reg, "r2", "0123456789abcdef", NULL, 0, 0), MCU_ENOTFOUND);
 	char buf[64];
 	assert_int_equal(registry_remote_ufrag(reg, "r2", "x", buf, sizeof(buf)), MCU_ENOTFOUND);

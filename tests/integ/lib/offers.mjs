@@ -1,5 +1,6 @@
-// offers.mjs - SDP offers in the shape WebRTC stacks send, for tests that
-// need an offer without a browser (bad-input tests, API tests).
+// offers.mjs - SDP offers in the shape WebRTC stacks and plain-RTP
+// endpoints send, for tests that need an offer without a browser or a
+// media player (bad-input tests, API tests).
 export function webrtcOffer({ fingerprint = true, audioCodec = 'opus', videoCodec = 'H264',
   bundle = true, direction = 'sendrecv' } = {}) {
   const fp = 'a=fingerprint:sha-256 3D:1B:7C:25:86:0F:6A:E4:52:D1:22:0B:7E:4A:9C:36:1F:8E:66:A7:10:3B:C9:E4:50:5D:8A:21:44:B6:0C:F1';
@@ -25,4 +26,12 @@ export function webrtcOffer({ fingerprint = true, audioCodec = 'opus', videoCode
     `m=video 9 UDP/TLS/RTP/SAVPF ${pt(video)}`, ...common('1'), ...video,
     '',
   ].join('\r\n');
+}
+
+// A plain-RTP endpoint's offer: receives H.264 video on port and PCMU
+// audio on port + 2.
+export function legacyOffer(port) {
+  return ['v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=legacy', 'c=IN IP4 127.0.0.1', 't=0 0',
+    `m=video ${port} RTP/AVP 96`, 'a=rtpmap:96 H264/90000', 'a=fmtp:96 packetization-mode=1', 'a=recvonly',
+    `m=audio ${port + 2} RTP/AVP 0`, 'a=recvonly', ''].join('\r\n');
 }
