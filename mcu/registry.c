@@ -42,6 +42,7 @@ struct room {
 	struct mix *mix;
 	struct recorder *rec;          /* while it records; the mixer tees into it */
 	int64_t empty_since_us;        /* monotonic; when the last one left */
+	int snapshots;                 /* mix_snapshot calls on it, made unlocked */
 };
 
 struct registry {
@@ -61,6 +62,7 @@ struct registry {
 	pthread_t reaper;
 	bool reaper_started, stopping;
 	pthread_cond_t reaper_wake;    /* CLOCK_MONOTONIC */
+	pthread_cond_t snapshot_done;  /* a room's snapshot call returned */
 };
 
 bool registry_valid_room_name(const char *name)
@@ -83,7 +85,7 @@ bool registry_valid_layout(const char *layout)
 	return !strcmp(layout, "grid") || !strcmp(layout, "speaker");
 }
 
-static void room_free(const struct registry *reg, struct room *room, const char *why);
+static void room_free(struct registry *reg, struct room *room, const char *why);
 static struct member *take_member(struct registry *reg, struct room *room, int k,
 				  const char *why);
 static void member_free(struct member *m);
@@ -224,6 +226,7 @@ int registry_create(const struct endpoint_env *env, int max_rooms, struct regist
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	pthread_cond_init(&reg->reaper_wake, &attr);
 	pthread_condattr_destroy(&attr);
+	pthread_cond_init(&reg->snapshot_done, NULL);
 	if (pthread_create(&reg->reaper, NULL, reaper_main, reg) != 0) {
 		registry_destroy(reg);
 		return MCU_ENOMEM;
@@ -300,8 +303,14 @@ void registry_traffic(struct registry *reg, struct registry_traffic *out)
 
 /* Ends a room taken out of the registry (not under the lock), and tells:
  * its participants left, its recording finished, it ended (why). */
-static void room_free(const struct registry *reg, struct room *room, const char *why)
+static void room_free(struct registry *reg, struct room *room, const char *why)
 {
+	/* Out of the registry, no snapshot starts on it: wait for those that
+	 * run (they use its mixer). */
+	pthread_mutex_lock(&reg->lock);
+	while (room->snapshots)
+		pthread_cond_wait(&reg->snapshot_done, &reg->lock);
+	pthread_mutex_unlock(&reg->lock);
 	for (int i = 0; room->rec && i < room->n_eps; i++) {
 		struct endpoint_info info;
 		member_info(room->eps[i], &info);
@@ -332,6 +341,7 @@ void registry_destroy(struct registry *reg)
 	pthread_cond_destroy(&reg->reaper_wake);
 	for (int i = 0; i < reg->n_rooms; i++)
 		room_free(reg, reg->rooms[i], "shutdown");
+	pthread_cond_destroy(&reg->snapshot_done);
 	free(reg->rooms);
 	pthread_mutex_destroy(&reg->lock);
 	free(reg);
@@ -577,8 +587,20 @@ int registry_snapshot(struct registry *reg, const char *room, uint8_t **out, siz
 {
 	pthread_mutex_lock(&reg->lock);
 	int i = find_room(reg, room);
-	*no_room = i < 0;
-	int rc = i < 0 ? MCU_ENOTFOUND : mix_snapshot(reg->rooms[i]->mix, out, len);
+	struct room *r = i < 0 ? NULL : reg->rooms[i];
+	if (r)
+		r->snapshots++;
+	pthread_mutex_unlock(&reg->lock);
+	*no_room = !r;
+	if (!r)
+		return MCU_ENOTFOUND;
+	/* Unlocked: it waits for the room thread and encodes a JPEG, which
+	 * joins, leaves and the API must not wait for. The count keeps the
+	 * room from being freed meanwhile. */
+	int rc = mix_snapshot(r->mix, out, len);
+	pthread_mutex_lock(&reg->lock);
+	if (--r->snapshots == 0)
+		pthread_cond_broadcast(&reg->snapshot_done);
 	pthread_mutex_unlock(&reg->lock);
 	return rc;
 }

@@ -1,12 +1,12 @@
 // api.test.mjs - the JSON API of API.md section 2 against the real server:
-// rooms, participants (the JSON twin of WHIP), operator key, CORS, metrics,
-// and the program's command line.
+// rooms, participants (the JSON twin of WHIP), snapshots, operator key,
+// CORS, metrics, and the program's command line.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { startMcu, MCU_BIN } from './lib/mcu.mjs';
-import { webrtcOffer } from './lib/offers.mjs';
+import { legacyOffer, webrtcOffer } from './lib/offers.mjs';
 
 const run = promisify(execFile);
 
@@ -172,3 +172,43 @@ test('an empty room ends after empty_room_timeout_s; one with a participant stay
     assert.equal((await mcu.stop()).code, 0);
   }
 });
+
+test('snapshot.jpg: 404 without a room or a picture, else a JPEG of the composite; a room ends while snapshots run',
+  { timeout: 60000 }, async () => {
+    const mcu = await startMcu();
+    try {
+      let r = await mcu.api('GET', '/api/rooms/none/snapshot.jpg');
+      assert.equal(r.status, 404);
+      assert.equal(r.json.error, 'room_not_found');
+      assert.equal((await mcu.api('POST', '/api/rooms', { body: { room: 'still' } })).status, 201);
+      r = await mcu.api('GET', '/api/rooms/still/snapshot.jpg');
+      assert.equal(r.status, 404);
+      assert.equal(r.json.error, 'no_picture');
+
+      // A plain-RTP sd receiver: the room composes (black: nobody sends).
+      const tv = await mcu.api('POST', '/api/rooms/still/participants', { body: { sdp: legacyOffer(47600), profile: 'sd' } });
+      assert.equal(tv.status, 201, tv.text);
+      let shot = null;
+      for (let i = 0; i < 50 && !shot; i++) {
+        const res = await fetch(`${mcu.base}/api/rooms/still/snapshot.jpg`);
+        if (res.status === 200) shot = res;
+        else await new Promise((ok) => setTimeout(ok, 100));
+      }
+      assert.ok(shot, 'a snapshot once the room composes');
+      assert.equal(shot.headers.get('content-type'), 'image/jpeg');
+      const jpeg = Buffer.from(await shot.arrayBuffer());
+      const probe = execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_name,width,height',
+        '-of', 'csv=p=0', '-'], { input: jpeg }).toString().trim();
+      assert.equal(probe, 'mjpeg,640,360', 'a JPEG at the sd composite\'s size');
+
+      // Snapshots of a room that ends meanwhile: each is answered, the
+      // room's end waits for them, and the server stays up.
+      const many = Array.from({ length: 12 }, () => fetch(`${mcu.base}/api/rooms/still/snapshot.jpg`).then((x) => x.status));
+      assert.equal((await mcu.api('DELETE', '/api/rooms/still')).status, 200);
+      for (const status of await Promise.all(many)) assert.ok(status === 200 || status === 404, `status ${status}`);
+      assert.equal((await mcu.api('GET', '/api/rooms/still/snapshot.jpg')).status, 404);
+      assert.equal((await mcu.api('GET', '/api/health')).status, 200);
+    } finally {
+      assert.equal((await mcu.stop()).code, 0);
+    }
+  });
