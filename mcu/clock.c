@@ -16,6 +16,13 @@ int64_t clock_now_us(void)
 	return timespec_us(&ts);
 }
 
+int64_t clock_thread_cpu_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return timespec_us(&ts);
+}
+
 int64_t clock_wall_us(void)
 {
 	struct timespec ts;

@@ -9,6 +9,10 @@
 /* Microseconds from CLOCK_MONOTONIC. Thread: any. */
 int64_t clock_now_us(void);
 
+/* CPU microseconds the calling thread has used (CLOCK_THREAD_CPUTIME_ID):
+ * what a piece of work cost, whatever else ran meanwhile. Thread: any. */
+int64_t clock_thread_cpu_us(void);
+
 /* Microseconds since the Unix epoch from CLOCK_REALTIME. Thread: any. */
 int64_t clock_wall_us(void);
 

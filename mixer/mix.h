@@ -43,7 +43,7 @@ struct mix_stats {
 	uint64_t ticks, overruns;      /* audio ticks, and ticks that ran late */
 	uint64_t frames_composed, frames_encoded, keyframes;
 	uint64_t tick_us_last, tick_us_max; /* work of one loop, µs */
-	uint64_t decode_us, encode_us; /* total time in video decode and encode */
+	uint64_t decode_us, encode_us; /* room thread CPU in video decode and encode */
 	uint64_t dropped_packets;      /* inbound packets the buffers refused */
 	uint64_t audio_skipped;        /* audio packets not decoded: quiet and not mixed */
 };

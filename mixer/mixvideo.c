@@ -128,9 +128,9 @@ static void decode_frame(struct mix *m, struct mix_part *p, struct vdec *dec, in
 		return; /* its references are gone: it would decode to garbage */
 	memset(m->au + len, 0, VDEC_PADDING);
 	struct AVFrame *pic = NULL;
-	int64_t t0 = clock_now_us();
+	int64_t t0 = clock_thread_cpu_us();
 	int rc = vdec_decode(dec, m->au, (size_t)len, &pic);
-	atomic_fetch_add(&m->pub.decode_us, (uint64_t)(clock_now_us() - t0));
+	atomic_fetch_add(&m->pub.decode_us, (uint64_t)(clock_thread_cpu_us() - t0));
 	if (rc) {
 		mixvideo_request_keyframe(m, p, now);
 		return;
@@ -474,9 +474,9 @@ static void encode_profile(struct mix *m, int i, const AVFrame *frame, int64_t c
 	const uint8_t *au;
 	size_t len;
 	bool idr;
-	int64_t t0 = clock_now_us();
+	int64_t t0 = clock_thread_cpu_us();
 	int rc = venc_encode(v->enc, frame, (int64_t)mix_ts(m, capture_us, 90000), force, &au, &len, &idr);
-	atomic_fetch_add(&m->pub.encode_us, (uint64_t)(clock_now_us() - t0));
+	atomic_fetch_add(&m->pub.encode_us, (uint64_t)(clock_thread_cpu_us() - t0));
 	if (rc || !len)
 		return;
 	atomic_fetch_add(&m->pub.frames_encoded, 1);

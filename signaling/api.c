@@ -83,7 +83,7 @@ static json_t *mixer_json(const struct mix_stats *s)
 	for (int p = 0; p < PROFILE_COUNT; p++)
 		if (s->profiles_mask & (1u << p))
 			json_array_append_new(profiles, json_string(profile_get((enum profile_id)p)->name));
-	return json_pack("{s:i, s:i, s:i, s:i, s:o, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	return json_pack("{s:i, s:i, s:i, s:i, s:o, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 			 "video_decoders", s->video_decoders, "audio_decoders", s->audio_decoders,
 			 "video_encoders", s->video_encoders, "audio_encoders", s->audio_encoders,
 			 "profiles", profiles, "tiles", s->video_senders,
@@ -93,7 +93,8 @@ static json_t *mixer_json(const struct mix_stats *s)
 			 "tick_us_last", (json_int_t)s->tick_us_last,
 			 "tick_us_max", (json_int_t)s->tick_us_max,
 			 "dropped_packets", (json_int_t)s->dropped_packets,
-			 "audio_skipped", (json_int_t)s->audio_skipped);
+			 "audio_skipped", (json_int_t)s->audio_skipped,
+			 "decode_us", (json_int_t)s->decode_us, "encode_us", (json_int_t)s->encode_us);
 }
 
 static json_t *room_json(const struct room_info *r, const struct endpoint_info *parts, int n)
@@ -197,9 +198,9 @@ static size_t room_metrics(char *buf, size_t size, size_t n, const struct room_i
 	n = room_family(buf, size, n, "mcu_room_video_frames_encoded_total", "counter",
 			"Video frames encoded, all profiles.", rooms, nr, m_frames);
 	n = room_family(buf, size, n, "mcu_room_video_decode_seconds_total", "counter",
-			"Time spent decoding video.", rooms, nr, m_decode);
+			"Room thread CPU time spent decoding video.", rooms, nr, m_decode);
 	n = room_family(buf, size, n, "mcu_room_video_encode_seconds_total", "counter",
-			"Time spent encoding video.", rooms, nr, m_encode);
+			"Room thread CPU time spent encoding video.", rooms, nr, m_encode);
 	n = room_family(buf, size, n, "mcu_room_dropped_packets_total", "counter",
 			"Inbound media packets the room's buffers refused.", rooms, nr, m_dropped);
 	return n;

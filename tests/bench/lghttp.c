@@ -280,6 +280,8 @@ int lghttp_mixer(const struct lgserver *s, const char *room, struct lgmixer *out
 	out->tick_us_last = int_of(m, "tick_us_last");
 	out->tick_us_max = int_of(m, "tick_us_max");
 	out->dropped_packets = int_of(m, "dropped_packets");
+	out->decode_us = int_of(m, "decode_us");
+	out->encode_us = int_of(m, "encode_us");
 	json_t *profiles = json_object_get(m, "profiles");
 	size_t i, n = 0;
 	json_t *p;

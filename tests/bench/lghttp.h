@@ -61,6 +61,7 @@ struct lgmixer {
 	char profiles[32];                   /* "hd,sd" */
 	int64_t ticks, overruns, frames_encoded, keyframes;
 	int64_t tick_us_last, tick_us_max, dropped_packets;
+	int64_t decode_us, encode_us;        /* room thread CPU in video codecs */
 };
 
 /* Returns 0, MCU_EIO or MCU_EPROTO. */

@@ -361,6 +361,9 @@ static json_t *window_json(struct bench *b, struct window *w, const int *step)
 			      "top_thread_tid", tid, "loadgen_cpu_per_s", self / secs,
 			      "other_cpu_per_s", other / secs);
 	json_object_set_new(o, "mixer", mixer_json(m1));
+	json_object_set_new(o, "video_codecs_per_s", json_pack(
+		"{s:f, s:f}", "decode", (double)(m1->decode_us - m0->decode_us) / 1e6 / secs,
+		"encode", (double)(m1->encode_us - m0->encode_us) / 1e6 / secs));
 	json_object_set_new(o, "delta", json_pack(
 		"{s:I, s:I, s:I, s:I, s:I}", "ticks", (json_int_t)(m1->ticks - m0->ticks),
 		"overruns", (json_int_t)(m1->overruns - m0->overruns),

@@ -38,6 +38,14 @@ export function slope(xs, ys) {
   return sxy / sxx;
 }
 
+// The room thread's CPU in its video decode and encode calls, per second,
+// and the same calls' cost alone (the parts).
+const codecsInRoom = (s) => (s?.video_codecs_per_s ? s.video_codecs_per_s.decode + s.video_codecs_per_s.encode : NaN);
+function codecsAlone(parts, n) {
+  const p = parts?.rooms?.[String(n)];
+  return p ? p.decode_sum + p.encode_hd + p.encode_sd : NaN;
+}
+
 const videoStep = (r, n) => r.video?.steps?.find((s) => s.step[0] === n);
 const peerOf = (r, n) => r.peer?.find((p) => p.n === n);
 const median = (xs) => {
@@ -111,13 +119,15 @@ function videoSection(r, L) {
     'Sum of parts: each decode and each encode alone, with the server\'s codec modules, each sender ' +
     'decoded as the room decodes it (no deblocking in a tile of half its size or less; `tests/bench/parts.c`).', '');
   if (!r.video?.steps?.length) { L.push(`Not measured: ${r.errors?.video || 'failed'}.`, ''); return; }
-  L.push('| senders | MCU CPU-s/s | room thread | ffmpeg peer | MCU / peer | sum of parts | MCU / parts | overruns | dropped | fps out (min) | keyframes | other load |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  L.push('| senders | MCU CPU-s/s | room thread | ffmpeg peer | MCU / peer | sum of parts | MCU / parts | video codecs: in room / alone | overruns | dropped | fps out (min) | keyframes | other load |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const s of r.video.steps) {
     const n = s.step[0], p = peerOf(r, n), parts = partsOf(r.parts, n, r.talkers, s.mixer.audio_encoders);
     const fps = Math.min(s.rx.senders?.video_fps_min ?? NaN, s.rx.sd?.video_fps_min ?? NaN);
+    const inRoom = codecsInRoom(s), alone = codecsAlone(r.parts, n);
     L.push(`| ${n} | ${f3(s.mcu_cpu_per_s)} | ${f3(s.top_thread_per_s)} | ${f3(p?.cpu_per_s)} | ` +
       `${f2(s.mcu_cpu_per_s / p?.cpu_per_s)} | ${f3(parts)} | ${f2(s.mcu_cpu_per_s / parts)} | ` +
+      `${f3(inRoom)} / ${f3(alone)} (${f2(inRoom / alone)}x) | ` +
       `${s.delta.overruns} | ${s.delta.dropped_packets} | ${f1(fps)} | ${s.delta.keyframes} | ` +
       `${load(s.other_cpu_per_s)}${busy(s.other_cpu_per_s)} / ${load(p?.other_cpu_per_s)}${busy(p?.other_cpu_per_s)} |`);
   }
@@ -139,10 +149,14 @@ function videoSection(r, L) {
       r.rounds4.map((x, i) => {
         const parts = partsOf(x.parts, 4, r.talkers, x.step.mixer.audio_encoders), mcu = x.step.mcu_cpu_per_s;
         return `round ${i + 1}: MCU ${f3(mcu)}, peer ${f3(x.peer.cpu_per_s)} (${f2(mcu / x.peer.cpu_per_s)}x), ` +
-          `parts ${f3(parts)} (${f2(mcu / parts)}x)`;
+          `parts ${f3(parts)} (${f2(mcu / parts)}x), video codecs ${f3(codecsInRoom(x.step))} in the room against ` +
+          `${f3(codecsAlone(x.parts, 4))} alone`;
       }).join('; ') + '. ');
   }
   if (r.peer?.length) L.push(`The peer's output rate: ${r.peer.map((p) => `${p.n}: ${f1(p.fps)} fps`).join(', ')}. `);
+  L.push('"Video codecs: in room / alone" is the room thread\'s CPU in its video decode and encode calls (the ' +
+    'room JSON\'s `decode_us` and `encode_us`) against the same calls alone (the parts): what the same codec work ' +
+    'costs inside the server, where the audio, the network threads and their wakeups run in between. ');
   L.push('A room whose output fell below 29 fps did not keep real time: its thread had no more CPU to give, so ' +
     'its figure is a floor. "Other load" is what the rest of the machine used meanwhile (MCU window / peer ' +
     `window), in CPU-s/s; ⚠ marks more than ${BUSY}.`, '');

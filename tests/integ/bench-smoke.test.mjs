@@ -34,6 +34,9 @@ test('load generator: 2 senders + 1 receiver for 7 s', { skip: SKIP, timeout: 12
     assert.ok(s.rx.viewers.audio_packets > 0, 'the receiver got audio packets');
     assert.ok(s.rx.viewers.video_fps_mean > 10, `composite frames arrive: ${s.rx.viewers.video_fps_mean}`);
     assert.ok(s.mcu_cpu_s > 0, 'the server\'s CPU was read');
+    const codecs = s.video_codecs_per_s.decode + s.video_codecs_per_s.encode;
+    assert.ok(s.video_codecs_per_s.decode > 0 && s.video_codecs_per_s.encode > 0 && codecs <= s.mcu_cpu_per_s + 0.05,
+      `the room's video codec CPU was read: ${JSON.stringify(s.video_codecs_per_s)}`);
   } finally {
     fs.rmSync(media, { recursive: true, force: true });
     assert.equal((await mcu.stop()).code, 0);

@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <time.h>
+
 #include "mcu/clock.h"
 #include "mcu/err.h"
 #include "mcu/log.h"
@@ -72,6 +74,17 @@ static void test_err_clock_log(void **state)
 	int64_t b = clock_now_us();
 	assert_true(b >= a);
 	assert_true(clock_wall_us() > 1700000000LL * 1000000);
+	/* Thread CPU time moves with work, not with sleep. */
+	int64_t c0 = clock_thread_cpu_us();
+	struct timespec nap = { 0, 50 * 1000 * 1000 };
+	nanosleep(&nap, NULL);
+	int64_t c1 = clock_thread_cpu_us();
+	assert_true(c1 >= c0 && c1 - c0 < 20000);
+	volatile uint64_t spin = 0;
+	while (clock_thread_cpu_us() - c1 < 20000)
+		spin++;
+	assert_true(spin > 0);
+	assert_true(clock_now_us() - b >= 50000 + 20000);
 	char buf[32];
 	assert_string_equal(clock_format_utc(0, buf, sizeof(buf)), "1970-01-01T00:00:00Z");
 
