@@ -9,8 +9,8 @@
  * Per room size: each of the N clips (DIR/v<i>.h264) decoded alone, as the
  * room decodes it (no deblocking once its tile is half its size or less),
  * and the room's hd and sd pictures (the grid drawn with the mixer's canvas,
- * sd scaled from hd, neither timed) encoded alone with an IDR every 3 s, as the
- * room does for legacy receivers, which cannot ask for one. Audio: Opus
+ * sd scaled from hd, neither timed) encoded alone with an IDR every 3 s, as
+ * the room does for legacy receivers, which cannot ask for one. Audio: Opus
  * decoding of a tone and of silence, and encoding of a 3-tone mix (32
  * kbit/s, complexity 5: the room's encoders). Only the codec call is timed,
  * in thread CPU time, as fast as it goes, or with --paced one video frame
