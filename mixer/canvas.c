@@ -7,7 +7,10 @@
  * intermediate picture is made; one cached swscale context per tile
  * follows its source's size. A 720p sender in a 2x2 grid of a 720p canvas
  * is an exact halving, done with halve.h's box average at a fraction of
- * swscale's cost.
+ * swscale's cost. A picture more than twice its fitted size is first
+ * halved into the tile's scratch picture: a 720p sender in a 4x4 grid is
+ * then two exact halvings, and in a 3x3 grid swscale reads a quarter of
+ * the samples with a filter half as wide.
  *
  * The copies for smaller profiles remember the layout (epoch) and each
  * tile's redraw count they show; bringing one up to date halves only the
@@ -38,6 +41,7 @@ struct tile {
 	bool placeholder;          /* what is drawn is the grey placeholder */
 	int pic_w, pic_h;          /* size of the picture drawn */
 	struct SwsContext *sws;
+	AVFrame *half;             /* a picture over twice the fit, halved */
 };
 
 /* A smaller copy of the composite and what of it the copy shows. */
@@ -75,8 +79,10 @@ void canvas_destroy(struct canvas *c)
 {
 	if (!c)
 		return;
-	for (int i = 0; i < LAYOUT_MAX_TILES; i++)
+	for (int i = 0; i < LAYOUT_MAX_TILES; i++) {
 		sws_freeContext(c->tiles[i].sws);
+		av_frame_free(&c->tiles[i].half);
+	}
 	for (int k = 0; k < CANVAS_COPIES; k++) {
 		av_frame_free(&c->copies[k].frame);
 		sws_freeContext(c->copies[k].sws);
@@ -137,6 +143,20 @@ static void planes_at(const AVFrame *f, int x, int y, uint8_t *out[3])
 		out[p] = f->data[p] + (ptrdiff_t)(y / 2) * f->linesize[p] + x / 2;
 }
 
+/* Halves pic into t->half (made or resized as needed). */
+static int halve_to_scratch(struct tile *t, const AVFrame *pic)
+{
+	int w = (pic->width + 1) / 2, h = (pic->height + 1) / 2;
+	if (!t->half && !(t->half = av_frame_alloc()))
+		return MCU_ENOMEM;
+	if ((t->half->width != w || t->half->height != h || !t->half->data[0]) &&
+	    alloc_frame(t->half, w, h))
+		return MCU_ENOMEM;
+	halve_yuv420(t->half->data, t->half->linesize, (const uint8_t *const *)pic->data,
+		     pic->linesize, pic->width, pic->height);
+	return 0;
+}
+
 static int draw_picture(struct canvas *c, struct tile *t, const AVFrame *pic)
 {
 	struct layout_rect fit;
@@ -150,6 +170,13 @@ static int draw_picture(struct canvas *c, struct tile *t, const AVFrame *pic)
 	/* Full-range (YUVJ) pictures go through swscale, which converts them
 	 * to the canvas's limited range. */
 	bool plain = pic->format == AV_PIX_FMT_YUV420P;
+	if (plain && pic->width >= 2 * fit.w && pic->height >= 2 * fit.h &&
+	    (pic->width != 2 * fit.w || pic->height != 2 * fit.h)) {
+		int rc = halve_to_scratch(t, pic);
+		if (rc)
+			return rc;
+		pic = t->half;
+	}
 	if (plain && pic->width == 2 * fit.w && pic->height == 2 * fit.h) {
 		halve_yuv420(dst, f->linesize, (const uint8_t *const *)pic->data, pic->linesize,
 			     pic->width, pic->height);

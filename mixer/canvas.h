@@ -33,7 +33,8 @@ int canvas_layout(struct canvas *c, int w, int h, const struct layout_rect *tile
 /*
  * Draws tile i: picture (YUV420P, borrowed for the call) scaled to fit (a
  * 2x2 box average when it is exactly twice the fitted size, a copy at the
- * same size, else swscale bilinear), or a grey placeholder when picture is
+ * same size, else swscale bilinear, after a box-average halving when it is
+ * more than twice the fitted size), or a grey placeholder when picture is
  * NULL. source and generation identify
  * what is shown (a sender and its picture count): when both equal the last
  * drawn ones, nothing is done. Returns 0, MCU_EINVAL or MCU_ENOMEM.

@@ -412,6 +412,44 @@ static void test_draw_half_and_same_size(void **state)
 	av_frame_free(&same);
 }
 
+/* More than twice the fitted size: halved first. Four times the fit (a
+ * 720p sender in a 4x4 grid) is two exact box averages; three times goes
+ * on through swscale from the half, and keeps its colour. */
+static void test_draw_quarter_and_third(void **state)
+{
+	struct fixture *fx = *state;
+	const AVFrame *f = canvas_frame(fx->c);
+	AVFrame *big = fx->other = noise_picture(640, 360, 3);
+	assert_int_equal(canvas_draw(fx->c, 0, big, &fx->src0, 1), 0);
+	struct layout_rect fit = fit0(fx, 640, 360);
+	assert_int_equal(fit.w, 160);
+	AVFrame *half = solid_picture(320, 180, 0, 0, 0);
+	for (int p = 0; p < 3; p++) {
+		int d = p ? 2 : 1;
+		for (int y = 0; y < 180 / d; y++)
+			for (int x = 0; x < 320 / d; x++)
+				half->data[p][(size_t)y * half->linesize[p] + x] = (uint8_t)box(big, p, x, y);
+	}
+	for (int p = 0; p < 3; p++) {
+		int d = p ? 2 : 1;
+		for (int y = 0; y < fit.h / d; y++)
+			for (int x = 0; x < fit.w / d; x++)
+				assert_int_equal(f->data[p][(size_t)(fit.y / d + y) * f->linesize[p] +
+							    fit.x / d + x],
+						 box(half, p, x, y));
+	}
+	av_frame_free(&half);
+
+	/* 480x270 (odd half height) into tile 1's 160x90 */
+	AVFrame *third = solid_picture(480, 270, RED_Y, RED_U, RED_V);
+	assert_int_equal(canvas_draw(fx->c, 1, third, &fx->src1, 1), 0);
+	struct layout_rect fit1;
+	assert_int_equal(layout_fit(&fx->tiles[1], 480, 270, &fit1), 0);
+	struct layout_rect inner = { fit1.x + 4, fit1.y + 4, fit1.w - 8, fit1.h - 8 };
+	assert_rect(f, &inner, RED_Y, RED_U, RED_V, TOL);
+	av_frame_free(&third);
+}
+
 /* A copy for a smaller profile redoes only the tiles drawn since it was
  * made (a poisoned sample elsewhere survives), and is then the box average
  * of the composite everywhere, also across tile edges that are not on a
@@ -576,6 +614,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_new_layout_clears, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scale, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_draw_half_and_same_size, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_draw_quarter_and_third, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_copy_redoes_changed_tiles, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_copy_chain, setup, teardown),
 		cmocka_unit_test(test_copy_bad_arguments),
