@@ -378,6 +378,20 @@ static void assert_box_of(const AVFrame *small, const AVFrame *big, const struct
 	}
 }
 
+/* The fitted area fit of the canvas f is the box average of big, twice
+ * its size. */
+static void assert_fit_is_box_of(const AVFrame *f, const struct layout_rect *fit, const AVFrame *big)
+{
+	for (int p = 0; p < 3; p++) {
+		int d = p ? 2 : 1;
+		for (int y = 0; y < fit->h / d; y++)
+			for (int x = 0; x < fit->w / d; x++)
+				assert_int_equal(f->data[p][(size_t)(fit->y / d + y) * f->linesize[p] +
+							    fit->x / d + x],
+						 box(big, p, x, y));
+	}
+}
+
 /* A 720p sender in a 640x360 grid cell, in small: drawn as the exact box
  * average; a picture of the fitted size is copied as it is. */
 static void test_draw_half_and_same_size(void **state)
@@ -387,14 +401,7 @@ static void test_draw_half_and_same_size(void **state)
 	AVFrame *big = fx->other = noise_picture(320, 180, 1);
 	assert_int_equal(canvas_draw(fx->c, 0, big, &fx->src0, 1), 0);
 	struct layout_rect fit = fit0(fx, 320, 180);
-	for (int p = 0; p < 3; p++) {
-		int d = p ? 2 : 1;
-		for (int y = 0; y < fit.h / d; y++)
-			for (int x = 0; x < fit.w / d; x++)
-				assert_int_equal(f->data[p][(size_t)(fit.y / d + y) * f->linesize[p] +
-							    fit.x / d + x],
-						 box(big, p, x, y));
-	}
+	assert_fit_is_box_of(f, &fit, big);
 
 	AVFrame *same = noise_picture(160, 90, 2);
 	struct layout_rect fit1;
@@ -430,14 +437,7 @@ static void test_draw_quarter_and_third(void **state)
 			for (int x = 0; x < 320 / d; x++)
 				half->data[p][(size_t)y * half->linesize[p] + x] = (uint8_t)box(big, p, x, y);
 	}
-	for (int p = 0; p < 3; p++) {
-		int d = p ? 2 : 1;
-		for (int y = 0; y < fit.h / d; y++)
-			for (int x = 0; x < fit.w / d; x++)
-				assert_int_equal(f->data[p][(size_t)(fit.y / d + y) * f->linesize[p] +
-							    fit.x / d + x],
-						 box(half, p, x, y));
-	}
+	assert_fit_is_box_of(f, &fit, half);
 	av_frame_free(&half);
 
 	/* 480x270 (odd half height) into tile 1's 160x90 */
