@@ -2,11 +2,12 @@
  * port.h - a participant's media port: what the room thread (mixer/) needs
  * of a transport, whatever it is (a WebRTC endpoint, a plain-RTP endpoint).
  *
- * The transport parses inbound RTP and queues it; the room thread pulls it
- * with recv, sends the room's output with send_rtp (the transport protects
- * and sends it), asks a sender for keyframes and retransmissions, and takes
- * the receiver's feedback. Every op runs on the room thread; the transport
- * makes them safe against its own thread. Plain data and a vtable.
+ * The transport parses inbound RTP and queues it (on its own thread, or in
+ * pull, on the room thread); the room thread takes it with recv, sends the
+ * room's output with send_rtp (the transport protects and sends it), asks a
+ * sender for keyframes and retransmissions, and takes the receiver's
+ * feedback. Every op runs on the room thread; the transport makes them safe
+ * against its own thread. Plain data and a vtable.
  */
 #ifndef MCU_PORT_H
 #define MCU_PORT_H
@@ -67,6 +68,11 @@ struct port_info {
 };
 
 struct port_ops {
+	/* Optional (NULL: a transport thread queues what arrives). Reads and
+	 * queues what arrived since the last call; the room thread calls it at
+	 * each of its wakes, before recv, so the transport needs no wakeup of
+	 * its own per datagram. */
+	void (*pull)(void *port);
 	/* Takes the next inbound packet into *out. Returns 1, or 0 when none. */
 	int (*recv)(void *port, struct port_packet *out);
 	/* Sends one RTP packet of ours (header written by the room): pkt is

@@ -4,13 +4,24 @@
  * DESIGN: per media kind an RTP socket and (unless muxed) an RTCP socket,
  * non-blocking, bound to the wildcard address on a port pair from the
  * range, with IP_RECVERR so an ICMP "port unreachable" for what we send
- * surfaces as an error on the socket. The fdset of one transport thread
- * (fdset.h: one epoll fd for all of that thread's sockets) reads them, each
- * readable socket drained with recvmmsg in batches: RTP from the offer's
- * address is parsed, counted and queued for the room (no allocation per
- * packet); RTCP is only counted. The room thread sends with sendto under
- * send_lock, which also guards the sender-report state the transport thread
- * reads for its 1 s SR timer, a timerfd in the same fdset.
+ * surfaces as an error on the socket, and with kernel receive timestamps.
+ * Each readable socket is drained with recvmmsg in batches: RTP from the
+ * offer's address is parsed, counted and queued for the room (no
+ * allocation per packet); RTCP is only counted.
+ *
+ * Who reads depends on whether the peer sends. A sender's sockets are read
+ * by the room thread itself, at each of its wakes (port op pull): the room
+ * consumes media only then, so reading earlier would gain nothing, and a
+ * transport thread woken per datagram batch cost the room about 5% more
+ * CPU on this project's machines (issue #7's benchmark). The kernel's
+ * timestamp keeps each packet's arrival time exact for the jitter figures.
+ * A receive-only endpoint's sockets (RTCP and refusals only, rarely) are
+ * read by the fdset of one transport thread (fdset.h). Either way one
+ * thread touches the receive state.
+ *
+ * The room thread sends with sendto under send_lock, which also guards the
+ * sender-report state the transport thread reads for its 1 s SR timer, a
+ * timerfd in the same fdset.
  */
 #include "rtpep.h"
 #include "clock.h"
@@ -44,13 +55,17 @@
 #define INBOUND_QUEUE 512
 #define RTCP_INTERVAL_S 1
 #define REFUSED_GRACE_US 2000000  /* a send counts as alive this long after a refusal */
+/* What a socket the room thread reads may hold between two of its wakes:
+ * a few ticks of a sender's keyframe burst, with the kernel's per-datagram
+ * overhead (the kernel caps it at net.core.rmem_max). */
+#define ROOM_READ_RCVBUF (1 << 20)
 
 /* What a socket's fdset callback needs to know about it. */
 struct rtp_watch {
 	struct rtpep *r;
 	enum port_media kind;
 	bool rtcp_only;
-	struct fdset_watch *w;        /* NULL when not watched */
+	struct fdset_watch *w;        /* NULL when not watched (room_reads) */
 };
 
 /* One media kind's sockets and where its peer is. */
@@ -61,7 +76,7 @@ struct rtp_media {
 	struct sockaddr_storage rtp_to, rtcp_to;
 	socklen_t to_len;
 	struct rtp_watch rtp_w, rtcp_w;
-	struct rtpstats rx;           /* transport thread */
+	struct rtpstats rx;           /* the reading thread */
 	uint32_t ssrc;                /* what we send with */
 	/* Under send_lock. */
 	uint32_t packets, octets, last_ts;
@@ -85,12 +100,18 @@ struct rtpep {
 	struct fdset_watch *timer_w;
 	struct rtp_media media[2];       /* by enum port_media */
 	struct pktq *inq;
+	bool room_reads;                 /* the room thread reads the sockets (pull) */
 
-	/* Transport thread: receive scratch and what it writes per packet. */
+	/* The reading thread (see DESIGN): receive scratch and what it writes
+	 * per packet. */
 	struct port_packet inbound;
 	struct mmsghdr rx_msg[RX_BATCH];
 	struct iovec rx_iov[RX_BATCH];
 	struct sockaddr_storage rx_from[RX_BATCH];
+	union {
+		char buf[CMSG_SPACE(sizeof(struct timespec))];
+		struct cmsghdr align;
+	} rx_ctrl[RX_BATCH];
 	uint8_t rx[RX_BATCH][RX_SIZE];
 	struct ratecap cap;              /* inbound packet rate, all sockets */
 	_Atomic uint64_t rate_limited;
@@ -157,6 +178,7 @@ static int open_socket(int family, int port)
 		setsockopt(fd, IPPROTO_IP, IP_RECVERR, &on, sizeof(on));
 	else
 		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &on, sizeof(on));
+	setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on));
 	struct sockaddr_storage sa;
 	memset(&sa, 0, sizeof(sa));
 	socklen_t len;
@@ -232,7 +254,7 @@ static void route_address(struct rtpep *r, const struct config *cfg, socklen_t p
 		close(fd);
 }
 
-/* ---- receiving (transport thread) ----------------------------------- */
+/* ---- receiving (the room thread or a transport thread) --------------- */
 
 /* Is fd one of the RTP sockets? A peer that listens for RTP but not for
  * RTCP is alive: only refusals of RTP count against it. */
@@ -262,7 +284,7 @@ static void drain_errors(struct rtpep *r, int fd)
 }
 
 static void take_rtp(struct rtpep *r, enum port_media kind, const uint8_t *pkt, size_t len,
-		     int64_t now)
+		     int64_t arrival_us)
 {
 	struct rtp_header h;
 	struct rtp_media *m = &r->media[kind];
@@ -274,13 +296,13 @@ static void take_rtp(struct rtpep *r, enum port_media kind, const uint8_t *pkt, 
 	}
 	if (!m->rx.started || m->rx.ssrc != h.ssrc)
 		rtpstats_init(&m->rx, h.ssrc, (uint32_t)m->rate);
-	rtpstats_update(&m->rx, h.seq, h.timestamp, (uint32_t)h.payload_len, now);
+	rtpstats_update(&m->rx, h.seq, h.timestamp, (uint32_t)h.payload_len, arrival_us);
 	atomic_store(&r->ssrc_in[kind], h.ssrc);
 	atomic_store(&r->packets_in[kind], m->rx.received);
 	atomic_store(&r->bytes_in[kind], m->rx.bytes);
 	atomic_store(&r->lost[kind], rtpstats_lost(&m->rx));
 	atomic_store(&r->jitter_us[kind], (uint64_t)(rtpstats_jitter_ms(&m->rx) * 1000.0));
-	atomic_store(&r->alive_us, now);
+	atomic_store(&r->alive_us, arrival_us);
 	struct port_packet *q = &r->inbound;
 	q->kind = kind;
 	q->pt = h.payload_type;
@@ -294,16 +316,34 @@ static void take_rtp(struct rtpep *r, enum port_media kind, const uint8_t *pkt, 
 	if (kind == PORT_AUDIO && r->audio_level_ext &&
 	    !rtp_find_extension(pkt, &h, r->audio_level_ext, &ext, &ext_len) && ext_len >= 1)
 		q->audio_level = ext[0] & 0x7f;
-	q->arrival_us = now;
+	q->arrival_us = arrival_us;
 	q->len = h.payload_len;
 	memcpy(q->payload, pkt + h.payload_offset, h.payload_len);
 	pktq_push(r->inq, q);
 }
 
+/* When the kernel received msg, on the monotonic clock: its timestamp
+ * (wall clock) moved by the wall clock's distance to now. A datagram waits
+ * up to a tick when the room thread reads, which must not show as jitter. */
+static int64_t arrival_of(const struct mmsghdr *msg, int64_t now, int64_t wall_now)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg->msg_hdr); c;
+	     c = CMSG_NXTHDR((struct msghdr *)&msg->msg_hdr, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS)
+			continue;
+		struct timespec ts;
+		memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+		int64_t waited = wall_now - ((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+		return waited > 0 ? now - waited : now;
+	}
+	return now;
+}
+
 /* One datagram of a batch: from the offer's host, within the rate cap, then
  * RTCP counted or RTP of this socket's kind taken. */
 static void take_datagram(struct rtpep *r, enum port_media kind, bool rtcp_only,
-			  const struct mmsghdr *msg, const uint8_t *pkt, int64_t now)
+			  const struct mmsghdr *msg, const uint8_t *pkt, int64_t now,
+			  int64_t wall_now)
 {
 	size_t n = msg->msg_len;
 	if ((msg->msg_hdr.msg_flags & MSG_TRUNC) ||
@@ -315,12 +355,13 @@ static void take_datagram(struct rtpep *r, enum port_media kind, bool rtcp_only,
 		atomic_store(&r->rate_limited, r->cap.dropped);
 		return;
 	}
+	int64_t arrival_us = arrival_of(msg, now, wall_now);
 	enum rtp_demux d = rtp_demux(pkt, n);
 	if (d == RTP_DEMUX_RTCP) {
 		atomic_fetch_add(&r->rtcp_in, 1);
-		atomic_store(&r->alive_us, now);
+		atomic_store(&r->alive_us, arrival_us);
 	} else if (d == RTP_DEMUX_RTP && !rtcp_only) {
-		take_rtp(r, kind, pkt, n, now);
+		take_rtp(r, kind, pkt, n, arrival_us);
 	} else {
 		atomic_fetch_add(&r->other_in, 1);
 	}
@@ -331,20 +372,30 @@ static void take_datagram(struct rtpep *r, enum port_media kind, bool rtcp_only,
  * spares the call that would only say EAGAIN. */
 static void read_socket(struct rtpep *r, int fd, enum port_media kind, bool rtcp_only)
 {
+	bool retried = false;
 	for (int got = 0; got < RX_PER_WAKEUP;) {
 		for (int i = 0; i < RX_BATCH; i++) {
 			r->rx_msg[i].msg_hdr.msg_namelen = sizeof(r->rx_from[i]);
+			r->rx_msg[i].msg_hdr.msg_controllen = sizeof(r->rx_ctrl[i]);
 			r->rx_msg[i].msg_hdr.msg_flags = 0;
 		}
 		int n = recvmmsg(fd, r->rx_msg, RX_BATCH, MSG_DONTWAIT, NULL);
 		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK || retried)
+				return;
+			/* A refusal of what we sent (IP_RECVERR) is reported
+			 * once, ahead of what is queued: note it, take its
+			 * queued copy (the room thread has no fdset to report
+			 * it) and read on. */
 			if (errno == ECONNREFUSED || errno == EHOSTUNREACH)
 				note_refused(r, fd);
-			return;
+			drain_errors(r, fd);
+			retried = true;
+			continue;
 		}
-		int64_t now = clock_now_us();
+		int64_t now = clock_now_us(), wall_now = clock_wall_us();
 		for (int i = 0; i < n; i++)
-			take_datagram(r, kind, rtcp_only, &r->rx_msg[i], r->rx[i], now);
+			take_datagram(r, kind, rtcp_only, &r->rx_msg[i], r->rx[i], now, wall_now);
 		got += n;
 		if (n < RX_BATCH)
 			return;
@@ -368,6 +419,7 @@ static void init_rx(struct rtpep *r)
 		r->rx_msg[i].msg_hdr = (struct msghdr){
 			.msg_name = &r->rx_from[i], .msg_namelen = sizeof(r->rx_from[i]),
 			.msg_iov = &r->rx_iov[i], .msg_iovlen = 1,
+			.msg_control = r->rx_ctrl[i].buf, .msg_controllen = sizeof(r->rx_ctrl[i]),
 		};
 	}
 }
@@ -452,6 +504,22 @@ static void port_nack(void *port, const uint16_t *seqs, int n)
 	g_mutex_unlock(&r->send_lock);
 }
 
+/* The room thread's read of a sender's sockets, at each of its wakes. */
+static void port_pull(void *port)
+{
+	struct rtpep *r = port;
+	if (!r->room_reads)
+		return;
+	for (int k = 0; k < 2; k++) {
+		const struct rtp_media *m = &r->media[k];
+		if (!m->present)
+			continue;
+		read_socket(r, m->rtp_fd, (enum port_media)k, false);
+		if (m->rtcp_fd != m->rtp_fd)
+			read_socket(r, m->rtcp_fd, (enum port_media)k, true);
+	}
+}
+
 static int port_recv(void *port, struct port_packet *out)
 {
 	struct rtpep *r = port;
@@ -472,6 +540,7 @@ static bool port_ready(void *port)
 }
 
 static const struct port_ops rtpep_ops = {
+	.pull = port_pull,
 	.recv = port_recv,
 	.send_rtp = port_send_rtp,
 	.request_keyframe = port_request_keyframe,
@@ -610,10 +679,16 @@ int rtpep_create(const struct endpoint_env *env, const struct rtpep_params *p,
 	init_rx(r);
 	r->ctx = transport_next_context(env->transport);
 	r->set = transport_fdset(env->transport, r->ctx);
+	r->room_reads = r->peer_sends;
 	for (int k = 0; k < 2 && !rc; k++) {
 		struct rtp_media *m = &r->media[k];
 		if (!m->present)
 			continue;
+		if (r->room_reads) {
+			int size = ROOM_READ_RCVBUF;
+			setsockopt(m->rtp_fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+			continue;
+		}
 		rc = watch(r, m->rtp_fd, (enum port_media)k, false, &m->rtp_w);
 		if (!rc && m->rtcp_fd != m->rtp_fd)
 			rc = watch(r, m->rtcp_fd, (enum port_media)k, true, &m->rtcp_w);

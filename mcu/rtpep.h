@@ -5,7 +5,8 @@
  * receive what it sends (from the offer's address, any source port).
  *
  * It is a media port like a WebRTC endpoint (port.h): the room drives it
- * the same way. Its sockets are served on one transport thread. Such
+ * the same way. A sender's sockets are read by the room thread (port op
+ * pull), a receive-only endpoint's on one transport thread. Such
  * endpoints are silent on RTCP, so liveness is judged from traffic: a
  * sender is alive while its media arrives; a receive-only endpoint while
  * what we send is not refused (ICMP port unreachable).

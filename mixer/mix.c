@@ -320,6 +320,8 @@ static void drain_inputs(struct mix *m, int64_t now)
 	struct port_packet *pkt = &m->inbound;
 	for (int i = 0; i < m->n_parts; i++) {
 		struct mix_part *p = m->parts[i];
+		if (p->ops->pull)
+			p->ops->pull(p->port);
 		/* Bounded per wake so one flooding sender cannot starve the tick;
 		 * what is left waits in its queue (which drops the oldest). */
 		for (int k = 0; k < 512 && p->ops->recv(p->port, pkt) == 1; k++) {

@@ -277,12 +277,14 @@ static struct rtpep *create_ok(const struct endpoint_env *env, const struct rtpe
 	return r;
 }
 
-/* Pops the next inbound packet within ms; returns 1 or 0. */
+/* Pops the next inbound packet within ms, reading the sockets as the room
+ * thread does at each wake; returns 1 or 0. */
 static int pop_within(struct rtpep *r, struct port_packet *out, int ms)
 {
 	const struct port_ops *ops = rtpep_port_ops();
 	int64_t deadline = clock_now_us() + (int64_t)ms * 1000;
 	do {
+		ops->pull(r);
 		if (ops->recv(r, out))
 			return 1;
 		usleep(1000);
@@ -290,12 +292,14 @@ static int pop_within(struct rtpep *r, struct port_packet *out, int ms)
 	return 0;
 }
 
-/* Waits until other_in reaches n (bounded); returns the last value seen. */
+/* Waits until other_in reaches n (bounded), reading as the room thread
+ * does; returns the last value seen. */
 static uint64_t wait_other_in(struct rtpep *r, uint64_t n)
 {
 	struct endpoint_info info;
 	int64_t deadline = clock_now_us() + WAIT_MS * 1000LL;
 	do {
+		rtpep_port_ops()->pull(r);
 		rtpep_get_info(r, &info);
 		if (info.other_in >= n)
 			break;
@@ -610,6 +614,7 @@ static void test_inbound(void **state)
 	int64_t deadline = clock_now_us() + WAIT_MS * 1000LL;
 	do {
 		usleep(1000);
+		rtpep_port_ops()->pull(r);
 		rtpep_get_info(r, &info);
 	} while (info.rtcp_in < 1 && clock_now_us() < deadline);
 	assert_int_equal(info.rtcp_in, 1);
@@ -977,6 +982,125 @@ static void test_liveness_sender(void **state)
 	rtpep_destroy(r);
 }
 
+/* A sender's sockets are read when the room thread pulls, not before, and
+ * each packet keeps the time the kernel received it, not the pull's. */
+static void test_pull_reads_when_asked(void **state)
+{
+	struct fixture *f = *state;
+	struct rtpep_params p = params("127.0.0.1", 5004, 5006);
+	struct rtpep *r = create_ok(&f->env, &p);
+	struct rtpep_local l;
+	rtpep_local(r, &l);
+	const struct port_ops *ops = rtpep_port_ops();
+	int peer = bind_udp("127.0.0.1", 0);
+	assert_true(peer >= 0);
+	struct port_packet *q = calloc(1, sizeof(*q));
+	assert_non_null(q);
+
+	int64_t sent_us = clock_now_us();
+	uint8_t pkt[64];
+	size_t n = make_rtp(pkt, 111, false, 10, 9600, 0xA2A2A2A2, "early", 5);
+	send_to(peer, "127.0.0.1", l.audio_port, pkt, n);
+	n = make_rtp(pkt, 96, true, 20, 3000, 0xB2B2B2B2, "frame", 5);
+	send_to(peer, "127.0.0.1", l.video_port, pkt, n);
+	usleep(40000);
+	struct endpoint_info info;
+	rtpep_get_info(r, &info);
+	assert_int_equal(info.audio.packets_in, 0);
+	assert_int_equal(info.video.packets_in, 0);
+	assert_int_equal(ops->recv(r, q), 0);
+
+	int64_t pulled_us = clock_now_us();
+	ops->pull(r);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(ops->recv(r, q), 1);
+		assert_true(q->arrival_us >= sent_us);
+		if (q->arrival_us > pulled_us - 30000)
+			fail_msg("arrival %lld us before the pull, sent 40 ms before it",
+				 (long long)(pulled_us - q->arrival_us));
+	}
+	assert_int_equal(ops->recv(r, q), 0);
+	rtpep_get_info(r, &info);
+	assert_int_equal(info.audio.packets_in, 1);
+	assert_int_equal(info.video.packets_in, 1);
+	/* The arrival shows life as of when it came. */
+	assert_true(rtpep_last_alive_us(r) < pulled_us - 30000);
+
+	free(q);
+	close(peer);
+	rtpep_destroy(r);
+}
+
+/* A receive-only endpoint's sockets stay with its transport thread: its
+ * RTCP counts without any pull. */
+static void test_receive_only_read_by_transport(void **state)
+{
+	struct fixture *f = *state;
+	struct rtpep_params p = params("127.0.0.1", 5004, 5006);
+	p.sends_audio = p.sends_video = false;
+	p.direction = "recvonly";
+	struct rtpep *r = create_ok(&f->env, &p);
+	struct rtpep_local l;
+	rtpep_local(r, &l);
+	int peer = bind_udp("127.0.0.1", 0);
+	assert_true(peer >= 0);
+	uint8_t pkt[64];
+	int w = rtcp_write_rr(pkt, sizeof(pkt), 0xA3A3A3A3, NULL, 0);
+	assert_true(w > 0);
+	send_to(peer, "127.0.0.1", l.audio_port + 1, pkt, (size_t)w);
+	struct endpoint_info info;
+	int64_t deadline = clock_now_us() + WAIT_MS * 1000LL;
+	do {
+		usleep(1000);
+		rtpep_get_info(r, &info);
+	} while (info.rtcp_in < 1 && clock_now_us() < deadline);
+	assert_int_equal(info.rtcp_in, 1);
+	close(peer);
+	rtpep_destroy(r);
+}
+
+/* Refusals of what we send a sender whose ports closed queue errors on
+ * the sockets the room thread reads: they are taken, and its media still
+ * comes through. */
+static void test_pull_after_refusals(void **state)
+{
+	struct fixture *f = *state;
+	struct peer pa;
+	peer_open(f, &pa);
+	int port = pa.port;
+	struct rtpep_params p = params("127.0.0.1", port, 0);
+	struct rtpep *r = create_ok(&f->env, &p);
+	struct rtpep_local l;
+	rtpep_local(r, &l);
+	peer_close(&pa);
+	/* A send reports the previous send's refusal and is not sent, so
+	 * they alternate: an odd count leaves the last refusal pending. */
+	for (int i = 0; i < 21; i++) {
+		send_ours(r, PORT_AUDIO, 111, (uint16_t)i, (uint32_t)i * 960, l.audio_ssrc, "x", 1,
+			  clock_now_us());
+		usleep(2000);
+	}
+	int peer = bind_udp("127.0.0.1", 0);
+	assert_true(peer >= 0);
+	struct port_packet *q = calloc(1, sizeof(*q));
+	assert_non_null(q);
+	for (int i = 0; i < 3; i++) {
+		uint8_t pkt[64];
+		size_t n = make_rtp(pkt, 111, false, (uint16_t)(40 + i), 960u * (uint32_t)i,
+				    0xA4A4A4A4, "ok", 2);
+		send_to(peer, "127.0.0.1", l.audio_port, pkt, n);
+		usleep(20000);
+		/* One pull, as one wake of the room: the refusal reported
+		 * ahead of the packet does not hold it back a tick. */
+		rtpep_port_ops()->pull(r);
+		assert_int_equal(rtpep_port_ops()->recv(r, q), 1);
+		assert_int_equal(q->seq, 40 + i);
+	}
+	free(q);
+	close(peer);
+	rtpep_destroy(r);
+}
+
 int main(void)
 {
 	log_set_level(LOG_WARN);
@@ -993,6 +1117,9 @@ int main(void)
 		cmocka_unit_test(test_keyframe_and_nack),
 		cmocka_unit_test(test_liveness_receive_only),
 		cmocka_unit_test(test_liveness_sender),
+		cmocka_unit_test(test_pull_reads_when_asked),
+		cmocka_unit_test(test_receive_only_read_by_transport),
+		cmocka_unit_test(test_pull_after_refusals),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
