@@ -19,6 +19,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 struct transport_thread {
@@ -68,6 +69,9 @@ int transport_create(int n_threads, struct transport **out)
 			goto fail;
 		}
 		tt->started = true;
+		char name[16];
+		snprintf(name, sizeof(name), "transport %d", i);
+		pthread_setname_np(tt->thread, name);
 	}
 	*out = t;
 	return 0;

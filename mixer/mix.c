@@ -439,6 +439,13 @@ int mix_create(const struct mix_config *cfg, struct mix **out)
 		rc = mixvideo_init(m);
 	if (!rc && pthread_create(&m->thread, NULL, room_thread, m) != 0)
 		rc = MCU_ENOMEM;
+	if (!rc) {
+		/* Named for top -H and perf: otherwise it shows as the HTTP
+		 * worker that made it. The kernel keeps 15 bytes. */
+		char name[16];
+		snprintf(name, sizeof(name), "room %.10s", m->room);
+		pthread_setname_np(m->thread, name);
+	}
 	if (rc) {
 		mix_destroy(m);
 		return rc;

@@ -28,6 +28,7 @@
 #include "mcu/rtp.h"
 #include "mixer/mix.h"
 
+#include <dirent.h>
 #include <libavutil/frame.h>
 #include <libavutil/log.h>
 #include <math.h>
@@ -976,6 +977,27 @@ static void test_remove(void **state)
 	fake_free(q);
 }
 
+/* Is a thread of this process named name (top -H, perf)? */
+static bool thread_named(const char *name)
+{
+	DIR *d = opendir("/proc/self/task");
+	assert_non_null(d);
+	bool found = false;
+	for (struct dirent *e; !found && (e = readdir(d));) {
+		char path[300], comm[32] = "";
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
+		FILE *f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof(comm), f))
+			comm[strcspn(comm, "\n")] = 0;
+		fclose(f);
+		found = !strcmp(comm, name);
+	}
+	closedir(d);
+	return found;
+}
+
 static void test_bad_arguments(void **state)
 {
 	(void)state;
@@ -992,6 +1014,7 @@ static void test_bad_arguments(void **state)
 	mix_destroy(NULL);
 
 	assert_int_equal(mix_create(&test_config, &m), 0);
+	assert_true(thread_named("room t"));
 	struct fake *f = fake_new("F");
 	f->info.receives_audio = true;
 	assert_int_equal(mix_add(m, NULL, &fake_ops, f), MCU_EINVAL);
@@ -1006,6 +1029,7 @@ static void test_bad_arguments(void **state)
 	assert_int_equal(st.participants, 0);
 	assert_int_equal(atomic_load(&f->calls), 0);
 	mix_destroy(m);
+	assert_false(thread_named("room t"));
 	fake_free(f);
 }
 

@@ -57,6 +57,9 @@ static void test_threads(void **state)
 	assert_int_equal(p.calls, 1);
 	assert_true(p.owner);
 	assert_false(pthread_equal(p.ran_on, pthread_self()));
+	char name[16];
+	assert_int_equal(pthread_getname_np(p.ran_on, name, sizeof(name)), 0);
+	assert_string_equal(name, "transport 0");
 	transport_call_sync(a, nested_call, &p);
 	assert_int_equal(p.calls, 2);
 	assert_true(p.owner);
