@@ -308,6 +308,21 @@ static uint64_t wait_other_in(struct rtpep *r, uint64_t n)
 	return info.other_in;
 }
 
+/* Waits until rtcp_in reaches n (bounded), reading as the room thread does
+ * when pull is set; returns the last value seen. */
+static uint64_t wait_rtcp_in(struct rtpep *r, uint64_t n, bool pull)
+{
+	struct endpoint_info info;
+	int64_t deadline = clock_now_us() + WAIT_MS * 1000LL;
+	do {
+		usleep(1000);
+		if (pull)
+			rtpep_port_ops()->pull(r);
+		rtpep_get_info(r, &info);
+	} while (info.rtcp_in < n && clock_now_us() < deadline);
+	return info.rtcp_in;
+}
+
 static void send_ours(struct rtpep *r, enum port_media kind, uint8_t pt, uint16_t seq, uint32_t ts,
 		      uint32_t ssrc, const void *payload, size_t len, int64_t capture_us)
 {
@@ -610,15 +625,10 @@ static void test_inbound(void **state)
 	int w = rtcp_write_rr(pkt, sizeof(pkt), 0xA0A0A0A0, NULL, 0);
 	assert_true(w > 0);
 	send_to(peer, "127.0.0.1", l.audio_port + 1, pkt, (size_t)w);
-	struct endpoint_info info;
-	int64_t deadline = clock_now_us() + WAIT_MS * 1000LL;
-	do {
-		usleep(1000);
-		rtpep_port_ops()->pull(r);
-		rtpep_get_info(r, &info);
-	} while (info.rtcp_in < 1 && clock_now_us() < deadline);
-	assert_int_equal(info.rtcp_in, 1);
+	assert_int_equal(wait_rtcp_in(r, 1, true), 1);
 	assert_true(rtpep_last_alive_us(r) > before);
+	struct endpoint_info info;
+	rtpep_get_info(r, &info);
 
 	assert_int_equal(info.other_in, 6);
 	assert_int_equal(info.audio.ssrc, 0xA0A0A0A0);
@@ -1048,13 +1058,7 @@ static void test_receive_only_read_by_transport(void **state)
 	int w = rtcp_write_rr(pkt, sizeof(pkt), 0xA3A3A3A3, NULL, 0);
 	assert_true(w > 0);
 	send_to(peer, "127.0.0.1", l.audio_port + 1, pkt, (size_t)w);
-	struct endpoint_info info;
-	int64_t deadline = clock_now_us() + WAIT_MS * 1000LL;
-	do {
-		usleep(1000);
-		rtpep_get_info(r, &info);
-	} while (info.rtcp_in < 1 && clock_now_us() < deadline);
-	assert_int_equal(info.rtcp_in, 1);
+	assert_int_equal(wait_rtcp_in(r, 1, false), 1);
 	close(peer);
 	rtpep_destroy(r);
 }
