@@ -86,7 +86,7 @@ struct fake {
 	bool keyframe_always;      /* every feedback() asks for a keyframe */
 
 	atomic_int calls;          /* every op */
-	atomic_int sends, recvs, feedbacks, readies, nacks, keyframe_reqs;
+	atomic_int sends, recvs, pulls, feedbacks, readies, nacks, keyframe_reqs;
 };
 
 static struct fake *fake_new(const char *id)
@@ -126,6 +126,13 @@ static void fake_push(struct fake *f, const struct port_packet *pkt)
 	f->inq[(f->in_head + f->in_count) % INQ_CAP] = *pkt;
 	f->in_count++;
 	pthread_mutex_unlock(&f->lock);
+}
+
+static void op_pull(void *port)
+{
+	struct fake *f = port;
+	atomic_fetch_add(&f->calls, 1);
+	atomic_fetch_add(&f->pulls, 1);
 }
 
 static int op_recv(void *port, struct port_packet *out)
@@ -221,6 +228,7 @@ static bool op_ready(void *port)
 }
 
 static const struct port_ops fake_ops = {
+	.pull = op_pull,
 	.recv = op_recv,
 	.send_rtp = op_send_rtp,
 	.request_keyframe = op_request_keyframe,
@@ -395,6 +403,13 @@ static void test_audio_mix_minus(void **state)
 	assert_int_equal(st_mid.video_encoders, 0);
 	assert_int_equal(st_mid.video_decoders, 0);
 	assert_true(st_mid.ticks > 40);
+	/* Each port was asked to read its input at the room's wakes (a tick
+	 * every 20 ms over 1.5 s), before its packets were taken. */
+	for (int i = 0; i < 3; i++)
+		if (atomic_load(&t[i].f->pulls) < TALK_FRAMES / 2 ||
+		    atomic_load(&t[i].f->pulls) > atomic_load(&t[i].f->recvs))
+			fail_msg("%s: %d pulls, %d recvs", names[i], atomic_load(&t[i].f->pulls),
+				 atomic_load(&t[i].f->recvs));
 
 	for (int i = 0; i < 3; i++) {
 		double amps[3];
