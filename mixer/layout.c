@@ -160,6 +160,11 @@ int layout_fit(const struct layout_rect *tile, int src_w, int src_h,
 	return 0;
 }
 
+bool layout_at_half_or_less(const struct layout_rect *tile, int src_w, int src_h)
+{
+	return tile->w * 2 <= src_w && tile->h * 2 <= src_h;
+}
+
 int layout_parse(const char *name, enum layout_kind *out)
 {
 	if (!name || !out)

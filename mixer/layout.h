@@ -7,6 +7,8 @@
 #ifndef MCU_LAYOUT_H
 #define MCU_LAYOUT_H
 
+#include <stdbool.h>
+
 #define LAYOUT_MAX_TILES 16
 
 struct layout_rect {
@@ -38,6 +40,10 @@ int layout_tiles(enum layout_kind kind, int n, int speaker, int w, int h,
  */
 int layout_fit(const struct layout_rect *tile, int src_w, int src_h,
 	       struct layout_rect *out);
+
+/* Is a src_w x src_h picture shown in tile at half its size or less, both
+ * ways? The room then decodes it without deblocking (vdec_set_fast). */
+bool layout_at_half_or_less(const struct layout_rect *tile, int src_w, int src_h);
 
 /* Parses "grid" or "speaker". Returns 0 or MCU_EINVAL. */
 int layout_parse(const char *name, enum layout_kind *out);

@@ -457,8 +457,8 @@ static int compose(struct mix *m, int w, int h, int64_t now)
 		s->tile = i + 1;
 		/* A sender drawn at half its size or less needs no deblocking. */
 		if (s->vdec && s->picture_gen > 0)
-			vdec_set_fast(s->vdec, tiles[i].w * 2 <= s->picture->width &&
-					       tiles[i].h * 2 <= s->picture->height);
+			vdec_set_fast(s->vdec, layout_at_half_or_less(&tiles[i], s->picture->width,
+								       s->picture->height));
 		bool fresh = s->picture_gen > 0 && now - s->picture_us < timeout;
 		rc = canvas_draw(m->canvas, i, fresh ? s->picture : NULL, s, fresh ? s->picture_gen : 0);
 	}

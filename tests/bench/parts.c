@@ -23,6 +23,7 @@
 #include "codecs/h264pkt.h"
 #include "codecs/vdec.h"
 #include "codecs/venc.h"
+#include "mcu/clock.h"
 #include "mcu/err.h"
 #include "mixer/canvas.h"
 #include "mixer/layout.h"
@@ -40,11 +41,10 @@
 #define AU_CAP (1 << 20)
 #define IDR_EVERY 90               /* frames: the room's 3 s for legacy receivers */
 
+/* The calling thread's CPU, in seconds. */
 static double thread_cpu(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (double)clock_thread_cpu_us() / 1e6;
 }
 
 /* Frame f of clip c as one Annex B access unit in au; returns its length. */
@@ -125,8 +125,7 @@ static int room(const struct lgclip *clips, int n, int frames, bool paced, struc
 			if (!rc && p) {
 				/* As the room decodes: no deblocking for a tile at
 				 * half size or less (mixvideo.c's compose). */
-				vdec_set_fast(dec[i], tiles[i].w * 2 <= p->width &&
-						      tiles[i].h * 2 <= p->height);
+				vdec_set_fast(dec[i], layout_at_half_or_less(&tiles[i], p->width, p->height));
 				av_frame_unref(pic[i]);
 				av_frame_ref(pic[i], p);
 			}

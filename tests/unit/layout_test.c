@@ -295,6 +295,20 @@ static void test_fit(void **state)
 	check_fit(&odd, 480, 640);
 }
 
+/* Half size or less both ways, by the tile's own size: a 720p sender in a
+ * 2x2 grid of 720p is, in two side by side (640x720) it is not. */
+static void test_at_half_or_less(void **state)
+{
+	(void)state;
+	struct layout_rect quad = { 640, 360, 640, 360 }, side = { 0, 0, 640, 720 };
+	assert_true(layout_at_half_or_less(&quad, 1280, 720));
+	assert_true(layout_at_half_or_less(&quad, 1920, 1080));
+	assert_false(layout_at_half_or_less(&quad, 1278, 720));
+	assert_false(layout_at_half_or_less(&quad, 1280, 718));
+	assert_false(layout_at_half_or_less(&side, 1280, 720));
+	assert_true(layout_at_half_or_less(&side, 1280, 1440));
+}
+
 static void test_parse(void **state)
 {
 	(void)state;
@@ -346,6 +360,7 @@ int main(void)
 		cmocka_unit_test(test_grid_all),
 		cmocka_unit_test(test_grid_named_shapes),
 		cmocka_unit_test(test_speaker_all),
+		cmocka_unit_test(test_at_half_or_less),
 		cmocka_unit_test(test_speaker_named),
 		cmocka_unit_test(test_fit),
 		cmocka_unit_test(test_parse),
