@@ -49,6 +49,7 @@ struct config {
 	int rtp_port_min;          /* UDP port range of legacy (plain RTP) endpoints */
 	int rtp_port_max;
 	int rtp_timeout_s;         /* a silent legacy endpoint is dropped after this */
+	char rtp_allowed_destinations[512]; /* prefixes any requester may have media sent to */
 	int media_timeout_s;       /* a WebRTC participant sending nothing is dropped after this */
 	int max_packet_rate;       /* inbound packets/s one participant may send; 0: no cap */
 	int max_mixed_speakers;    /* voices mixed at once per room */

@@ -15,6 +15,7 @@
  */
 #include "registry.h"
 #include "clock.h"
+#include "rtpdest.h"
 #include "rtpep.h"
 #include "cost.h"
 #include "recorder/recorder.h"
@@ -217,6 +218,15 @@ int registry_create(const struct endpoint_env *env, int max_rooms, struct regist
 	if (cost_parse_budget(env->cfg->cpu_budget, &reg->cpu_budget)) {
 		LOG_E("registry", "cpu_budget: '%s' is not auto, off or a number of CPUs",
 		      env->cfg->cpu_budget);
+		free(reg);
+		return MCU_EINVAL;
+	}
+	struct rtpdest_cidr cidrs[RTPDEST_MAX_CIDRS];
+	int n_cidrs;
+	char err[160];
+	if (rtpdest_parse_cidrs(env->cfg->rtp_allowed_destinations, cidrs, RTPDEST_MAX_CIDRS, &n_cidrs,
+				err, sizeof(err))) {
+		LOG_E("registry", "rtp_allowed_destinations: %s", err);
 		free(reg);
 		return MCU_EINVAL;
 	}

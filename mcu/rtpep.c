@@ -54,7 +54,6 @@
 #define RX_PER_WAKEUP 256         /* then the other sockets get their turn */
 #define INBOUND_QUEUE 512
 #define RTCP_INTERVAL_S 1
-#define REFUSED_GRACE_US 2000000  /* a send counts as alive this long after a refusal */
 /* What a socket the room thread reads may hold between two of its wakes:
  * a few ticks of a sender's keyframe burst, with the kernel's per-datagram
  * overhead (the kernel caps it at net.core.rmem_max). */
@@ -115,7 +114,7 @@ struct rtpep {
 	uint8_t rx[RX_BATCH][RX_SIZE];
 	struct ratecap cap;              /* inbound packet rate, all sockets */
 	_Atomic uint64_t rate_limited;
-	_Atomic int64_t alive_us;        /* also written by the room thread, rarely */
+	_Atomic int64_t alive_us;        /* its last media or RTCP; read by the reaper */
 	_Atomic uint64_t packets_in[2], bytes_in[2], rtcp_in, other_in;
 	_Atomic uint64_t lost[2], jitter_us[2];
 	_Atomic uint32_t ssrc_in[2];
@@ -123,7 +122,6 @@ struct rtpep {
 	/* Room thread (and the SR timer, under send_lock). */
 	GMutex send_lock;
 	_Atomic uint64_t packets_out, bytes_out;
-	_Atomic int64_t refused_us;
 	uint8_t txbuf[1500];
 };
 
@@ -256,20 +254,10 @@ static void route_address(struct rtpep *r, const struct config *cfg, socklen_t p
 
 /* ---- receiving (the room thread or a transport thread) --------------- */
 
-/* Is fd one of the RTP sockets? A peer that listens for RTP but not for
- * RTCP is alive: only refusals of RTP count against it. */
-static bool rtp_socket(const struct rtpep *r, int fd)
-{
-	return fd == r->media[0].rtp_fd || fd == r->media[1].rtp_fd;
-}
-
-static void note_refused(struct rtpep *r, int fd)
-{
-	if (rtp_socket(r, fd))
-		atomic_store(&r->refused_us, clock_now_us());
-}
-
-static void drain_errors(struct rtpep *r, int fd)
+/* Takes what IP_RECVERR queued (ICMP errors for what we sent): they say
+ * nothing of the peer's life, which only its own packets prove, but left
+ * queued they would be reported ahead of every read. */
+static void drain_errors(int fd)
 {
 	uint8_t buf[256];
 	char ctrl[512];
@@ -279,7 +267,6 @@ static void drain_errors(struct rtpep *r, int fd)
 				      .msg_controllen = sizeof(ctrl) };
 		if (recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
 			break;
-		note_refused(r, fd);
 	}
 }
 
@@ -384,12 +371,10 @@ static void read_socket(struct rtpep *r, int fd, enum port_media kind, bool rtcp
 			if (errno == EAGAIN || errno == EWOULDBLOCK || retried)
 				return;
 			/* A refusal of what we sent (IP_RECVERR) is reported
-			 * once, ahead of what is queued: note it, take its
-			 * queued copy (the room thread has no fdset to report
-			 * it) and read on. */
-			if (errno == ECONNREFUSED || errno == EHOSTUNREACH)
-				note_refused(r, fd);
-			drain_errors(r, fd);
+			 * once, ahead of what is queued: take its queued copy
+			 * (the room thread has no fdset to report it) and read
+			 * on. */
+			drain_errors(fd);
 			retried = true;
 			continue;
 		}
@@ -406,7 +391,7 @@ static void on_ready(int fd, unsigned events, void *arg)
 {
 	struct rtp_watch *w = arg;
 	if (events & FDSET_ERR)
-		drain_errors(w->r, fd);
+		drain_errors(fd);
 	if (events & FDSET_IN)
 		read_socket(w->r, fd, w->kind, w->rtcp_only);
 }
@@ -438,19 +423,10 @@ static void send_to(struct rtpep *r, int fd, const struct sockaddr_storage *to, 
 		    const uint8_t *pkt, size_t len)
 {
 	ssize_t n = sendto(fd, pkt, len, MSG_DONTWAIT, (const struct sockaddr *)to, to_len);
-	if (n < 0) {
-		if (errno == ECONNREFUSED || errno == EHOSTUNREACH)
-			note_refused(r, fd);
+	if (n < 0)
 		return;
-	}
 	atomic_fetch_add(&r->packets_out, 1);
 	atomic_fetch_add(&r->bytes_out, (uint64_t)n);
-	if (r->peer_sends || !rtp_socket(r, fd))
-		return;
-	/* A receive-only endpoint lives while its RTP ports take what we send. */
-	int64_t now = clock_now_us();
-	if (now - atomic_load(&r->refused_us) > REFUSED_GRACE_US)
-		atomic_store(&r->alive_us, now);
 }
 
 static void port_send_rtp(void *port, enum port_media kind, uint8_t *pkt, size_t len, size_t cap,

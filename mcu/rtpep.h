@@ -6,10 +6,11 @@
  *
  * It is a media port like a WebRTC endpoint (port.h): the room drives it
  * the same way. A sender's sockets are read by the room thread (port op
- * pull), a receive-only endpoint's on one transport thread. Such
- * endpoints are silent on RTCP, so liveness is judged from traffic: a
- * sender is alive while its media arrives; a receive-only endpoint while
- * what we send is not refused (ICMP port unreachable).
+ * pull), a receive-only endpoint's on one transport thread. Liveness is
+ * proven only by what the endpoint itself sends: its media or its RTCP (a
+ * receive-only endpoint's receiver reports). That what we send is not
+ * refused proves nothing: any address that drops UDP silently would keep a
+ * stream flowing to it for as long as the room lives.
  */
 #ifndef MCU_RTPEP_H
 #define MCU_RTPEP_H
@@ -65,7 +66,8 @@ void rtpep_get_info(struct rtpep *r, struct endpoint_info *out);
 const struct port_ops *rtpep_port_ops(void);
 void rtpep_port_info(const struct rtpep *r, struct port_info *out);
 
-/* Monotonic µs when it last showed life (see above). Thread: any. */
+/* Monotonic µs when media or RTCP last came from it (see above), or when
+ * it was made. Thread: any. */
 int64_t rtpep_last_alive_us(struct rtpep *r);
 
 #endif

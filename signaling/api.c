@@ -413,6 +413,8 @@ static int list_rooms(const struct signaling_env *env, struct httpmsg_reply *rep
 	return reply_json(reply, 200, json_pack("{s:o}", "rooms", list));
 }
 
+static bool operator_presented(const struct signaling_env *env, const struct httpmsg_request *req);
+
 static int post_participant(const struct signaling_env *env, const char *room,
 			    const struct httpmsg_request *req, struct httpmsg_reply *reply)
 {
@@ -428,10 +430,12 @@ static int post_participant(const struct signaling_env *env, const char *room,
 	else if ((profile && !json_is_string(profile)) || (name && !json_is_string(name)))
 		status = httpmsg_error(reply, 400, "bad_request", "\"profile\" and \"name\" are strings");
 	struct whip_join_result res;
+	struct whip_origin origin = { .client_addr = req->client_addr,
+				      .operator_key = operator_presented(env, req) };
 	if (!status)
 		status = whip_join(env, room, WHIP_ANY, json_string_value(sdp), json_string_length(sdp),
 				   profile ? json_string_value(profile) : NULL,
-				   name ? json_string_value(name) : NULL, &res, reply);
+				   name ? json_string_value(name) : NULL, &origin, &res, reply);
 	json_decref(obj);
 	if (status)
 		return status;
@@ -754,6 +758,14 @@ static bool operator_ok(const struct signaling_env *env, const struct httpmsg_re
 	return false;
 }
 
+/* Is an operator key configured, and did the request present it? Unlike
+ * operator_ok, false on a server without a key: there, nobody holds the
+ * operator's extra powers (such as sending plain RTP anywhere). */
+static bool operator_presented(const struct signaling_env *env, const struct httpmsg_request *req)
+{
+	return env->cfg->operator_key[0] && operator_ok(env, req);
+}
+
 /* GET of one of the pages or their files, built into the binary. */
 static int serve_asset(const struct httpmsg_request *req, const char *name,
 		       struct httpmsg_reply *reply)
@@ -833,7 +845,7 @@ int api_route(const struct signaling_env *env, const struct httpmsg_request *req
 	 * does (or the operator key). */
 	bool is_join = is_api && n == 4 && !strcmp(segs[1], "rooms") &&
 		       !strcmp(segs[3], "participants") && !strcmp(req->method, "POST");
-	if (is_join && env->cfg->join_secret[0]) {
+	if (is_join && env->cfg->join_secret[0] && !operator_presented(env, req)) {
 		int denied = whip_check_join(env, req, segs[2], reply);
 		return denied ? denied : rooms_route(env, req, segs, n, reply);
 	}

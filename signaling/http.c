@@ -40,6 +40,7 @@ struct pending {
 	size_t len, cap;
 	bool too_large;
 	int64_t started_us;
+	char client_addr[INET6_ADDRSTRLEN]; /* the peer's IP, as text */
 	struct httpmsg_request req;
 };
 
@@ -168,6 +169,18 @@ static int too_large_reply(const struct http *h, struct httpmsg_reply *reply)
 			     h->env->cfg->max_body_bytes);
 }
 
+/* The connection's peer address as text into buf ("" when unknown). */
+static void client_address(struct MHD_Connection *conn, char *buf, size_t size)
+{
+	buf[0] = '\0';
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf, (socklen_t)size);
+	else if (sa && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf, (socklen_t)size);
+}
+
 /* Answers a complete request. */
 static enum MHD_Result answer(struct http *h, struct MHD_Connection *conn, struct pending *p,
 			      const char *url, const char *method)
@@ -182,6 +195,8 @@ static enum MHD_Result answer(struct http *h, struct MHD_Connection *conn, struc
 	req->range = header(conn, MHD_HTTP_HEADER_RANGE);
 	req->body = p->body;
 	req->body_len = p->len;
+	client_address(conn, p->client_addr, sizeof(p->client_addr));
+	req->client_addr = p->client_addr;
 	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, req);
 
 	if (p->too_large) {

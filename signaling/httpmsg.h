@@ -26,6 +26,7 @@ struct httpmsg_request {
 	const char *authorization;   /* "" when absent */
 	const char *if_match;        /* "" when absent */
 	const char *range;           /* "" (or NULL in tests) when absent */
+	const char *client_addr;     /* the peer's IP as text; "" (or NULL in tests) when unknown */
 	const char *body;            /* not NUL-terminated; NULL when empty */
 	size_t body_len;
 	const char *arg_keys[HTTPMSG_MAX_ARGS];  /* query arguments */

@@ -10,6 +10,7 @@
 #include "mcu/err.h"
 #include "mcu/log.h"
 #include "mcu/registry.h"
+#include "mcu/rtpdest.h"
 #include "mcu/rtpep.h"
 #include "codecs/acodec.h"
 #include "iceservers.h"
@@ -241,10 +242,36 @@ static void fill_rtp_params(const struct sdp_rtp_negotiation *neg, const char *r
 	}
 }
 
+/* May the server send to where neg points? 0, or 400/403 with the reason
+ * (mcu/rtpdest.h). */
+static int check_destination(const struct signaling_env *env, const char *room,
+			     const struct sdp_rtp_negotiation *neg, const struct whip_origin *origin,
+			     struct httpmsg_reply *reply)
+{
+	const struct sdp_rtp_media *a = &neg->audio, *v = &neg->video;
+	int ports[4] = { a->accepted ? a->port : 0, a->accepted ? a->rtcp_port : 0,
+			 v->accepted ? v->port : 0, v->accepted ? v->rtcp_port : 0 };
+	struct rtpdest_request rq = {
+		.addr = a->accepted ? a->addr : v->addr, .ports = ports, .n_ports = 4,
+		.client_addr = origin ? origin->client_addr : NULL,
+		.operator_key = origin && origin->operator_key,
+	};
+	char why[320];
+	switch (rtpdest_check(env->cfg, &rq, why, sizeof(why))) {
+	case RTPDEST_OK:
+		return 0;
+	case RTPDEST_INVALID:
+		return httpmsg_error(reply, 400, "bad_destination", "%s", why);
+	default:
+		LOG_W("whip", "room=%s plain RTP join refused: %s", room, why);
+		return httpmsg_error(reply, 403, "destination_not_allowed", "%s", why);
+	}
+}
+
 /* A legacy endpoint's join: plain RTP both ways (API.md section 3). */
 static int join_rtp(const struct signaling_env *env, const char *room, const struct sdp_offer *offer,
-		    const char *profile, const char *name, struct whip_join_result *out,
-		    struct httpmsg_reply *reply)
+		    const char *profile, const char *name, const struct whip_origin *origin,
+		    struct whip_join_result *out, struct httpmsg_reply *reply)
 {
 	struct sdp_rtp_negotiation neg;
 	char err[256] = "";
@@ -257,13 +284,18 @@ static int join_rtp(const struct signaling_env *env, const char *room, const str
 		return httpmsg_error(reply, 400, "bad_offer",
 				     "audio and video must go to one address (%s and %s)",
 				     neg.audio.addr, neg.video.addr);
+	rc = check_destination(env, room, &neg, origin, reply);
+	if (rc)
+		return rc;
 	struct rtpep_params params;
 	struct rtpep_local local;
 	fill_rtp_params(&neg, room, profile, name, &params);
 	rc = registry_join_rtp(env->registry, room, env->cfg->auto_create_rooms, &params, &local,
 			       out->id, err, sizeof(err));
-	if (rc == MCU_ELIMIT && err[0])
+	if (rc == MCU_ELIMIT && err[0]) {
+		httpmsg_header(reply, "Retry-After", "5");
 		return httpmsg_error(reply, 503, "no_ports", "%s", err);
+	}
 	if (rc)
 		return join_error(rc, room, err, reply);
 	struct sdp_rtp_local sl = {
@@ -284,7 +316,8 @@ static int join_rtp(const struct signaling_env *env, const char *room, const str
 
 int whip_join(const struct signaling_env *env, const char *room, enum whip_mode mode,
 	      const char *text, size_t len, const char *profile, const char *name,
-	      struct whip_join_result *out, struct httpmsg_reply *reply)
+	      const struct whip_origin *origin, struct whip_join_result *out,
+	      struct httpmsg_reply *reply)
 {
 	memset(out, 0, sizeof(*out));
 	name = name ? name : "";
@@ -294,6 +327,13 @@ int whip_join(const struct signaling_env *env, const char *room, enum whip_mode 
 		return httpmsg_error(reply, 400, "bad_profile", "profile must be hd, sd or ld");
 	if (strlen(name) > 64)
 		return httpmsg_error(reply, 400, "bad_name", "names are at most 64 bytes");
+	/* A name is shown in logs, consoles and webhooks: no line breaks or
+	 * terminal escapes may ride in it. */
+	for (const char *c = name; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			return httpmsg_error(reply, 400, "bad_name",
+					     "names may not contain control characters (byte 0x%02x)",
+					     (unsigned char)*c);
 
 	struct sdp_offer *offer = calloc(1, sizeof(*offer));
 	struct sdp_negotiation neg;
@@ -309,7 +349,7 @@ int whip_join(const struct signaling_env *env, const char *room, enum whip_mode 
 		/* Legacy endpoints receive sd unless they ask (API.md section 2). */
 		if (mode == WHIP_ANY)
 			status = join_rtp(env, room, offer, profile && *profile ? profile : "sd", name,
-					  out, reply);
+					  origin, out, reply);
 		else
 			status = httpmsg_error(reply, 400, "unsupported_offer",
 					       "WHIP and WHEP take WebRTC offers (UDP/TLS/RTP/SAVPF); plain RTP "
@@ -420,8 +460,10 @@ static int handle_post(const struct signaling_env *env, const struct httpmsg_req
 		return httpmsg_error(reply, 400, "bad_sdp", "the request has no SDP offer");
 	struct whip_join_result res;
 	enum whip_mode mode = !strcmp(kind, "whep") ? WHIP_WATCH : WHIP_PUBLISH;
+	/* WHIP and WHEP take WebRTC offers only: no plain-RTP destination to judge. */
+	struct whip_origin origin = { .client_addr = req->client_addr };
 	int status = whip_join(env, room, mode, req->body, req->body_len,
-			       httpmsg_arg(req, "profile"), httpmsg_arg(req, "name"), &res, reply);
+			       httpmsg_arg(req, "profile"), httpmsg_arg(req, "name"), &origin, &res, reply);
 	if (status)
 		return status;
 	char location[160];

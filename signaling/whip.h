@@ -10,6 +10,7 @@
 #include "env.h"
 #include "httpmsg.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 enum whip_mode {
@@ -24,14 +25,23 @@ struct whip_join_result {
 	char etag[80];   /* the ICE session's entity tag, quoted */
 };
 
+/* Who asks for a join: what decides where a plain-RTP endpoint's media may
+ * go (mcu/rtpdest.h). */
+struct whip_origin {
+	const char *client_addr;      /* the HTTP requester's IP; NULL or "": unknown */
+	bool operator_key;            /* the request carried the configured operator key */
+};
+
 /*
  * Parses and negotiates offer (len bytes), joins room, and writes the answer.
- * profile and name may be NULL (defaults "hd" and ""). Returns 0, or an HTTP
- * status with an error body already in *err_reply. Thread: an HTTP worker.
+ * profile and name may be NULL (defaults "hd" and ""); origin may be NULL
+ * (an unknown requester without the key). Returns 0, or an HTTP status with
+ * an error body already in *err_reply. Thread: an HTTP worker.
  */
 int whip_join(const struct signaling_env *env, const char *room, enum whip_mode mode,
 	      const char *offer, size_t len, const char *profile, const char *name,
-	      struct whip_join_result *out, struct httpmsg_reply *err_reply);
+	      const struct whip_origin *origin, struct whip_join_result *out,
+	      struct httpmsg_reply *err_reply);
 
 /*
  * When join_secret is set, may this request join room? It may when it

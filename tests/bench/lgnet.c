@@ -49,6 +49,7 @@
 #define DARK_LUMA 80
 #define BRIGHT_LUMA 150
 #define DARK_FRAMES 3
+#define REPORT_US 1000000         /* RTCP receiver reports: one per second per media */
 
 struct lgevents {
 	int64_t t[MAX_EVENTS];
@@ -92,7 +93,9 @@ struct lgep {
 	struct lgep_config cfg;
 	struct lgstream s[2];
 	_Atomic int sending;          /* 1: send; set by the control thread */
+	_Atomic int reporting;        /* 1: send receiver reports; likewise */
 	bool started;                 /* media thread: its schedule is set */
+	int64_t report_due_us;        /* media thread */
 	struct lgvdec *vd;
 	struct lgadec *ad;
 	_Atomic uint64_t pictures, late;
@@ -397,6 +400,26 @@ static void receive(struct lgnet *n, struct lgep *ep, int k)
 	}
 }
 
+/* A receiver report per media when due (a bare RR, no report blocks: the
+ * server counts it as a sign of life); returns the earliest next deadline. */
+static int64_t report_due(struct lgep *ep, int64_t now, int64_t limit)
+{
+	if (!atomic_load_explicit(&ep->reporting, memory_order_acquire))
+		return limit;
+	if (ep->report_due_us <= now) {
+		ep->report_due_us = now + REPORT_US;
+		for (int k = 0; k < 2; k++) {
+			struct lgstream *st = &ep->s[k];
+			uint8_t rr[16];
+			int w = rtcp_write_rr(rr, sizeof(rr), st->ssrc, NULL, 0);
+			if (st->fd >= 0 && st->to.sin_port && w > 0)
+				sendto(st->fd, rr, (size_t)w, MSG_DONTWAIT, (const struct sockaddr *)&st->to,
+				       sizeof(st->to));
+		}
+	}
+	return ep->report_due_us < limit ? ep->report_due_us : limit;
+}
+
 static void *media_thread(void *arg)
 {
 	struct lgnet *n = arg;
@@ -405,8 +428,10 @@ static void *media_thread(void *arg)
 		int64_t now = lgnet_now_us();
 		int64_t next = now + 20000;
 		int count = atomic_load_explicit(&n->n_eps, memory_order_acquire);
-		for (int i = 0; i < count; i++)
+		for (int i = 0; i < count; i++) {
 			next = send_due(n, &n->eps[i], now, next);
+			next = report_due(&n->eps[i], now, next);
+		}
 		int64_t wait = next - lgnet_now_us();
 		if (wait < 0)
 			wait = 0;
@@ -557,13 +582,20 @@ int lgnet_add(struct lgnet *n, const struct lgep_config *cfg, int *video_port, i
 	return i;
 }
 
-void lgnet_send_to(struct lgnet *n, int ep, int video_port, int audio_port)
+void lgnet_report_to(struct lgnet *n, int ep, int video_port, int audio_port)
 {
 	struct lgep *e = &n->eps[ep];
 	int ports[2] = { video_port, audio_port };
 	for (int k = 0; k < 2; k++)
 		e->s[k].to = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons((uint16_t)ports[k]),
 						   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	atomic_store_explicit(&e->reporting, 1, memory_order_release);
+}
+
+void lgnet_send_to(struct lgnet *n, int ep, int video_port, int audio_port)
+{
+	struct lgep *e = &n->eps[ep];
+	lgnet_report_to(n, ep, video_port, audio_port);
 	if (!video_port)
 		e->s[LG_VIDEO].clip = NULL;
 	if (!audio_port)
@@ -574,6 +606,7 @@ void lgnet_send_to(struct lgnet *n, int ep, int video_port, int audio_port)
 void lgnet_stop(struct lgnet *n, int ep)
 {
 	atomic_store_explicit(&n->eps[ep].sending, 0, memory_order_release);
+	atomic_store_explicit(&n->eps[ep].reporting, 0, memory_order_release);
 }
 
 void lgnet_get_stats(struct lgnet *n, int ep, struct lgep_stats *out)

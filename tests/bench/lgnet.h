@@ -67,6 +67,11 @@ int lgnet_add(struct lgnet *n, const struct lgep_config *cfg, int *video_port, i
  * random phase within one frame. Thread: control. */
 void lgnet_send_to(struct lgnet *n, int ep, int video_port, int audio_port);
 
+/* Sends only RTCP receiver reports to the server's ports, once a second
+ * per media, as a receive-only peer must to stay in the room. lgnet_send_to
+ * sends them too. Thread: control. */
+void lgnet_report_to(struct lgnet *n, int ep, int video_port, int audio_port);
+
 /* Stops sending (the participant left). Thread: control. */
 void lgnet_stop(struct lgnet *n, int ep);
 

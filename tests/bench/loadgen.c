@@ -253,6 +253,8 @@ static int join(struct bench *b, enum ep_class cls, int nth, int64_t *posted_us)
 	e->cls = cls;
 	if (sends)
 		lgnet_send_to(b->net, e->net, res.video_port, res.audio_port);
+	else
+		lgnet_report_to(b->net, e->net, res.video_port, res.audio_port);
 	b->n_eps++;
 	b->count[cls]++;
 	return 0;

@@ -6,13 +6,13 @@
 // legacy endpoint that goes silent is dropped after rtp_timeout_s.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFile } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import dgram from 'node:dgram';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startMcu, waitFor } from './lib/mcu.mjs';
+import { freePorts, start } from './lib/procs.mjs';
 import { launchBrowser, haveChromium, joinRoom, observe } from './lib/browser.mjs';
 import { tonePower, decodePcm, frameColors } from './lib/media.mjs';
 
@@ -20,25 +20,6 @@ const run = promisify(execFile);
 const haveFfmpeg = fs.existsSync('/usr/bin/ffmpeg');
 const COLORS = { red: [255, 0, 0], green: [0, 255, 0], blue: [0, 0, 255] };
 const SKIP = (!haveChromium() || !haveFfmpeg) && 'needs Debian chromium and ffmpeg';
-
-// A free even UDP port with the next three free too (RTP+RTCP for two media).
-async function freePorts() {
-  for (let tries = 0; tries < 50; tries++) {
-    const base = 50000 + 4 * Math.floor(Math.random() * 2000);
-    const socks = [];
-    try {
-      for (let i = 0; i < 4; i++) {
-        const s = dgram.createSocket('udp4');
-        socks.push(s);
-        await new Promise((resolve, reject) => { s.once('error', reject); s.bind(base + i, '127.0.0.1', resolve); });
-      }
-      return base;
-    } catch { /* taken: try another */ } finally {
-      for (const s of socks) { try { s.close(); } catch { /* not bound */ } }
-    }
-  }
-  throw new Error('no free port block');
-}
 
 function offerSdp({ videoPort, audioPort, audio = 'PCMU', pm = 1, direction = 'recvonly' }) {
   const a = audio === 'opus'
@@ -48,15 +29,6 @@ function offerSdp({ videoPort, audioPort, audio = 'PCMU', pm = 1, direction = 'r
     `m=video ${videoPort} RTP/AVP 96`, 'a=rtpmap:96 H264/90000',
     `a=fmtp:96 packetization-mode=${pm};profile-level-id=42e01f`, `a=${direction}`,
     ...a, `a=${direction}`, ''].join('\r\n');
-}
-
-// Starts a process we own; resolves its exit. Killed by its PID when asked.
-function start(cmd, args) {
-  const proc = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  proc.stderr.on('data', (c) => { err = (err + c).slice(-4000); });
-  const exited = new Promise((resolve) => proc.on('exit', (code) => resolve(code)));
-  return { proc, exited, log: () => err };
 }
 
 async function twoBrowsers(mcu, room) {

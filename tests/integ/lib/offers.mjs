@@ -28,10 +28,11 @@ export function webrtcOffer({ fingerprint = true, audioCodec = 'opus', videoCode
   ].join('\r\n');
 }
 
-// A plain-RTP endpoint's offer: receives H.264 video on port and PCMU
-// audio on port + 2.
-export function legacyOffer(port) {
-  return ['v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=legacy', 'c=IN IP4 127.0.0.1', 't=0 0',
-    `m=video ${port} RTP/AVP 96`, 'a=rtpmap:96 H264/90000', 'a=fmtp:96 packetization-mode=1', 'a=recvonly',
-    `m=audio ${port + 2} RTP/AVP 0`, 'a=recvonly', ''].join('\r\n');
+// A plain-RTP endpoint's offer: H.264 video on port and PCMU audio on
+// port + 2 (audioPort when given), at addr, received only unless told.
+export function legacyOffer(port, { addr = '127.0.0.1', direction = 'recvonly', audioPort = port + 2 } = {}) {
+  const ip = addr.includes(':') ? 'IP6' : 'IP4';
+  return ['v=0', `o=- 1 1 IN ${ip} ${addr}`, 's=legacy', `c=IN ${ip} ${addr}`, 't=0 0',
+    `m=video ${port} RTP/AVP 96`, 'a=rtpmap:96 H264/90000', 'a=fmtp:96 packetization-mode=1', `a=${direction}`,
+    `m=audio ${audioPort} RTP/AVP 0`, 'a=rtpmap:0 PCMU/8000', `a=${direction}`, ''].join('\r\n');
 }
