@@ -34,7 +34,18 @@ struct member {
 	struct endpoint *ep;
 	struct rtpep *rtp;
 	struct port_info info;         /* what the room runs for it (admission) */
+	int64_t joined_us;             /* monotonic */
 };
+
+/*
+ * Admission charges a WebRTC participant what it runs only once its media
+ * can flow (DTLS done, SRTP keyed). Before that it costs PENDING_COST, the
+ * handshake's share, and after PENDING_CHARGE_US without keys nothing: ICE
+ * has given up by then (about 7 s without a pair), so offers that never do
+ * ICE cannot fill the budget while they wait for media_timeout_s.
+ */
+#define PENDING_COST 0.01          /* CPU-s per s */
+#define PENDING_CHARGE_US 10000000
 
 struct room {
 	struct room_info info;         /* n_participants mirrors n_eps */
@@ -660,19 +671,36 @@ static void default_settings(const struct registry *reg, struct room_settings *s
 	s->max_participants = reg->env->cfg->max_participants;
 }
 
+/* What member mb is charged now (see PENDING_COST): its full cost (true),
+ * or *pending the provisional charge while its handshake may still end. */
+static bool charged_fully(const struct member *mb, int64_t now, double *pending)
+{
+	*pending = 0;
+	if (!mb->ep || endpoint_port_ops()->ready(mb->ep))
+		return true;
+	if (now - mb->joined_us < PENDING_CHARGE_US)
+		*pending = PENDING_COST;
+	return false;
+}
+
 /* Caller holds reg->lock. Estimated CPU of all rooms with `extra` joining
  * room `target`, NULL for a room yet to be made (ARCHITECTURE.md's cost
- * model, mcu/cost.h). */
+ * model, mcu/cost.h). extra is charged fully: it must fit once live. */
 static double estimate_with(const struct registry *reg, const struct room *target,
 			    const struct port_info *extra)
 {
 	double total = 0;
+	int64_t now = clock_now_us();
 	for (int i = 0; i < reg->n_rooms; i++) {
 		const struct room *room = reg->rooms[i];
 		struct cost_room c;
 		cost_room_init(&c, reg->env->cfg->max_mixed_speakers, room->rec != NULL);
-		for (int k = 0; k < room->n_eps; k++)
-			cost_room_add(&c, &room->eps[k]->info);
+		for (int k = 0; k < room->n_eps; k++) {
+			double pending;
+			if (charged_fully(room->eps[k], now, &pending))
+				cost_room_add(&c, &room->eps[k]->info);
+			total += pending;
+		}
 		if (room == target)
 			cost_room_add(&c, extra);
 		total += cost_room_estimate(&c);
@@ -733,6 +761,7 @@ static int insert_member(struct registry *reg, const char *name, bool create, st
 		     member_port(mb));
 	if (rc)
 		return rc;
+	mb->joined_us = clock_now_us();
 	room->eps[room->n_eps++] = mb;
 	reg->joins++;
 	struct endpoint_info ei;

@@ -47,3 +47,30 @@ test('past cpu_budget a join is 503 + Retry-After; the running room keeps its fr
       assert.equal((await mcu.stop()).code, 0);
     }
   });
+
+test('offers that never do ICE cost admission little: 20 ghosts, then a real join to a new room is 201',
+  { skip: !haveChromium() && 'Debian chromium not installed', timeout: 60000 }, async (t) => {
+    // 1.8 CPU is the budget of this 2-core machine kind; each ghost, charged
+    // as the hd room it asks for (~0.24), would fill it by the 8th.
+    const mcu = await startMcu(['--cpu_budget=1.8']);
+    const browser = await launchBrowser();
+    const sdp = { 'Content-Type': 'application/sdp' };
+    try {
+      // Their one candidate (127.0.0.1:50000) never answers.
+      for (let i = 0; i < 20; i++) {
+        const r = await mcu.api('POST', `/whip/ghost-${i}`, { body: webrtcOffer(), headers: sdp });
+        assert.equal(r.status, 201, `ghost ${i}: ${r.text}`);
+      }
+      const page = await browser.newPage();
+      await page.goto(`${mcu.base}/api/health`);
+      const r = await joinRoom(page, '/whip/real', { color: '#00ff00', freq: 540 });
+      assert.equal(r.status, 201, `a real join past 20 ghosts: ${r.answer}`);
+      await waitFor(async () => (await inboundVideo(page))?.framesDecoded > 10, { what: 'video flowing' });
+      const rooms = (await mcu.api('GET', '/api/rooms')).json.rooms.length;
+      t.diagnostic(`${rooms} rooms; the real participant decodes the composite`);
+      assert.equal(rooms, 21);
+    } finally {
+      await browser.close();
+      assert.equal((await mcu.stop()).code, 0);
+    }
+  });
