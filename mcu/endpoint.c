@@ -847,7 +847,12 @@ int endpoint_create(const struct endpoint_env *env, const struct endpoint_params
 	}
 	rc = dtls_create(env->identity, p->remote_fingerprint, dtls_send, ep, &ep->dtls);
 	if (rc) {
-		snprintf(err, err_size, "cannot start DTLS with fingerprint '%s'", p->remote_fingerprint);
+		/* EINVAL is the offer's fault: a fingerprint that is not 32
+		 * colon-separated hex bytes. Said as bad input, not a bad room. */
+		snprintf(err, err_size, "a=fingerprint '%.120s' is not a sha-256 fingerprint (32 hex bytes with colons)",
+			 p->remote_fingerprint);
+		if (rc == MCU_EINVAL)
+			rc = MCU_EPROTO;
 		goto fail;
 	}
 	rc = make_agent(ep, env, p);

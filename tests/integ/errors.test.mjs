@@ -54,6 +54,22 @@ test('malformed offers and requests get API.md statuses; health survives', { tim
     assert.match(r.json.message, /fingerprint/);
     await assertHealthy(mcu);
 
+    // A fingerprint that is not 32 hex bytes is the offer's fault, not the room's.
+    const badFp = webrtcOffer().replace(/a=fingerprint:sha-256 \S+/g, 'a=fingerprint:sha-256 ZZ:not:hex');
+    r = await mcu.api('POST', '/whip/r1', { body: badFp, headers: sdp });
+    assertError(r, 400, 'malformed fingerprint');
+    assert.equal(r.json.error, 'bad_offer');
+    assert.match(r.json.message, /fingerprint/);
+    await assertHealthy(mcu);
+
+    // A display name with a line break or a terminal escape is refused.
+    for (const name of ['eve\r\nX-Injected: 1', 'eve\u001b[31m']) {
+      r = await mcu.api('POST', `/whip/r1?name=${encodeURIComponent(name)}`, { body: webrtcOffer(), headers: sdp });
+      assertError(r, 400, `control characters in ${JSON.stringify(name)}`);
+      assert.equal(r.json.error, 'bad_name');
+    }
+    await assertHealthy(mcu);
+
     r = await mcu.api('POST', '/whip/r1', { body: webrtcOffer({ audioCodec: 'G722', videoCodec: 'AV1' }), headers: sdp });
     assertError(r, 400, 'no usable codec');
     assert.match(r.json.message, /codec/i);
