@@ -34,7 +34,10 @@
 #define ROOM_MAX 64
 #define STAMP_LEN 16                 /* "YYYYmmddTHHMMSSZ" */
 #define SUFFIX_LEN (1 + STAMP_LEN + 4) /* "-" stamp ".mp4" */
-#define SIDECAR_MAX (1 << 20)
+/* The most a recorder's sidecar can hold: 4096 participants whose 255-byte
+ * names are all escaped control characters (about 1.8 KB an entry). A
+ * bigger one is not ours, and counts as unreadable. */
+#define SIDECAR_MAX (8 << 20)
 
 static bool is_digit(char c)
 {
