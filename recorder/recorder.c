@@ -45,7 +45,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <libavutil/audio_fifo.h>
@@ -87,7 +86,6 @@ struct item {
 	bool skip;                    /* video after a dropped one, before a keyframe */
 	int64_t capture_us;
 };
-
 
 struct recorder {
 	/* Set by create, read-only after. */
