@@ -1,16 +1,25 @@
 /*
  * config.c - see config.h. One table describes every key; parsing, the
  * command line and --help all read it, so a key is added in one place.
+ *
+ * Secrets: every secret key has a *_file twin (KEY_SECRET_FILE) whose value
+ * is a path; the secret is read from that file when the key is set and
+ * stored in the secret's own field, so the rest of the server never knows
+ * where it came from, and `ps` shows only the path.
  */
 #include "config.h"
 #include "err.h"
+#include "log.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-enum key_type { KEY_STR, KEY_INT, KEY_LONG, KEY_BOOL };
+enum key_type { KEY_STR, KEY_INT, KEY_LONG, KEY_BOOL, KEY_SECRET_FILE };
 
 struct key_def {
 	const char *name;
@@ -31,6 +40,11 @@ struct key_def {
 	{ #name, KEY_LONG, offsetof(struct config, name), 0, lo, hi, def, help }
 #define BOOL(name, def, help) \
 	{ #name, KEY_BOOL, offsetof(struct config, name), 0, 0, 1, def, help }
+/* name_file: a path whose contents set the secret key name. */
+#define SECRET_FILE(name) \
+	{ #name "_file", KEY_SECRET_FILE, offsetof(struct config, name), \
+	  sizeof(((struct config *)0)->name), 0, 0, "", \
+	  "file holding " #name " (one line; a trailing newline is dropped): keeps it out of ps" }
 
 static const struct key_def keys[] = {
 	STR(listen, "0.0.0.0:8080", "HTTP listen address, host:port ([::1]:port for IPv6)"),
@@ -48,6 +62,8 @@ static const struct key_def keys[] = {
 	STR(cpu_budget, "auto", "CPU all rooms may cost (estimated): auto = 0.9 of the cores, off, or a number of CPUs; a join past it is 503"),
 	STR(operator_key, "", "bearer key needed for /api/* (not /api/health); empty: no check"),
 	STR(join_secret, "", "secret of join tokens (POST /api/rooms/{room}/tokens); empty: joins need none"),
+	SECRET_FILE(operator_key),
+	SECRET_FILE(join_secret),
 	STR(ice_addresses, "", "comma-separated local IPs for ICE candidates; empty: every interface, loopback included"),
 	STR(public_ip, "", "address announced instead of host addresses (1:1 NAT); empty: none"),
 	INT(ice_port_min, 0, 65535, "0", "lowest port for ICE, UDP and TCP (0: any)"),
@@ -56,6 +72,8 @@ static const struct key_def keys[] = {
 	STR(ice_username, "", "TURN username (static), or the user part of credentials minted with ice_secret"),
 	STR(ice_credential, "", "TURN password (static); unused with ice_secret"),
 	STR(ice_secret, "", "secret shared with the TURN server (coturn static-auth-secret): time-limited credentials per join"),
+	SECRET_FILE(ice_credential),
+	SECRET_FILE(ice_secret),
 	INT(ice_credential_ttl_s, 60, 604800, "86400", "lifetime of credentials minted with ice_secret"),
 	BOOL(ice_tcp, "true", "also offer passive TCP candidates (RFC 6544), for browsers whose UDP is blocked"),
 	INT(transport_threads, 1, 64, "2", "threads running ICE, DTLS and SRTP"),
@@ -78,6 +96,7 @@ static const struct key_def keys[] = {
 	INT(audio_bitrate, 6000, 510000, "32000", "bit/s of each Opus encoder (the mix, each mix-minus)"),
 	STR(webhook_url, "", "http(s) URL that gets an event POSTed on recording finished, room started/ended, participant joined/left; empty: none"),
 	STR(webhook_secret, "", "key of the events' webhook-signature (HMAC-SHA256); whsec_<base64> or plain text; empty: unsigned"),
+	SECRET_FILE(webhook_secret),
 	INT(webhook_max_attempts, 1, 100, "6", "attempts per event before it is given up"),
 	INT(webhook_retry_ms, 10, 3600000, "1000", "wait before the first retry; doubled after each"),
 	INT(webhook_timeout_ms, 100, 60000, "5000", "time one delivery attempt may take"),
@@ -103,6 +122,70 @@ static int parse_bool(const char *v, bool *out)
 	else
 		return MCU_EINVAL;
 	return 0;
+}
+
+/*
+ * Reads the secret of key k (a *_file key) from the file at path into field
+ * (k->size bytes): the file's one line, without its trailing newline (LF or
+ * CRLF). Refuses, with a message in err that never holds the secret, a file
+ * that cannot be read, is not a regular file, is empty, holds more than one
+ * line or a NUL, or is too long; warns when group or others may read it
+ * (Docker and Kubernetes mount secrets so by default: a warning, not an
+ * error). Returns 0, MCU_EIO or MCU_EINVAL.
+ */
+static int read_secret_file(const struct key_def *k, const char *path, char *field,
+			    char *err, size_t err_size)
+{
+	char buf[1024];
+	size_t len = 0;
+	int rc = MCU_EINVAL;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK); /* NONBLOCK: a FIFO cannot hang us */
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st)) {
+		snprintf(err, err_size, "%s: %s: %s", k->name, path, strerror(errno));
+		rc = MCU_EIO;
+		goto done;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, err_size, "%s: %s is not a regular file", k->name, path);
+		goto done;
+	}
+	for (;;) {
+		ssize_t r = read(fd, buf + len, sizeof(buf) - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			snprintf(err, err_size, "%s: %s: %s", k->name, path, strerror(errno));
+			rc = MCU_EIO;
+			goto done;
+		}
+		if (r == 0 || (len += (size_t)r) == sizeof(buf))
+			break;
+	}
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+		len--;
+	if (len == 0) {
+		snprintf(err, err_size, "%s: %s is empty", k->name, path);
+		goto done;
+	}
+	if (len >= k->size) {
+		snprintf(err, err_size, "%s: %s holds more than %zu bytes", k->name, path, k->size - 1);
+		goto done;
+	}
+	if (memchr(buf, '\0', len) || memchr(buf, '\n', len) || memchr(buf, '\r', len)) {
+		snprintf(err, err_size, "%s: %s must hold one line of text", k->name, path);
+		goto done;
+	}
+	if (st.st_mode & (S_IRGRP | S_IROTH))
+		LOG_W("config", "%s: %s may be read by group or others (chmod 600 it)", k->name, path);
+	memcpy(field, buf, len);
+	field[len] = '\0';
+	rc = 0;
+done:
+	if (fd >= 0)
+		close(fd);
+	explicit_bzero(buf, sizeof(buf)); /* no copy of the secret left on the stack */
+	return rc;
 }
 
 static int set_key(struct config *cfg, const struct key_def *k, const char *value,
@@ -133,6 +216,9 @@ static int set_key(struct config *cfg, const struct key_def *k, const char *valu
 			*(long *)field = n;
 		return 0;
 	}
+	case KEY_SECRET_FILE:
+		/* Empty (the default): nothing to read, the secret stays. */
+		return *value ? read_secret_file(k, value, field, err, err_size) : 0;
 	case KEY_BOOL:
 		if (parse_bool(value, (bool *)field)) {
 			snprintf(err, err_size, "%s: '%s' is not true or false", k->name, value);

@@ -28,22 +28,23 @@
  * write per fragment, not per packet): after a crash, all but the last
  * fragment can be read. The first write or mux error ends the recording as
  * "failed" (logged once with the reason); the file is closed, later pushes
- * are dropped at the door, and the sidecar says "failed" if it still can.
- * The sidecar is written to a hidden temporary name and renamed over, so a
- * reader never sees half of one.
+ * are dropped at the door, and the sidecar says "failed": on a full disk
+ * it is rewritten in place (sidecar.h). The first sidecar is written before
+ * any media: a recording whose sidecar cannot be written fails at once and
+ * leaves no file, since a file without a sidecar would be listed "done".
  *
- * Locks: `lock` covers the queue and the status; `meta_lock` covers the
- * participant list, so building the sidecar never holds up a push. Neither
- * is taken while the other is held.
+ * Locks: `lock` covers the queue and the status; the sidecar's participant
+ * list has a lock of its own (sidecar.c), so building the sidecar never
+ * holds up a push. Neither is taken while the other is held.
  */
 #include "recorder.h"
+#include "sidecar.h"
 #include "mcu/clock.h"
 #include "mcu/err.h"
 #include "mcu/log.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <libavutil/audio_fifo.h>
@@ -72,8 +73,6 @@
 #define SIDECAR_PERIOD_US 2000000
 #define AUDIO_SLACK 1920             /* samples (40 ms) of capture jitter ignored */
 #define MAX_FILL (2 * RATE)          /* samples of silence added per push at most */
-#define MAX_PARTICIPANTS 4096        /* sidecar entries kept; later notes are dropped */
-#define MAX_NOTE_BYTES 255           /* id and name are cut to this (at a UTF-8 boundary) */
 
 enum item_kind { ITEM_VIDEO, ITEM_PCM, ITEM_OPUS };
 
@@ -88,14 +87,10 @@ struct item {
 	int64_t capture_us;
 };
 
-struct participant {
-	char *id, *name;
-	int64_t joined_us, left_us;   /* wall µs; 0: unknown / still here */
-};
-
 struct recorder {
 	/* Set by create, read-only after. */
-	char *room, *dir, *path, *sidecar, *sidecar_tmp;
+	char *room, *dir, *path;
+	struct sidecar *side;
 	char file[160];               /* base name of path */
 	int width, height, fps;
 	enum recorder_audio audio;
@@ -104,7 +99,6 @@ struct recorder {
 	bool sync_ready;              /* the locks below are initialized */
 	pthread_mutex_t lock;
 	pthread_cond_t wake;          /* CLOCK_MONOTONIC */
-	pthread_mutex_t meta_lock;
 	bool thread_started;
 	pthread_t thread;
 
@@ -122,11 +116,6 @@ struct recorder {
 	uint64_t dropped, bytes;
 	double duration_s;
 	int64_t ended_wall_us;
-
-	/* Under meta_lock. */
-	struct participant *parts;
-	int n_parts, cap_parts;
-	bool parts_full;
 
 	/* The thread's own. */
 	AVFormatContext *oc;
@@ -291,76 +280,32 @@ static int next_item(struct recorder *r, int64_t deadline_us, struct item *it, b
 
 /* ---- the sidecar ----------------------------------------------------- */
 
-static json_t *json_time(int64_t wall_us)
-{
-	char buf[32];
-	return wall_us ? json_string(clock_format_utc(wall_us, buf, sizeof(buf))) : json_null();
-}
-
-/* A JSON string, or null for bytes that are not UTF-8 (jansson refuses them). */
-static json_t *json_text(const char *s)
-{
-	json_t *j = json_string(s);
-	return j ? j : json_null();
-}
-
-static json_t *participants_json(struct recorder *r)
-{
-	json_t *arr = json_array();
-	pthread_mutex_lock(&r->meta_lock);
-	for (int i = 0; arr && i < r->n_parts; i++) {
-		const struct participant *p = &r->parts[i];
-		json_t *o = json_pack("{s:o, s:o, s:o, s:o}", "id", json_text(p->id),
-				      "name", json_text(p->name), "joined", json_time(p->joined_us),
-				      "left", json_time(p->left_us));
-		if (!o || json_array_append_new(arr, o)) {
-			json_decref(arr);
-			arr = NULL;
-		}
-	}
-	pthread_mutex_unlock(&r->meta_lock);
-	return arr;
-}
-
-/* Rewrites the sidecar (temporary file, then rename). A failure is logged
- * once; the recording goes on without it. Thread: the recorder's. */
-static void write_sidecar(struct recorder *r)
+/* Rewrites the sidecar. Once the recording is over (done or failed) a
+ * brief form goes in place of the old one if the full one cannot be saved
+ * (a full disk), so the last word is never "recording". A failure is
+ * logged once. Returns 0 or MCU_EIO/MCU_ENOMEM. Thread: the recorder's. */
+static int write_sidecar(struct recorder *r)
 {
 	if (!r->owns_name)
-		return;  /* never clobber another recording's sidecar */
+		return 0;  /* never clobber another recording's sidecar */
 	pthread_mutex_lock(&r->lock);
-	enum recorder_state state = r->state;
-	double duration = r->duration_s;
-	uint64_t bytes = r->bytes;
-	int64_t ended = r->ended_wall_us;
+	struct sidecar_facts f = { .room = r->room, .file = r->file,
+				   .state = recorder_state_name(r->state),
+				   .started_wall_us = r->started_wall_us,
+				   .ended_wall_us = r->ended_wall_us,
+				   .duration_s = r->duration_s, .bytes = r->bytes };
+	bool final = r->state != RECORDER_RECORDING;
 	pthread_mutex_unlock(&r->lock);
-
-	json_t *parts = participants_json(r);
-	json_t *root = parts ? json_pack("{s:s, s:s, s:o, s:o, s:s, s:f, s:I, s:o}",
-					 "room", r->room, "file", r->file,
-					 "started", json_time(r->started_wall_us),
-					 "ended", json_time(ended), "state",
-					 recorder_state_name(state), "duration_s",
-					 (double)(int64_t)(duration * 1000 + 0.5) / 1000,
-					 "bytes", (json_int_t)bytes, "participants", parts)
-			     : NULL;
-	const size_t flags = JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12);
 	int err = 0;
-	errno = 0;
-	if (!root)
-		err = ENOMEM;
-	else if (json_dump_file(root, r->sidecar_tmp, flags))
-		err = errno ? errno : EIO;
-	else if (rename(r->sidecar_tmp, r->sidecar))
-		err = errno;
-	json_decref(root);
-	if (err) {
-		unlink(r->sidecar_tmp);
-		if (!r->sidecar_warned)
-			LOG_W(MOD, "room=%s cannot write %s: %s", r->room, r->sidecar,
-			      strerror(err));
-		r->sidecar_warned = true;
-	}
+	int rc = sidecar_save(r->side, &f, final, &err);
+	if (rc == SIDECAR_BRIEF)
+		LOG_W(MOD, "room=%s cannot write %s (%s): its brief form was written in place",
+		      r->room, sidecar_path(r->side), strerror(err));
+	else if (rc && !r->sidecar_warned)
+		LOG_W(MOD, "room=%s cannot write %s: %s", r->room, sidecar_path(r->side),
+		      err ? strerror(err) : err_str(rc));
+	r->sidecar_warned |= rc < 0;
+	return rc < 0 ? rc : 0;
 }
 
 /* ---- failure and status ---------------------------------------------- */
@@ -829,8 +774,14 @@ static void finish_output(struct recorder *r)
 static void *recorder_main(void *arg)
 {
 	struct recorder *r = arg;
-	(void)open_output(r);  /* a failure shows as RECORDER_FAILED */
-	write_sidecar(r);
+	/* A failure shows as RECORDER_FAILED. */
+	if (open_output(r) == 0 && write_sidecar(r)) {
+		/* Nothing is written yet: drop the empty file rather than leave
+		 * one no sidecar can ever mark as cut short. */
+		unlink(r->path);
+		r->owns_name = false;
+		fail(r, "cannot write the sidecar");
+	}
 	int64_t next_sidecar = clock_now_us() + SIDECAR_PERIOD_US;
 	for (;;) {
 		struct item it;
@@ -866,68 +817,16 @@ static void *recorder_main(void *arg)
 
 /* ---- participants -------------------------------------------------------- */
 
-/* A copy of s cut to MAX_NOTE_BYTES without splitting a UTF-8 sequence. */
-static char *copy_note(const char *s)
-{
-	size_t n = strlen(s);
-	if (n > MAX_NOTE_BYTES) {
-		n = MAX_NOTE_BYTES;
-		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
-			n--;
-	}
-	return strndup(s, n);
-}
-
-/* Appends or closes an entry. Called with meta_lock held. Returns false
- * when nothing changed. */
-static bool note_locked(struct recorder *r, const char *id, const char *name, bool joined,
-			int64_t wall_us)
-{
-	if (!joined) {
-		for (int i = r->n_parts - 1; i >= 0; i--) {
-			struct participant *p = &r->parts[i];
-			if (p->left_us == 0 && strncmp(p->id, id, MAX_NOTE_BYTES) == 0) {
-				p->left_us = wall_us;
-				return true;
-			}
-		}
-		/* A leave without a join: an entry whose join is unknown. */
-	}
-	if (r->n_parts == MAX_PARTICIPANTS) {
-		if (!r->parts_full)
-			LOG_W(MOD, "room=%s recording %s: over %d participant entries, "
-			      "later ones are not noted", r->room, r->file, MAX_PARTICIPANTS);
-		r->parts_full = true;
-		return false;
-	}
-	if (r->n_parts == r->cap_parts) {
-		int cap = r->cap_parts ? 2 * r->cap_parts : 16;
-		struct participant *p = realloc(r->parts, (size_t)cap * sizeof(*p));
-		if (!p)
-			return false;
-		r->parts = p;
-		r->cap_parts = cap;
-	}
-	struct participant p = { copy_note(id), copy_note(name ? name : ""),
-				 joined ? wall_us : 0, joined ? 0 : wall_us };
-	if (!p.id || !p.name) {
-		free(p.id);
-		free(p.name);
-		return false;
-	}
-	r->parts[r->n_parts++] = p;
-	return true;
-}
-
 void recorder_note(struct recorder *r, const char *id, const char *name, bool joined,
 		   int64_t wall_us)
 {
 	if (!r || !id)
 		return;
-	pthread_mutex_lock(&r->meta_lock);
-	bool changed = note_locked(r, id, name, joined, wall_us);
-	pthread_mutex_unlock(&r->meta_lock);
-	if (!changed)
+	int rc = sidecar_note(r->side, id, name, joined, wall_us);
+	if (rc == MCU_ELIMIT)
+		LOG_W(MOD, "room=%s recording %s: the sidecar's participant list is full, "
+		      "later ones are not noted", r->room, r->file);
+	if (rc <= 0)
 		return;
 	pthread_mutex_lock(&r->lock);
 	r->notes_dirty = true;
@@ -962,21 +861,14 @@ static void destroy(struct recorder *r)
 	if (r->fifo)
 		av_audio_fifo_free(r->fifo);
 	av_packet_free(&r->pkt);
-	for (int i = 0; i < r->n_parts; i++) {
-		free(r->parts[i].id);
-		free(r->parts[i].name);
-	}
-	free(r->parts);
 	free(r->work);
 	free(r->ring);
 	free(r->items);
 	if (r->sync_ready) {
 		pthread_cond_destroy(&r->wake);
 		pthread_mutex_destroy(&r->lock);
-		pthread_mutex_destroy(&r->meta_lock);
 	}
-	free(r->sidecar_tmp);
-	free(r->sidecar);
+	sidecar_destroy(r->side);
 	free(r->path);
 	free(r->dir);
 	free(r->room);
@@ -1023,12 +915,7 @@ static int make_names(struct recorder *r)
 	}
 	if (!r->path)
 		return MCU_ENOMEM;
-	if (asprintf(&r->sidecar, "%s.json", r->path ? r->path : "") < 0)
-		r->sidecar = NULL;
-	/* Hidden, so that a listing of the directory never shows it. */
-	if (asprintf(&r->sidecar_tmp, "%s/.%s.json.tmp", r->dir, r->file) < 0)
-		r->sidecar_tmp = NULL;
-	return r->path && r->sidecar && r->sidecar_tmp ? 0 : MCU_ENOMEM;
+	return sidecar_create(r->dir, r->file, &r->side);
 }
 
 static int init_sync(struct recorder *r)
@@ -1042,11 +929,6 @@ static int init_sync(struct recorder *r)
 	if (rc)
 		return MCU_ENOMEM;
 	if (pthread_mutex_init(&r->lock, NULL)) {
-		pthread_cond_destroy(&r->wake);
-		return MCU_ENOMEM;
-	}
-	if (pthread_mutex_init(&r->meta_lock, NULL)) {
-		pthread_mutex_destroy(&r->lock);
 		pthread_cond_destroy(&r->wake);
 		return MCU_ENOMEM;
 	}

@@ -11,7 +11,8 @@
  * so a crash loses at most the last fragment. Beside it, {file}.json is the
  * sidecar: room, file, started, ended, state, duration and every
  * participant's join and leave times, rewritten as it changes. A write
- * error (a full disk) ends the recording as "failed"; the room goes on.
+ * error (a full disk) ends the recording as "failed", and the sidecar says
+ * so even then (sidecar.h); the room goes on.
  */
 #ifndef MCU_RECORDER_H
 #define MCU_RECORDER_H

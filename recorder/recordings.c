@@ -9,6 +9,12 @@
  * regular files count. Sidecars are read whole, up to SIDECAR_MAX bytes; one
  * that is missing, too big or not the JSON we expect is ignored, and the
  * facts come from the name and the file.
+ *
+ * The state is never "done" on a guess about a file that may be cut short:
+ * a sidecar that exists but cannot be read, names no state we know, or
+ * counts more bytes than the file holds makes it "incomplete"; only a file
+ * with no sidecar at all (the recorder never leaves one so: it writes the
+ * sidecar before any media) counts as whole.
  */
 #include "recordings.h"
 #include "mcu/err.h"
@@ -28,7 +34,10 @@
 #define ROOM_MAX 64
 #define STAMP_LEN 16                 /* "YYYYmmddTHHMMSSZ" */
 #define SUFFIX_LEN (1 + STAMP_LEN + 4) /* "-" stamp ".mp4" */
-#define SIDECAR_MAX (1 << 20)
+/* The most a recorder's sidecar can hold: 4096 participants whose 255-byte
+ * names are all escaped control characters (about 1.8 KB an entry). A
+ * bigger one is not ours, and counts as unreadable. */
+#define SIDECAR_MAX (8 << 20)
 
 static bool is_digit(char c)
 {
@@ -129,12 +138,14 @@ static int open_dir(const char *dir)
 	return errno == ENOENT ? MCU_ENOTFOUND : MCU_EIO;
 }
 
-/* Reads the sidecar {name}.json into a new JSON object, or NULL. */
-static json_t *load_sidecar(int dfd, const char *name)
+/* Reads the sidecar {name}.json into a new JSON object, or NULL; *absent
+ * says whether there is none at all (rather than one we cannot use). */
+static json_t *load_sidecar(int dfd, const char *name, bool *absent)
 {
 	char path[sizeof(((struct recording_info *)0)->file) + 8];
 	snprintf(path, sizeof(path), "%s.json", name);
 	int fd = openat(dfd, path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	*absent = fd < 0 && errno == ENOENT;
 	if (fd < 0)
 		return NULL;
 	json_t *obj = NULL;
@@ -166,20 +177,26 @@ done:
 }
 
 /* Takes from the sidecar what it knows better than the name: when the
- * recording really started, its duration and state. */
+ * recording really started, its duration and state (see the top). */
 static void apply_sidecar(json_t *obj, struct recording_info *out)
 {
 	json_t *started = json_object_get(obj, "started");
 	json_t *duration = json_object_get(obj, "duration_s");
 	json_t *state = json_object_get(obj, "state");
+	json_t *bytes = json_object_get(obj, "bytes");
 	int64_t us = json_is_string(started) ? iso_us(json_string_value(started)) : -1;
 	if (us >= 0)
 		out->started_wall_us = us;
 	if (json_is_number(duration) && json_number_value(duration) >= 0)
 		out->duration_s = json_number_value(duration);
 	const char *s = json_is_string(state) ? json_string_value(state) : "";
-	if (!strcmp(s, "recording") || !strcmp(s, "done") || !strcmp(s, "failed"))
-		snprintf(out->state, sizeof(out->state), "%s", s);
+	if (strcmp(s, "recording") && strcmp(s, "done") && strcmp(s, "failed") &&
+	    strcmp(s, "incomplete"))
+		s = "incomplete";
+	else if (!strcmp(s, "done") && json_is_integer(bytes) &&
+		 json_integer_value(bytes) > (json_int_t)out->bytes)
+		s = "incomplete"; /* cut short after it was finished */
+	snprintf(out->state, sizeof(out->state), "%s", s);
 }
 
 /* Fills out for a valid name in dfd. Returns 0 or MCU_ENOTFOUND (absent,
@@ -195,12 +212,20 @@ static int load_info(int dfd, const char *name, struct recording_info *out)
 	memcpy(out->room, name, n - SUFFIX_LEN);
 	out->started_wall_us = stamp_us(name + n - SUFFIX_LEN + 1);
 	out->bytes = (uint64_t)st.st_size;
-	snprintf(out->state, sizeof(out->state), "done");
-	json_t *side = load_sidecar(dfd, name);
+	bool absent;
+	json_t *side = load_sidecar(dfd, name, &absent);
+	snprintf(out->state, sizeof(out->state), "%s", absent ? "done" : "incomplete");
 	if (side)
 		apply_sidecar(side, out);
 	json_decref(side);
 	return 0;
+}
+
+const char *recordings_state(const struct recording_info *r, const char *live)
+{
+	if (live)
+		return live;
+	return strcmp(r->state, "recording") ? r->state : "incomplete";
 }
 
 /* Newest first; the name breaks ties so the order is stable. */

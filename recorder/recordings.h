@@ -22,16 +22,27 @@ struct recording_info {
 	int64_t started_wall_us;
 	double duration_s;
 	uint64_t bytes;
-	char state[16];               /* "recording", "done" or "failed" */
+	char state[16];               /* "recording", "done", "failed" or "incomplete" */
 };
 
 /*
  * Lists the recordings in dir (their sidecars; a file without one gets its
- * facts from the name and size, state "done"), newest first. *out is a new
+ * facts from the name and size, state "done"; one whose sidecar cannot be
+ * read, or counts more bytes than the file has, "incomplete"), newest first. *out is a new
  * array the caller frees (NULL when *n is 0). Returns 0, MCU_ENOMEM, or
  * MCU_EIO when dir cannot be read (a missing dir is an empty list).
  */
 int recordings_list(const char *dir, struct recording_info **out, int *n);
+
+/*
+ * The state the API shows for r: live, the word of this server's recorder
+ * of that file (NULL: it has none), wins, since the sidecar may be
+ * mid-rewrite; a sidecar still saying "recording" with no recorder behind
+ * it was cut short (a crash, kill -9, a full disk before the sidecar could
+ * say more) and plays up to its last fragment: "incomplete". Returns a
+ * static string or live.
+ */
+const char *recordings_state(const struct recording_info *r, const char *live);
 
 /* One recording's facts. Returns 0, MCU_EINVAL (bad name) or MCU_ENOTFOUND. */
 int recordings_get(const char *dir, const char *name, struct recording_info *out);

@@ -574,19 +574,11 @@ static bool recording_live(const struct signaling_env *env, const char *file)
 	return st && !strcmp(st, "recording");
 }
 
-/* The state to show: a recorder of this server knows best (its sidecar may
- * be mid-rewrite, or unwritable on a full disk); a sidecar still saying
- * "recording" with no recorder behind it was cut short by a crash and plays
- * up to its last fragment: "done". */
+/* The state to show: recordings_state() says which. */
 static const char *recording_state(const struct signaling_env *env,
 				   const struct recording_info *r)
 {
-	const char *st = live_state(env, r->file);
-	if (st)
-		return st;
-	if (!strcmp(r->state, "recording"))
-		return "done";
-	return r->state;
+	return recordings_state(r, live_state(env, r->file));
 }
 
 static json_t *recording_json(const struct signaling_env *env, const struct recording_info *r)

@@ -1,9 +1,13 @@
 // auth.test.mjs - the operator key guards every operator route (401 without
 // it or with a wrong one), and join tokens guard joining: a valid token for
 // the room joins; an expired one is 401; another room's is 403; the refusal
-// is logged without the secret.
+// is logged without the secret. Secrets read from files (*_file keys) guard
+// the same way, and an empty secret file stops the start.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { startMcu } from './lib/mcu.mjs';
 import { webrtcOffer } from './lib/offers.mjs';
 
@@ -78,3 +82,37 @@ test('join tokens: valid joins, expired is 401, another room is 403, none is 401
     assert.equal((await mcu.stop()).code, 0);
   }
 });
+
+test('operator_key_file and join_secret_file: the key from the file guards, never on the command line',
+  { timeout: 30000 }, async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mcu-secrets-'));
+    const keyFile = path.join(dir, 'operator.key');
+    const secretFile = path.join(dir, 'join.secret');
+    const emptyFile = path.join(dir, 'empty.key');
+    fs.writeFileSync(keyFile, 'file-key-789\n', { mode: 0o600 });
+    fs.writeFileSync(secretFile, 'file-secret-012\n', { mode: 0o600 });
+    fs.writeFileSync(emptyFile, '\n', { mode: 0o600 });
+    let mcu = null;
+    try {
+      await assert.rejects(startMcu([`--operator_key_file=${emptyFile}`]), /mcu exited/,
+        'an empty secret file stops the start');
+      mcu = await startMcu([`--operator_key_file=${keyFile}`, `--join_secret_file=${secretFile}`]);
+      assert.ok(!mcu.proc.spawnargs.join(' ').includes('file-key-789'), 'the key is not in the arguments');
+      for (const headers of [{}, { Authorization: 'Bearer file-key-789x' }, { Authorization: `Bearer ${keyFile}` }]) {
+        assert.equal((await mcu.api('GET', '/api/rooms', { headers })).status, 401, JSON.stringify(headers));
+      }
+      const op = { Authorization: 'Bearer file-key-789' };
+      assert.equal((await mcu.api('GET', '/api/rooms', { headers: op })).status, 200, 'the newline is not part of the key');
+      const sdp = { 'Content-Type': 'application/sdp' };
+      assert.equal((await mcu.api('POST', '/whip/lobby', { body: webrtcOffer(), headers: sdp })).status, 401,
+        'joins need a token: the join secret was read');
+      const tok = await mcu.api('POST', '/api/rooms/lobby/tokens', { headers: op, body: { ttl_s: 60 } });
+      assert.equal(tok.status, 201, tok.text);
+      const r = await mcu.api('POST', '/whip/lobby', { body: webrtcOffer(), headers: { ...sdp, Authorization: `Bearer ${tok.json.token}` } });
+      assert.equal(r.status, 201, r.text);
+      assert.ok(!mcu.log().includes('file-key-789') && !mcu.log().includes('file-secret-012'), 'no secret is logged');
+    } finally {
+      if (mcu) assert.equal((await mcu.stop()).code, 0);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });

@@ -321,11 +321,12 @@ static void test_recordings_list_and_get(void **state)
 	assert_string_equal(json_string_value(json_object_get(r, "state")), "done");
 	/* No recorder here has it: a sidecar saying "recording" was cut short. */
 	assert_string_equal(json_string_value(json_object_get(json_array_get(list, 0), "state")),
-			    "done");
+			    "incomplete");
 	json_decref(j);
 
 	/* With a hook, a "recording" the server does not write was cut short
-	 * (a crash) and plays up to its last fragment: "done". */
+	 * (a crash) and plays up to its last fragment: "incomplete", never
+	 * "done". */
 	int calls = 0;
 	f->env.recording_state = live_rec2;
 	f->env.recording_ctx = &calls;
@@ -336,7 +337,7 @@ static void test_recordings_list_and_get(void **state)
 	write_file(dir, REC ".json", side2, strlen(side2));
 	assert_int_equal(call(f, "GET", "/api/recordings/" REC, NULL, NULL), 200);
 	j = reply_json(f);
-	assert_string_equal(json_string_value(json_object_get(j, "state")), "done");
+	assert_string_equal(json_string_value(json_object_get(j, "state")), "incomplete");
 	json_decref(j);
 	assert_true(calls > 0);
 	f->env.recording_state = NULL;

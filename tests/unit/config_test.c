@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static void test_defaults(void **state)
@@ -82,6 +83,96 @@ static void test_errors(void **state)
 	assert_int_equal(config_apply_args(&cfg, 2, argv2, err, sizeof(err)), MCU_EINVAL);
 }
 
+/* Every secret has a *_file twin that reads it from a file: one line, its
+ * newline (LF or CRLF) dropped, from the file, the command line or
+ * config_set alike; an empty value reads nothing. */
+static void test_secret_files(void **state)
+{
+	(void)state;
+	struct config cfg;
+	char err[256];
+	config_defaults(&cfg);
+	static const struct {
+		const char *key;
+		size_t offset;
+	} secrets[] = {
+		{ "operator_key_file", offsetof(struct config, operator_key) },
+		{ "join_secret_file", offsetof(struct config, join_secret) },
+		{ "ice_credential_file", offsetof(struct config, ice_credential) },
+		{ "ice_secret_file", offsetof(struct config, ice_secret) },
+		{ "webhook_secret_file", offsetof(struct config, webhook_secret) },
+	};
+	for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++) {
+		char text[64];
+		snprintf(text, sizeof(text), "secret of %s\r\n", secrets[i].key);
+		char *path = write_temp(text);
+		assert_int_equal(config_set(&cfg, secrets[i].key, path, err, sizeof(err)), 0);
+		unlink(path);
+		text[strlen(text) - 2] = '\0';
+		assert_string_equal((char *)&cfg + secrets[i].offset, text);
+	}
+	assert_int_equal(config_set(&cfg, "operator_key_file", "", err, sizeof(err)), 0);
+	assert_string_equal(cfg.operator_key, "secret of operator_key_file");
+
+	char path[64]; /* write_temp's buffer is reused by the next call */
+	snprintf(path, sizeof(path), "%s", write_temp("from-a-file\n"));
+	char line[128];
+	snprintf(line, sizeof(line), "join_secret_file = %s\n", path);
+	char *conf = write_temp(line);
+	assert_int_equal(config_load_file(&cfg, conf, err, sizeof(err)), 0);
+	unlink(conf);
+	assert_string_equal(cfg.join_secret, "from-a-file");
+	/* Group- or world-readable is warned about, not refused. */
+	assert_int_equal(chmod(path, 0644), 0);
+	char arg[128];
+	snprintf(arg, sizeof(arg), "--operator_key_file=%s", path);
+	char *argv[] = { "mcu", arg, NULL };
+	assert_int_equal(config_apply_args(&cfg, 2, argv, err, sizeof(err)), 0);
+	assert_string_equal(cfg.operator_key, "from-a-file");
+	unlink(path);
+}
+
+/* A secret file that cannot give one line of secret stops the start with
+ * a message that names the key and the path, never the secret; the secret
+ * keeps its value. */
+static void test_secret_file_errors(void **state)
+{
+	(void)state;
+	struct config cfg;
+	char err[256];
+	config_defaults(&cfg);
+	assert_int_equal(config_set(&cfg, "operator_key", "kept", err, sizeof(err)), 0);
+	assert_int_equal(config_set(&cfg, "operator_key_file", "/nonexistent/key", err, sizeof(err)),
+			 MCU_EIO);
+	assert_non_null(strstr(err, "operator_key_file"));
+	assert_non_null(strstr(err, "/nonexistent/key"));
+	assert_int_equal(config_set(&cfg, "operator_key_file", "/tmp", err, sizeof(err)), MCU_EINVAL);
+	assert_non_null(strstr(err, "not a regular file"));
+
+	char long_text[300];
+	memset(long_text, 'k', sizeof(long_text) - 1);
+	long_text[sizeof(long_text) - 1] = '\0';
+	const char *bad[] = { "", "\n", "\r\n\n", "topsecret\nsecond line\n", long_text };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *path = write_temp(bad[i]);
+		err[0] = '\0';
+		assert_int_equal(config_set(&cfg, "operator_key_file", path, err, sizeof(err)),
+				 MCU_EINVAL);
+		assert_non_null(strstr(err, path));
+		assert_null(strstr(err, "topsecret"));
+		assert_null(strstr(err, "kkkk"));
+		unlink(path);
+	}
+	char *path = write_temp("nul\0inside");
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite("nul\0inside", 1, 10, f), 10);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(config_set(&cfg, "operator_key_file", path, err, sizeof(err)), MCU_EINVAL);
+	unlink(path);
+	assert_string_equal(cfg.operator_key, "kept");
+}
+
 /* The shipped config file must parse and set every key it names. */
 static void test_shipped_config(void **state)
 {
@@ -100,6 +191,8 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_file_and_args),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_secret_files),
+		cmocka_unit_test(test_secret_file_errors),
 		cmocka_unit_test(test_shipped_config),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,7 +3,8 @@
  * sidecar out, checked with libavformat and jansson. Also: a file read while
  * the recording runs, video before the first keyframe, a queue drop that
  * waits for the next keyframe, a directory that cannot be made, a write
- * error (RLIMIT_FSIZE standing in for a full disk) and the NULL cases. */
+ * error (RLIMIT_FSIZE standing in for a full disk), a sidecar that cannot
+ * be written and the NULL cases. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -718,6 +719,38 @@ static void test_write_error(void **state)
 	assert_true(p.vpackets >= FPS);  /* the first fragment survived */
 }
 
+/* The first sidecar cannot be written (directories squat on its temporary
+ * names for the seconds the file may be named after): the recording fails
+ * before any media and leaves no file, since a file without a sidecar
+ * would be listed as a whole one. */
+static void test_sidecar_unwritable(void **state)
+{
+	struct fx *f = *state;
+	time_t now = time(NULL);
+	for (time_t t = now - 1; t <= now + 5; t++) {
+		struct tm tm;
+		char stamp[32], tmp[160];
+		gmtime_r(&t, &tm);
+		strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+		snprintf(tmp, sizeof(tmp), "%s/.lobby-%s.mp4.json.tmp", f->dir, stamp);
+		assert_int_equal(mkdir(tmp, 0700), 0);
+	}
+	struct recorder_config cfg = config(f->dir, RECORDER_AAC);
+	struct recorder *r = NULL;
+	assert_int_equal(recorder_create(&cfg, &r), 0);
+	wait_state(r, RECORDER_FAILED);
+	struct clocks c = { .video_us = T0, .audio_us = T0, .idr_every = FPS };
+	push_until(f, r, RECORDER_AAC, &c, T0 + 300000);
+	struct recorder_status st;
+	recorder_stop(r, &st);
+	assert_int_equal(st.state, RECORDER_FAILED);
+	char path[512];
+	path_of(f, ".", &st, path, sizeof(path));
+	assert_int_equal(access(path, F_OK), -1);
+	strcat(path, ".json");
+	assert_int_equal(access(path, F_OK), -1);
+}
+
 /* Stopped before any keyframe: an empty file, a sidecar that says so. */
 static void test_no_keyframe(void **state)
 {
@@ -791,6 +824,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_flood_drops_whole_gops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unwritable_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sidecar_unwritable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_keyframe, setup, teardown),
 		cmocka_unit_test(test_null_and_bad_config),
 	};

@@ -256,12 +256,13 @@ static void test_bad_sidecars(void **state)
 		write_text(d->path, A ".json", sidecars[i]);
 		struct recording_info info;
 		assert_int_equal(recordings_get(d->path, A, &info), 0);
-		assert_string_equal(info.state, "done");
+		/* A sidecar we cannot use may be one cut short: never "done". */
+		assert_string_equal(info.state, "incomplete");
 		assert_true(info.duration_s == 0.0);
 		assert_int_equal(info.started_wall_us, 1795418100LL * 1000000);
 		assert_int_equal(info.bytes, 3);
 	}
-	/* A sidecar that is a symlink is not read. */
+	/* A sidecar that is a symlink is not read (nor trusted). */
 	char target[160], path[256];
 	snprintf(target, sizeof(target), "%s/side.json", d->outside);
 	write_text(d->outside, "side.json", "{\"state\":\"failed\",\"duration_s\":9}");
@@ -270,8 +271,37 @@ static void test_bad_sidecars(void **state)
 	assert_int_equal(symlink(target, path), 0);
 	struct recording_info info;
 	assert_int_equal(recordings_get(d->path, A, &info), 0);
-	assert_string_equal(info.state, "done");
+	assert_string_equal(info.state, "incomplete");
 	assert_true(info.duration_s == 0.0);
+}
+
+/* What the API shows: the sidecar's final word, padding and all; a live
+ * recorder's word over the sidecar's; "recording" with no recorder behind
+ * it, or a "done" file shorter than its sidecar counted, is "incomplete". */
+static void test_states(void **state)
+{
+	struct dir *d = *state;
+	static const struct {
+		const char *sidecar, *state, *shown, *shown_live;
+	} cases[] = {
+		{ "{\"state\":\"failed\",\"bytes\":99}                \n", "failed", "failed", "failed" },
+		{ "{\"state\":\"incomplete\"}", "incomplete", "incomplete", "recording" },
+		{ "{\"state\":\"recording\"}", "recording", "incomplete", "recording" },
+		{ "{\"state\":\"done\",\"bytes\":3}", "done", "done", "recording" },
+		{ "{\"state\":\"done\",\"bytes\":4}", "incomplete", "incomplete", "recording" },
+		{ "{\"state\":\"done\",\"bytes\":\"4\"}", "done", "done", "recording" },
+	};
+	write_file(d->path, A, "abc", 3);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		write_text(d->path, A ".json", cases[i].sidecar);
+		struct recording_info info;
+		assert_int_equal(recordings_get(d->path, A, &info), 0);
+		assert_string_equal(info.state, cases[i].state);
+		assert_string_equal(recordings_state(&info, NULL), cases[i].shown);
+		/* the live word is whatever this server's recorder says */
+		const char *live = !strcmp(cases[i].state, "failed") ? "failed" : "recording";
+		assert_string_equal(recordings_state(&info, live), cases[i].shown_live);
+	}
 }
 
 static void test_missing_dir(void **state)
@@ -390,6 +420,7 @@ int main(void)
 		cmocka_unit_test(test_parse_range),
 		cmocka_unit_test_setup_teardown(test_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_sidecars, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_states, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_get_and_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
