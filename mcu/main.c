@@ -19,6 +19,7 @@
 #include "signaling/http.h"
 #include "signaling/events.h"
 #include "signaling/iceservers.h"
+#include "signaling/revocations.h"
 #include "signaling/webhook.h"
 
 #include <pthread.h>
@@ -30,6 +31,7 @@
 #define MCU_VERSION "0.1.0"
 #define WEBHOOK_QUEUE 1000          /* events waiting at most */
 #define WEBHOOK_SHUTDOWN_MS 2000    /* of the 5 s a SIGTERM may take */
+#define REVOCATIONS_MAX 4096        /* rooms deleted in a week, remembered */
 
 struct mcu {
 	struct config cfg;
@@ -39,6 +41,7 @@ struct mcu {
 	struct registry *registry;
 	struct iceservers *ice_servers;
 	struct webhook *webhook;
+	struct revocations *revocations;
 	struct signaling_env signaling_env;
 	struct http *http;
 };
@@ -138,7 +141,9 @@ static int start(struct mcu *m)
 			return rc;
 		}
 	}
-	rc = srtpctx_library_init();
+	rc = revocations_create(REVOCATIONS_MAX, &m->revocations);
+	if (!rc)
+		rc = srtpctx_library_init();
 	if (!rc)
 		rc = dtls_identity_create(&m->identity);
 	if (!rc)
@@ -160,6 +165,7 @@ static int start(struct mcu *m)
 		.version = MCU_VERSION, .fingerprint = dtls_identity_fingerprint(m->identity),
 		.recordings_dir = m->cfg.recordings_dir, .recording_state = recording_state,
 		.recording_ctx = m->registry, .ice_servers = m->ice_servers, .webhook = m->webhook,
+		.revocations = m->revocations,
 	};
 	return http_create(&m->signaling_env, &m->http);
 }
@@ -172,6 +178,7 @@ static void stop(struct mcu *m)
 	transport_destroy(m->transport);
 	dtls_identity_destroy(m->identity);
 	iceservers_destroy(m->ice_servers);
+	revocations_destroy(m->revocations);
 }
 
 int main(int argc, char **argv)

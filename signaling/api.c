@@ -15,6 +15,7 @@
 #include "whip.h"
 #include "assets.h"
 #include "iceservers.h"
+#include "revocations.h"
 #include "webhook.h"
 #include "token.h"
 
@@ -512,8 +513,8 @@ static int post_token(const struct signaling_env *env, const char *room,
 			return httpmsg_error(reply, 400, "bad_ttl", "ttl_s must be an integer in 1..604800");
 	}
 	char token[TOKEN_MAX];
-	int64_t now = clock_wall_us() / 1000000;
-	if (token_mint(env->cfg->join_secret, room, now, ttl, token))
+	int64_t now_us = clock_wall_us(), now = now_us / 1000000;
+	if (token_mint(env->cfg->join_secret, room, now_us, ttl, token))
 		return httpmsg_error(reply, 500, "internal", "cannot mint a token");
 	return reply_json(reply, 201, json_pack("{s:s, s:s, s:o}", "token", token, "room", room,
 						"expires", iso_time((now + ttl) * 1000000)));
@@ -536,8 +537,14 @@ static int rooms_route(const struct signaling_env *env, const struct httpmsg_req
 		if (!strcmp(m, "PATCH"))
 			return patch_room(env, segs[2], req, reply);
 		if (!strcmp(m, "DELETE")) {
+			/* The meeting is over, live or not: the join tokens handed
+			 * out for it must not bring it back. */
+			if (registry_valid_room_name(segs[2]))
+				revocations_add(env->revocations, segs[2], clock_wall_us());
 			if (registry_delete_room(env->registry, segs[2]))
-				return httpmsg_error(reply, 404, "room_not_found", "no room '%s'", segs[2]);
+				return httpmsg_error(reply, 404, "room_not_found",
+						     "no room '%s' (its join tokens are revoked all the same)",
+						     segs[2]);
 			return httpmsg_text(reply, 200, "application/json", "{}", 2);
 		}
 		return httpmsg_error(reply, 405, "method_not_allowed", "use GET, PATCH or DELETE on a room");

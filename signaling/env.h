@@ -10,6 +10,7 @@
 
 struct config;
 struct registry;
+struct revocations;
 
 struct signaling_env {
 	const struct config *cfg;
@@ -20,6 +21,7 @@ struct signaling_env {
 	const char *recordings_dir; /* config recordings_dir; NULL = "recordings" (cwd) */
 	const struct iceservers *ice_servers; /* told to joining clients; NULL = none */
 	struct webhook *webhook;   /* events' delivery, for /metrics; NULL = none */
+	struct revocations *revocations; /* rooms deleted, whose older tokens fail; NULL = none */
 	/*
 	 * The state of file (a recording's base name, "{room}-{stamp}.mp4") as
 	 * this server's recorder of it reports it: "recording" or "failed"

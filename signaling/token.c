@@ -26,16 +26,17 @@ static int mac_hex(const char *secret, const char *text, size_t len, char *out)
 	return 0;
 }
 
-int token_mint(const char *secret, const char *room, int64_t now_s, int64_t ttl_s,
+int token_mint(const char *secret, const char *room, int64_t now_us, int64_t ttl_s,
 	       char out[TOKEN_MAX])
 {
 	if (!secret || !secret[0] || !room || !room[0] || strchr(room, '.') || ttl_s <= 0 ||
-	    strlen(room) > 64)
+	    strlen(room) > 64 || now_us < 0)
 		return MCU_EINVAL;
 	uint8_t nonce[8];
 	if (getrandom(nonce, sizeof(nonce), 0) != sizeof(nonce))
 		return MCU_EIO;
-	int n = snprintf(out, TOKEN_MAX, "%s.%" PRId64 ".", room, now_s + ttl_s);
+	int n = snprintf(out, TOKEN_MAX, "%s.%" PRId64 ".%" PRId64 ".", room, now_us,
+			 now_us / 1000000 + ttl_s);
 	for (size_t i = 0; i < sizeof(nonce); i++)
 		n += snprintf(out + n, TOKEN_MAX - (size_t)n, "%02x", nonce[i]);
 	char mac[MAC_HEX + 1];
@@ -45,8 +46,19 @@ int token_mint(const char *secret, const char *room, int64_t now_s, int64_t ttl_
 	return 0;
 }
 
+/* The decimal number at s up to a '.', into *out; the character after it,
+ * or NULL when s holds no such number. */
+static const char *read_number(const char *s, long long *out)
+{
+	char *end = NULL;
+	if (*s < '0' || *s > '9')
+		return NULL;
+	*out = strtoll(s, &end, 10);
+	return end && *end == '.' ? end + 1 : NULL;
+}
+
 enum token_verdict token_check(const char *secret, const char *token, const char *room,
-			       int64_t now_s)
+			       int64_t now_s, int64_t *minted_us)
 {
 	if (!secret || !secret[0] || !token || strlen(token) >= TOKEN_MAX)
 		return TOKEN_BAD;
@@ -59,10 +71,12 @@ enum token_verdict token_check(const char *secret, const char *token, const char
 		return TOKEN_BAD;
 	/* Genuine: now read what it says. */
 	const char *dot = strchr(token, '.');
-	char *end = NULL;
-	long long expiry = strtoll(dot + 1, &end, 10);
-	if (!end || *end != '.')
+	long long minted = 0, expiry = 0;
+	const char *next = read_number(dot + 1, &minted);
+	if (!next || !read_number(next, &expiry))
 		return TOKEN_BAD;
+	if (minted_us)
+		*minted_us = minted;
 	if ((size_t)(dot - token) != strlen(room) || strncmp(token, room, (size_t)(dot - token)))
 		return TOKEN_OTHER_ROOM;
 	return now_s >= expiry ? TOKEN_EXPIRED : TOKEN_OK;

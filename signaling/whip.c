@@ -14,6 +14,7 @@
 #include "mcu/rtpep.h"
 #include "codecs/acodec.h"
 #include "iceservers.h"
+#include "revocations.h"
 #include "sdp.h"
 #include "token.h"
 #include "mcu/clock.h"
@@ -396,7 +397,14 @@ int whip_check_join(const struct signaling_env *env, const struct httpmsg_reques
 	const char *key = env->cfg->operator_key;
 	if (key[0] && strlen(given) == strlen(key) && CRYPTO_memcmp(given, key, strlen(key)) == 0)
 		return 0;
-	enum token_verdict v = token_check(secret, given, room, clock_wall_us() / 1000000);
+	int64_t now_us = clock_wall_us(), minted_us = 0;
+	enum token_verdict v = token_check(secret, given, room, now_us / 1000000, &minted_us);
+	if (v == TOKEN_OK && revocations_revoked(env->revocations, room, minted_us, now_us)) {
+		LOG_W("whip", "room=%s join refused: a token minted before the room was deleted", room);
+		httpmsg_header(reply, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
+		return httpmsg_error(reply, 401, "token_revoked",
+				     "room '%s' was deleted after this join token was minted", room);
+	}
 	if (v == TOKEN_OK)
 		return 0;
 	LOG_W("whip", "room=%s join refused: %s token", room,

@@ -39,7 +39,7 @@ test('every operator route answers 401 without the key or with a wrong one', { t
   }
 });
 
-test('join tokens: valid joins, expired is 401, another room is 403, none is 401', { timeout: 30000 }, async () => {
+test('join tokens: valid joins, expired is 401, another room is 403, none is 401, a deleted room\'s is 401', { timeout: 30000 }, async () => {
   const mcu = await startMcu([`--operator_key=${KEY}`, `--join_secret=${SECRET}`]);
   const op = { Authorization: `Bearer ${KEY}` };
   const sdp = { 'Content-Type': 'application/sdp' };
@@ -58,7 +58,7 @@ test('join tokens: valid joins, expired is 401, another room is 403, none is 401
     r = await mcu.api('POST', '/whip/lobby', { body: webrtcOffer(), headers: { ...sdp, Authorization: `Bearer ${other}` } });
     assert.equal(r.status, 403, 'another room\'s token');
     assert.equal(r.json.error, 'token_for_another_room');
-    r = await mcu.api('POST', '/whip/lobby', { body: webrtcOffer(), headers: { ...sdp, Authorization: 'Bearer lobby.9999999999.00.ff' } });
+    r = await mcu.api('POST', '/whip/lobby', { body: webrtcOffer(), headers: { ...sdp, Authorization: 'Bearer lobby.1.9999999999.00.ff' } });
     assert.equal(r.status, 401, 'forged token');
     r = await mcu.api('POST', '/whip/lobby', { body: webrtcOffer(), headers: { ...sdp, Authorization: `Bearer ${lobby}` } });
     assert.equal(r.status, 201, `valid token joins: ${r.text}`);
@@ -78,6 +78,22 @@ test('join tokens: valid joins, expired is 401, another room is 403, none is 401
 
     const bad = await mcu.api('POST', '/api/rooms/lobby/tokens', { headers: op, body: { ttl_s: 0 } });
     assert.equal(bad.status, 400);
+
+    // DELETE ends the meeting: its tokens do not bring the room back, a
+    // token minted afterwards does.
+    assert.equal((await mcu.api('DELETE', '/api/rooms/lobby', { headers: op })).status, 200);
+    r = await mcu.api('POST', '/whip/lobby', { body: webrtcOffer(), headers: { ...sdp, Authorization: `Bearer ${lobby}` } });
+    assert.equal(r.status, 401, `a deleted room's token: ${r.text}`);
+    assert.equal(r.json.error, 'token_revoked');
+    assert.equal((await mcu.api('GET', '/api/rooms/lobby', { headers: op })).status, 404, 'not re-created');
+    const fresh = await mint('lobby', 3600);
+    r = await mcu.api('POST', '/whip/lobby', { body: webrtcOffer(), headers: { ...sdp, Authorization: `Bearer ${fresh}` } });
+    assert.equal(r.status, 201, `a token minted after the deletion: ${r.text}`);
+    // Deleting a room that is not live revokes its tokens all the same.
+    const later = await mint('later', 3600);
+    assert.equal((await mcu.api('DELETE', '/api/rooms/later', { headers: op })).status, 404);
+    r = await mcu.api('POST', '/whip/later', { body: webrtcOffer(), headers: { ...sdp, Authorization: `Bearer ${later}` } });
+    assert.equal(r.json.error, 'token_revoked');
   } finally {
     assert.equal((await mcu.stop()).code, 0);
   }

@@ -584,7 +584,7 @@ static void test_options_ice_links(void **state)
 	whip_options(&f->env, &req, &f->reply);
 	assert_null(reply_header(f, "Link"));
 	char token[TOKEN_MAX], auth[TOKEN_MAX + 8];
-	assert_int_equal(token_mint("joinsecret", "lobby", time(NULL), 60, token), 0);
+	assert_int_equal(token_mint("joinsecret", "lobby", (int64_t)time(NULL) * 1000000, 60, token), 0);
 	snprintf(auth, sizeof(auth), "Bearer %s", token);
 	req.authorization = auth;
 	httpmsg_reply_clear(&f->reply);
