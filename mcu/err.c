@@ -15,6 +15,7 @@ const char *err_str(int code)
 	case MCU_EIO: return "i/o error";
 	case MCU_ELIMIT: return "limit reached";
 	case MCU_EUNSUPPORTED: return "unsupported";
+	case MCU_ERESOURCE: return "out of file descriptors";
 	}
 	return "unknown error";
 }

@@ -20,6 +20,7 @@ enum mcu_err {
 	MCU_EIO = -8,      /* an OS or library call failed */
 	MCU_ELIMIT = -9,   /* a configured capacity is reached */
 	MCU_EUNSUPPORTED = -10, /* understood, but not something we serve */
+	MCU_ERESOURCE = -11, /* out of an OS resource (file descriptors) */
 };
 
 /* Returns a static, human-readable name for an error code. Thread: any. */

@@ -18,6 +18,7 @@
 #include "rtpdest.h"
 #include "rtpep.h"
 #include "cost.h"
+#include "fdbudget.h"
 #include "recorder/recorder.h"
 #include "config.h"
 #include "err.h"
@@ -67,6 +68,7 @@ struct registry {
 	struct registry_traffic departed; /* of endpoints already destroyed */
 
 	double cpu_budget;             /* CPU-s per s all rooms may cost; 0: no limit */
+	struct fdbudget *fds;          /* descriptors joins may open */
 
 	registry_listener_fn *listener;
 	void *listener_ctx;
@@ -241,6 +243,10 @@ int registry_create(const struct endpoint_env *env, int max_rooms, struct regist
 		free(reg);
 		return MCU_EINVAL;
 	}
+	if (fdbudget_create(&reg->fds)) {
+		free(reg);
+		return MCU_ENOMEM;
+	}
 	pthread_mutex_init(&reg->lock, NULL);
 	pthread_condattr_t attr;
 	pthread_condattr_init(&attr);
@@ -364,6 +370,7 @@ void registry_destroy(struct registry *reg)
 		room_free(reg, reg->rooms[i], "shutdown");
 	pthread_cond_destroy(&reg->snapshot_done);
 	free(reg->rooms);
+	fdbudget_destroy(reg->fds);
 	pthread_mutex_destroy(&reg->lock);
 	free(reg);
 }
@@ -781,22 +788,45 @@ static int insert_checked(struct registry *reg, const char *room, bool create, s
 	return rc;
 }
 
-int registry_join(struct registry *reg, const char *room, bool create,
-		  const struct endpoint_params *params, struct endpoint_local *local,
-		  char id[ENDPOINT_ID_LEN + 1], char *err, size_t err_size)
+/*
+ * What every join asks before it makes a transport: a valid name, a place
+ * in the room (or a new room), and the descriptors it will open (*need, to
+ * be given back with fdbudget_give once the transport is made or failed).
+ * Returns 0, MCU_EINVAL, MCU_ENOTFOUND, MCU_ELIMIT or MCU_ERESOURCE (err
+ * says why).
+ */
+static int precheck(struct registry *reg, const char *room, bool create, int need_fds,
+		    int *need, char *err, size_t err_size)
 {
 	if (!registry_valid_room_name(room))
 		return MCU_EINVAL;
 	pthread_mutex_lock(&reg->lock);
-	int rc = admission(reg, find_room(reg, room), create);
+	int i = find_room(reg, room);
+	int rc = admission(reg, i, create);
 	pthread_mutex_unlock(&reg->lock);
 	if (rc)
 		return rc;
+	*need = need_fds + (i < 0 ? FDBUDGET_ROOM : 0);
+	rc = fdbudget_take(reg->fds, *need);
+	if (rc) {
+		snprintf(err, err_size, "the server is out of file descriptors (%d of %d open)",
+			 fdbudget_open_now(), fdbudget_limit(reg->fds));
+		LOG_W("registry", "room=%s join refused: %s", room, err);
+	}
+	return rc;
+}
 
+int registry_join(struct registry *reg, const char *room, bool create,
+		  const struct endpoint_params *params, struct endpoint_local *local,
+		  char id[ENDPOINT_ID_LEN + 1], char *err, size_t err_size)
+{
+	int need = 0;
+	int rc = precheck(reg, room, create, FDBUDGET_WEBRTC, &need, err, err_size);
+	if (rc)
+		return rc;
 	struct member *mb = calloc(1, sizeof(*mb));
-	if (!mb)
-		return MCU_ENOMEM;
-	rc = endpoint_create(reg->env, params, &mb->ep, err, err_size);
+	rc = mb ? endpoint_create(reg->env, params, &mb->ep, err, err_size) : MCU_ENOMEM;
+	fdbudget_give(reg->fds, need);
 	if (!rc)
 		rc = insert_checked(reg, room, create, mb);
 	if (rc) {
@@ -813,17 +843,13 @@ int registry_join_rtp(struct registry *reg, const char *room, bool create,
 		      const struct rtpep_params *params, struct rtpep_local *local,
 		      char id[ENDPOINT_ID_LEN + 1], char *err, size_t err_size)
 {
-	if (!registry_valid_room_name(room))
-		return MCU_EINVAL;
-	pthread_mutex_lock(&reg->lock);
-	int rc = admission(reg, find_room(reg, room), create);
-	pthread_mutex_unlock(&reg->lock);
+	int need = 0;
+	int rc = precheck(reg, room, create, FDBUDGET_RTP, &need, err, err_size);
 	if (rc)
 		return rc;
 	struct member *mb = calloc(1, sizeof(*mb));
-	if (!mb)
-		return MCU_ENOMEM;
-	rc = rtpep_create(reg->env, params, &mb->rtp, err, err_size);
+	rc = mb ? rtpep_create(reg->env, params, &mb->rtp, err, err_size) : MCU_ENOMEM;
+	fdbudget_give(reg->fds, need);
 	if (!rc)
 		rc = insert_checked(reg, room, create, mb);
 	if (rc) {

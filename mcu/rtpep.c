@@ -213,13 +213,15 @@ static int bind_pair(const struct config *cfg, int family, bool mux, struct rtp_
 	for (int t = 0; t < pairs; t++) {
 		int port = base + 2 * ((first + t) % pairs);
 		int rtp = open_socket(family, port);
-		if (rtp < 0)
-			continue;
-		int rtcp = mux ? rtp : open_socket(family, port + 1);
-		if (rtcp < 0) {
+		int rtcp = rtp >= 0 && !mux ? open_socket(family, port + 1) : rtp;
+		/* Out of descriptors is not a port taken: no other pair helps. */
+		bool exhausted = (rtp < 0 || rtcp < 0) && (errno == EMFILE || errno == ENFILE);
+		if (rtcp < 0 && rtp >= 0)
 			close(rtp);
+		if (exhausted)
+			return MCU_ERESOURCE;
+		if (rtp < 0 || rtcp < 0)
 			continue;
-		}
 		m->rtp_fd = rtp;
 		m->rtcp_fd = rtcp;
 		m->local_port = port;
@@ -582,6 +584,10 @@ static int open_media(struct rtpep *r, const struct config *cfg, enum port_media
 	}
 	m->to_len = len;
 	int rc = bind_pair(cfg, m->rtp_to.ss_family, rtcp_port == port, m);
+	if (rc == MCU_ERESOURCE) {
+		snprintf(err, err_size, "the server is out of file descriptors");
+		return rc;
+	}
 	if (rc) {
 		snprintf(err, err_size, "no free UDP port pair in %d..%d", cfg->rtp_port_min,
 			 cfg->rtp_port_max);

@@ -69,8 +69,8 @@ int transport_create(int n_threads, struct transport **out)
 			goto fail;
 		}
 		tt->started = true;
-		char name[16];
-		snprintf(name, sizeof(name), "transport %d", i);
+		char name[16]; /* the kernel's limit, NUL included */
+		snprintf(name, sizeof(name), "transport %d", i % 100000);
 		pthread_setname_np(tt->thread, name);
 	}
 	*out = t;

@@ -133,6 +133,9 @@ static int join_error(int rc, const char *room, const char *err, struct httpmsg_
 	case MCU_ELIMIT:
 		httpmsg_header(reply, "Retry-After", "5");
 		return httpmsg_error(reply, 503, "at_capacity", "room '%s' or the server is full", room);
+	case MCU_ERESOURCE:
+		httpmsg_header(reply, "Retry-After", "10");
+		return httpmsg_error(reply, 503, "no_resources", "%s", err[0] ? err : err_str(rc));
 	case MCU_EPROTO:
 		return httpmsg_error(reply, 400, "bad_offer", "%s", err);
 	default:

@@ -14,12 +14,15 @@ export const MCU_BIN = process.env.MCU_BIN || path.join(root, 'build/mcu');
 export const CONFIG = path.join(root, 'configs/mcu.conf');
 
 // Starts mcu with the shipped config plus args; resolves once it is ready.
-// Recordings go to a fresh temporary directory unless args name one.
-export async function startMcu(args = [], { timeoutMs = 15000 } = {}) {
+// Recordings go to a fresh temporary directory unless args name one. wrap
+// is a command that execs the server in its own process (e.g. prlimit
+// with its arguments and '--'), so the PID stays the server's.
+export async function startMcu(args = [], { timeoutMs = 15000, wrap = [] } = {}) {
   const recordings = fs.mkdtempSync(path.join(os.tmpdir(), 'mcu-recordings-'));
-  const proc = spawn(MCU_BIN, ['-c', CONFIG, '--listen=127.0.0.1:0',
-    '--ice_addresses=127.0.0.1', '--log_level=debug', `--recordings_dir=${recordings}`, ...args],
-  { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+  const argv = [MCU_BIN, '-c', CONFIG, '--listen=127.0.0.1:0',
+    '--ice_addresses=127.0.0.1', '--log_level=debug', `--recordings_dir=${recordings}`, ...args];
+  const proc = spawn(wrap.length ? wrap[0] : argv[0], [...wrap.slice(1), ...(wrap.length ? argv : argv.slice(1))],
+    { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   const exited = new Promise((resolve) => proc.on('exit', (code, signal) => {
     fs.rmSync(recordings, { recursive: true, force: true });
