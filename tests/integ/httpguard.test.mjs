@@ -177,7 +177,9 @@ test('SIGTERM with 1,000 idle connections and a recording room: exit 0 in <= 5 s
       const t0 = Date.now();
       const { code } = await mcu.stop(15000);
       const exitMs = Date.now() - t0;
-      t.diagnostic(`SIGTERM with ${held} idle connections: exit ${code} in ${exitMs} ms`);
+      t.diagnostic(`SIGTERM with ${held} idle connections: exit ${code} in ${exitMs} ms; ` +
+        mcu.log().split('\n').filter((l) => /stopped|finalized|recording .* done/.test(l))
+          .map((l) => l.replace(/^\S+ /, '')).join('; '));
       assert.equal(code, 0, 'exit 0');
       assert.ok(exitMs <= 5000, `exit took ${exitMs} ms`);
 
