@@ -4,6 +4,8 @@
 //    each trickling a header line every 11 s and reconnecting when cut, for
 //    40 s: /api/health answers a fresh connection in < 1 s every 2 s, and a
 //    WHIP join succeeds;
+//  - eviction: 120 slow clients for 100 slots, no deadline or per-address
+//    share within the test: /api/health still answers in < 1 s;
 //  - SIGTERM with 1,000 idle connections and a recording room (a plain-RTP
 //    ffmpeg sender): exit 0 within 5 s, the recording finalized (sidecar
 //    "done", the MP4 readable by ffprobe).
@@ -123,6 +125,32 @@ test('slowloris: 1,000 trickling connections from 10 addresses; /api/health < 1 
         `closed by the server ${attack.stats.closedByServer}, open at the end ${attack.live()}`);
       t.diagnostic(cuts.join('; '));
       assert.ok(attack.stats.closedByServer >= 500, 'the server cut or refused the slow connections');
+    } finally {
+      attack.stop();
+      const { code } = await mcu.stop();
+      assert.equal(code, 0, 'mcu exits 0 on SIGTERM');
+    }
+  });
+
+test('eviction: with every slot held by slow clients within their deadline, /api/health still gets in',
+  { skip: FD_SKIP, timeout: 60000 }, async (t) => {
+    // No per-address share and no deadline within the test: only eviction helps.
+    const mcu = await startMcu(['--log_level=info', '--http_max_connections=100', '--http_max_per_ip=100',
+      '--http_header_timeout_s=120']);
+    const attack = pressure(mcu.port, 120, { slow: true, reconnectMs: 500 });
+    try {
+      await waitFor(() => attack.stats.connects >= 150, { timeoutMs: 15000, what: 'the table full and slow clients evicted' });
+      const latencies = [];
+      for (let i = 0; i < 5; i++) {
+        const r = await fresh(mcu.port, 'GET', '/api/health', { timeoutMs: 1000 });
+        latencies.push(r.ms);
+        assert.equal(r.status, 200, `health ${i}: ${r.text} (${r.ms} ms)`);
+        await sleep(500);
+      }
+      const evicted = (mcu.log().match(/(\d+) evicted for a new one/g) || []).join('; ');
+      t.diagnostic(`health latency max ${Math.max(...latencies)} ms; attacker connects ` +
+        `${attack.stats.connects}, open ${attack.live()}; ${evicted}`);
+      assert.ok(attack.stats.closedByServer > 0, 'slow clients were evicted');
     } finally {
       attack.stop();
       const { code } = await mcu.stop();
