@@ -4,6 +4,8 @@
 //    each trickling a header line every 11 s and reconnecting when cut, for
 //    40 s: /api/health answers a fresh connection in < 1 s every 2 s, and a
 //    WHIP join succeeds;
+//  - deadlines: trickled headers, a trickled body and a silent connection
+//    are cut at their deadline (2 s, 3 s, 2 s here);
 //  - eviction: 120 slow clients for 100 slots, no deadline or per-address
 //    share within the test: /api/health still answers in < 1 s;
 //  - SIGTERM with 1,000 idle connections and a recording room (a plain-RTP
@@ -127,6 +129,51 @@ test('slowloris: 1,000 trickling connections from 10 addresses; /api/health < 1 
       assert.ok(attack.stats.closedByServer >= 500, 'the server cut or refused the slow connections');
     } finally {
       attack.stop();
+      const { code } = await mcu.stop();
+      assert.equal(code, 0, 'mcu exits 0 on SIGTERM');
+    }
+  });
+
+// Sends parts of a request, one every stepMs; resolves when (ms after the
+// first write) and how the server ended the connection.
+function trickle(port, parts, stepMs, giveUpMs) {
+  return new Promise((resolve) => {
+    const s = net.connect({ host: '127.0.0.1', port });
+    let buf = '';
+    const t0 = Date.now();
+    const timers = parts.map((part, i) => setTimeout(() => s.write(part), i * stepMs));
+    const end = setTimeout(() => s.destroy(), giveUpMs);
+    s.on('data', (d) => { buf += d; });
+    s.on('error', () => {});
+    s.on('close', () => {
+      timers.forEach(clearTimeout);
+      clearTimeout(end);
+      resolve({ ms: Date.now() - t0, answered: buf.split('\r\n')[0] });
+    });
+  });
+}
+
+test('deadlines: late headers and a late body are cut at their deadline, steady trickling or not',
+  { timeout: 30000 }, async (t) => {
+    const mcu = await startMcu(['--log_level=info', '--http_header_timeout_s=2', '--http_body_timeout_s=3']);
+    try {
+      const lines = Array.from({ length: 20 }, (_, i) => (i ? `X-Slow-${i}: 1\r\n` : 'GET /api/health HTTP/1.1\r\nHost: a\r\n'));
+      const body = Array.from({ length: 20 }, (_, i) => (i ? 'x' : 'POST /api/rooms HTTP/1.1\r\nHost: a\r\n' +
+        'Content-Type: application/json\r\nContent-Length: 100\r\n\r\n'));
+      const [headers, slowBody, quiet] = await Promise.all([
+        trickle(mcu.port, lines, 500, 10000),   // a header line every 0.5 s
+        trickle(mcu.port, body, 500, 10000),    // the headers at once, a body byte every 0.5 s
+        trickle(mcu.port, [''], 500, 10000),    // connects and says nothing
+      ]);
+      t.diagnostic(`cut after: headers trickled ${headers.ms} ms, body trickled ${slowBody.ms} ms, ` +
+        `silent ${quiet.ms} ms`);
+      for (const [what, r, limit] of [['trickled headers', headers, 2000], ['a trickled body', slowBody, 3000],
+        ['a silent connection', quiet, 2000]]) {
+        assert.equal(r.answered, '', `${what}: closed without an answer`);
+        assert.ok(r.ms >= limit - 100 && r.ms <= limit + 1500, `${what} cut after ${r.ms} ms (deadline ${limit})`);
+      }
+      assert.equal((await mcu.api('GET', '/api/health')).status, 200);
+    } finally {
       const { code } = await mcu.stop();
       assert.equal(code, 0, 'mcu exits 0 on SIGTERM');
     }
