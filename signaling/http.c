@@ -228,13 +228,17 @@ static int conn_slot(struct MHD_Connection *conn)
 	return ci && ci->socket_context ? (int)(intptr_t)ci->socket_context - 1 : -1;
 }
 
-/* Answers status with an error body and closes the connection after it:
- * what follows on the connection cannot be trusted to be a new request. */
+/* Answers status with an error body (code, message; the body limit's own
+ * for 413) and closes the connection after it: what follows on the
+ * connection cannot be trusted to be a new request, or is a body unread. */
 static enum MHD_Result refuse(const struct http *h, struct MHD_Connection *conn, int status,
 			      const char *code, const char *message)
 {
 	struct httpmsg_reply reply = HTTPMSG_REPLY_INIT;
-	httpmsg_error(&reply, status, code, "%s", message);
+	if (status == 413)
+		too_large_reply(h, &reply);
+	else
+		httpmsg_error(&reply, status, code, "%s", message);
 	httpmsg_header(&reply, "Connection", "close");
 	enum MHD_Result ret = send_reply(h, conn, &reply);
 	httpmsg_reply_clear(&reply);
@@ -272,14 +276,8 @@ static enum MHD_Result on_headers(struct http *h, struct MHD_Connection *conn, s
 	size_t limit = (size_t)h->env->cfg->max_body_bytes;
 	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						     MHD_HTTP_HEADER_CONTENT_LENGTH);
-	if (cl && strtoull(cl, NULL, 10) > limit) {
-		/* Refuse before reading: the body is never taken in. */
-		struct httpmsg_reply reply = HTTPMSG_REPLY_INIT;
-		too_large_reply(h, &reply);
-		enum MHD_Result ret = send_reply(h, conn, &reply);
-		httpmsg_reply_clear(&reply);
-		return ret;
-	}
+	if (cl && strtoull(cl, NULL, 10) > limit) /* refused before reading: the body is never taken in */
+		return refuse(h, conn, 413, NULL, NULL);
 	return MHD_YES;
 }
 
