@@ -21,7 +21,9 @@ struct config {
 	int http_threads;          /* libmicrohttpd worker threads */
 	int http_timeout_s;        /* an idle HTTP connection is closed after this */
 	int http_max_connections;  /* HTTP connections at once */
-	int http_max_per_ip;       /* HTTP connections at once from one address */
+	int http_max_per_ip;       /* HTTP connections at once from one address; 0: derived */
+	int http_header_timeout_s; /* a request's headers must arrive within this */
+	int http_body_timeout_s;   /* and its body within this of the headers */
 	char tls_cert[256];        /* PEM certificate (chain) for HTTPS; empty = HTTP */
 	char tls_key[256];         /* its PEM private key */
 	bool auto_create_rooms;    /* unknown rooms are created on first join */

@@ -458,15 +458,21 @@ static int participant_route(const struct signaling_env *env, const struct httpm
 	const char *room = segs[2];
 	if (n == 4) {
 		if (strcmp(req->method, "POST"))
-			return httpmsg_error(reply, 405, "method_not_allowed", "use POST to add a participant");
+			return httpmsg_not_allowed(reply, "POST");
 		return post_participant(env, room, req, reply);
 	}
 	if (strcmp(req->method, "DELETE"))
-		return httpmsg_error(reply, 405, "method_not_allowed", "use DELETE to remove a participant");
+		return httpmsg_not_allowed(reply, "DELETE");
 	if (registry_leave(env->registry, room, segs[4], "kicked"))
 		return httpmsg_error(reply, 404, "participant_not_found", "no participant '%s' in room '%s'",
 				     segs[4], room);
 	return httpmsg_text(reply, 200, "application/json", "{}", 2);
+}
+
+/* GET routes answer HEAD alike; MHD leaves the body out. */
+static bool is_get(const char *method)
+{
+	return !strcmp(method, "GET") || !strcmp(method, "HEAD");
 }
 
 static int get_snapshot(const struct signaling_env *env, const char *room,
@@ -525,14 +531,14 @@ static int rooms_route(const struct signaling_env *env, const struct httpmsg_req
 {
 	const char *m = req->method;
 	if (n == 2) {
-		if (!strcmp(m, "GET"))
+		if (is_get(m))
 			return list_rooms(env, reply);
 		if (!strcmp(m, "POST"))
 			return post_room(env, req, reply);
-		return httpmsg_error(reply, 405, "method_not_allowed", "use GET or POST on /api/rooms");
+		return httpmsg_not_allowed(reply, "GET, HEAD, POST");
 	}
 	if (n == 3) {
-		if (!strcmp(m, "GET"))
+		if (is_get(m))
 			return reply_room(env, segs[2], 200, reply);
 		if (!strcmp(m, "PATCH"))
 			return patch_room(env, segs[2], req, reply);
@@ -547,16 +553,16 @@ static int rooms_route(const struct signaling_env *env, const struct httpmsg_req
 						     segs[2]);
 			return httpmsg_text(reply, 200, "application/json", "{}", 2);
 		}
-		return httpmsg_error(reply, 405, "method_not_allowed", "use GET, PATCH or DELETE on a room");
+		return httpmsg_not_allowed(reply, "GET, HEAD, PATCH, DELETE");
 	}
 	if (n == 4 && !strcmp(segs[3], "tokens")) {
 		if (strcmp(m, "POST"))
-			return httpmsg_error(reply, 405, "method_not_allowed", "use POST to mint a join token");
+			return httpmsg_not_allowed(reply, "POST");
 		return post_token(env, segs[2], req, reply);
 	}
 	if (n == 4 && !strcmp(segs[3], "snapshot.jpg")) {
-		if (strcmp(m, "GET") && strcmp(m, "HEAD"))
-			return httpmsg_error(reply, 405, "method_not_allowed", "use GET");
+		if (!is_get(m))
+			return httpmsg_not_allowed(reply, "GET, HEAD");
 		return get_snapshot(env, segs[2], reply);
 	}
 	if ((n == 4 || n == 5) && !strcmp(segs[3], "participants"))
@@ -689,24 +695,22 @@ static int recordings_route(const struct signaling_env *env, const struct httpms
 	if (!is_api) {
 		if (depth != 2)
 			return recording_not_found(reply, n > 1 ? segs[1] : "");
-		if (strcmp(m, "GET") && strcmp(m, "HEAD")) {
-			httpmsg_header(reply, "Allow", "GET, HEAD");
-			return httpmsg_error(reply, 405, "method_not_allowed", "use GET or HEAD");
-		}
+		if (!is_get(m))
+			return httpmsg_not_allowed(reply, "GET, HEAD");
 		return serve_recording(env, req, segs[1], reply);
 	}
 	if (depth == 1) {
-		if (strcmp(m, "GET") && strcmp(m, "HEAD"))
-			return httpmsg_error(reply, 405, "method_not_allowed", "use GET on /api/recordings");
+		if (!is_get(m))
+			return httpmsg_not_allowed(reply, "GET, HEAD");
 		return list_recordings(env, reply);
 	}
 	if (depth != 2)
 		return recording_not_found(reply, segs[2]);
 	if (!strcmp(m, "DELETE"))
 		return delete_recording(env, segs[2], reply);
-	if (!strcmp(m, "GET") || !strcmp(m, "HEAD"))
+	if (is_get(m))
 		return get_recording(env, segs[2], reply);
-	return httpmsg_error(reply, 405, "method_not_allowed", "use GET or DELETE on a recording");
+	return httpmsg_not_allowed(reply, "GET, HEAD, DELETE");
 }
 
 /* Is the operator key (if any) presented? Compared in constant time. */
@@ -769,8 +773,8 @@ static bool operator_presented(const struct signaling_env *env, const struct htt
 static int serve_asset(const struct httpmsg_request *req, const char *name,
 		       struct httpmsg_reply *reply)
 {
-	if (strcmp(req->method, "GET") && strcmp(req->method, "HEAD"))
-		return httpmsg_error(reply, 405, "method_not_allowed", "use GET");
+	if (!is_get(req->method))
+		return httpmsg_not_allowed(reply, "GET, HEAD");
 	struct asset a;
 	if (assets_find(name, &a))
 		return httpmsg_error(reply, 404, "not_found", "no such file: %.100s", name);
@@ -829,8 +833,8 @@ int api_route(const struct signaling_env *env, const struct httpmsg_request *req
 		return httpmsg_error(reply, 404, "not_found", "no such resource");
 	bool is_api = !strcmp(segs[0], "api");
 	if (is_api && n == 2 && !strcmp(segs[1], "health")) {
-		if (strcmp(req->method, "GET") && strcmp(req->method, "HEAD"))
-			return httpmsg_error(reply, 405, "method_not_allowed", "use GET");
+		if (!is_get(req->method))
+			return httpmsg_not_allowed(reply, "GET, HEAD");
 		return get_health(env, reply);
 	}
 	if (!strcmp(segs[0], "whip") || !strcmp(segs[0], "whep"))
@@ -853,8 +857,7 @@ int api_route(const struct signaling_env *env, const struct httpmsg_request *req
 		return httpmsg_error(reply, 401, "unauthorized", "this needs Authorization: Bearer <operator_key>");
 	}
 	if (is_metrics)
-		return strcmp(req->method, "GET") ? httpmsg_error(reply, 405, "method_not_allowed", "use GET")
-						  : get_metrics(env, reply);
+		return is_get(req->method) ? get_metrics(env, reply) : httpmsg_not_allowed(reply, "GET, HEAD");
 	if (is_files || (n >= 2 && !strcmp(segs[1], "recordings")))
 		return recordings_route(env, req, segs, n, reply);
 	if (n >= 2 && !strcmp(segs[1], "rooms"))

@@ -7,9 +7,18 @@
  * any body is read), then with body pieces (gathered up to max_body_bytes;
  * past that the rest is read and dropped, and the answer is 413), then once
  * more to answer. Handlers see only httpmsg plain data.
+ *
+ * MHD's own timeout counts only idle time, so httpguard holds each
+ * connection to a header and a body deadline and keeps slots free for new
+ * requests (httpguard.h); it learns of connections through MHD's connection
+ * notifications and of each request's progress from the calls below.
+ * Requests whose framing a proxy in front could read differently (two
+ * Content-Length, or one with Transfer-Encoding) are refused and the
+ * connection closed.
  */
 #include "http.h"
 #include "api.h"
+#include "httpguard.h"
 #include "whip.h"
 #include "mcu/config.h"
 #include "mcu/err.h"
@@ -25,13 +34,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
+#include <unistd.h>
+
+/* More query arguments than any route takes: beyond this a request is 414.
+ * MHD itself, given hundreds, runs out of connection memory and leaves the
+ * client waiting for its idle timeout without an answer. */
+#define HTTP_MAX_QUERY_ARGS 64
 
 struct http {
 	const struct signaling_env *env;
 	struct MHD_Daemon *daemon;
 	int port;
 	char *tls_cert, *tls_key;  /* PEM, kept while the daemon runs (HTTPS) */
+	struct httpguard *guard;
 };
 
 /* Per-request state, from the headers call to the completion callback. */
@@ -39,6 +56,8 @@ struct pending {
 	char *body;
 	size_t len, cap;
 	bool too_large;
+	bool too_many_args;        /* the query was cut off before MHD parsed it */
+	bool headers_seen;         /* the handler had its first call */
 	int64_t started_us;
 	char client_addr[INET6_ADDRSTRLEN]; /* the peer's IP, as text */
 	struct httpmsg_request req;
@@ -216,6 +235,67 @@ static enum MHD_Result answer(struct http *h, struct MHD_Connection *conn, struc
 	return ret;
 }
 
+/* The connection's httpguard slot, or -1. */
+static int conn_slot(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci && ci->socket_context ? (int)(intptr_t)ci->socket_context - 1 : -1;
+}
+
+/* Answers status with an error body (code, message; the body limit's own
+ * for 413) and closes the connection after it: what follows on the
+ * connection cannot be trusted to be a new request, or is a body unread. */
+static enum MHD_Result refuse(const struct http *h, struct MHD_Connection *conn, int status,
+			      const char *code, const char *message)
+{
+	struct httpmsg_reply reply = HTTPMSG_REPLY_INIT;
+	if (status == 413)
+		too_large_reply(h, &reply);
+	else
+		httpmsg_error(&reply, status, code, "%s", message);
+	httpmsg_header(&reply, "Connection", "close");
+	enum MHD_Result ret = send_reply(h, conn, &reply);
+	httpmsg_reply_clear(&reply);
+	return ret;
+}
+
+struct framing {
+	int content_length, transfer_encoding;
+};
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+				     const char *value)
+{
+	(void)kind, (void)value;
+	struct framing *f = cls;
+	f->content_length += !strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	f->transfer_encoding += !strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+	return MHD_YES;
+}
+
+/* The first call, with the headers: refuses what must not be read on. */
+static enum MHD_Result on_headers(struct http *h, struct MHD_Connection *conn, struct pending *p)
+{
+	httpguard_mark(h->guard, conn_slot(conn), HTTPGUARD_BODY, clock_now_us());
+	if (p->too_many_args)
+		return refuse(h, conn, 414, "too_many_arguments", "the query has too many arguments");
+	/* MHD reads the body by the first Content-Length, or by chunks when
+	 * Transfer-Encoding is there too; a proxy may go by another, and the
+	 * rest of the body would then be taken for a request of its own. */
+	struct framing f = { 0, 0 };
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing, &f);
+	if (f.content_length > 1 || (f.content_length && f.transfer_encoding))
+		return refuse(h, conn, 400, "bad_framing",
+			      "Content-Length twice, or with Transfer-Encoding");
+	size_t limit = (size_t)h->env->cfg->max_body_bytes;
+	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (cl && strtoull(cl, NULL, 10) > limit) /* refused before reading: the body is never taken in */
+		return refuse(h, conn, 413, NULL, NULL);
+	return MHD_YES;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version, const char *upload_data,
 				  size_t *upload_data_size, void **con_cls)
@@ -223,43 +303,88 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	(void)version;
 	struct http *h = cls;
 	struct pending *p = *con_cls;
-	size_t limit = (size_t)h->env->cfg->max_body_bytes;
-	if (!p) {
+	if (!p) { /* on_uri could not allocate */
 		p = calloc(1, sizeof(*p));
 		if (!p)
 			return MHD_NO;
 		p->started_us = clock_now_us();
 		*con_cls = p;
-		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-							     MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (cl && strtoull(cl, NULL, 10) > limit) {
-			/* Refuse before reading: the body is never taken in. */
-			struct httpmsg_reply reply = HTTPMSG_REPLY_INIT;
-			too_large_reply(h, &reply);
-			enum MHD_Result ret = send_reply(h, conn, &reply);
-			httpmsg_reply_clear(&reply);
-			return ret;
-		}
-		return MHD_YES;
+	}
+	if (!p->headers_seen) {
+		p->headers_seen = true;
+		return on_headers(h, conn, p);
 	}
 	if (*upload_data_size) {
-		gather_body(p, upload_data, *upload_data_size, limit);
+		gather_body(p, upload_data, *upload_data_size, (size_t)h->env->cfg->max_body_bytes);
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	httpguard_mark(h->guard, conn_slot(conn), HTTPGUARD_ANSWER, clock_now_us());
 	return answer(h, conn, p, url, method);
+}
+
+/*
+ * Called with the request line, before MHD parses the query: makes the
+ * request's state, and when the query has more arguments than any route
+ * takes, cuts it off ('?' then NUL) so that MHD does not run out of memory
+ * on it; the first call then answers 414. uri is MHD's read buffer, which
+ * MHD splits in place itself.
+ */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	(void)cls, (void)conn;
+	struct pending *p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->started_us = clock_now_us();
+	char *query = strchr(uri, '?');
+	int args = query && query[1] ? 1 : 0;
+	for (const char *c = query; c && *c; c++)
+		args += *c == '&';
+	if (args > HTTP_MAX_QUERY_ARGS) {
+		p->too_many_args = true;
+		query[1] = '\0';
+	}
+	return p;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode code)
 {
-	(void)cls, (void)conn, (void)code;
+	(void)code;
+	struct http *h = cls;
 	struct pending *p = *con_cls;
 	if (p) {
 		free(p->body);
 		free(p);
 		*con_cls = NULL;
 	}
+	/* A kept-alive connection waits for its next request's headers. */
+	httpguard_mark(h->guard, conn_slot(conn), HTTPGUARD_HEADERS, clock_now_us());
+}
+
+/* Tracks each connection from accept to close in the guard; the slot rides
+ * in MHD's socket context as slot + 1 (NULL: untracked). */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	struct http *h = cls;
+	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		if (*socket_context)
+			httpguard_close(h->guard, (int)(intptr_t)*socket_context - 1);
+		*socket_context = NULL;
+		return;
+	}
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (!ci)
+		return;
+	int slot;
+	if (httpguard_open(h->guard, ci->connect_fd, clock_now_us(), &slot)) {
+		shutdown(ci->connect_fd, SHUT_RDWR); /* more than MHD's limit: cannot happen */
+		return;
+	}
+	*socket_context = (void *)(intptr_t)(slot + 1);
 }
 
 static int hex_digit(char c)
@@ -354,6 +479,37 @@ static int load_tls(struct http *h, const struct config *cfg)
 	return 0;
 }
 
+/* One address's share of the connections: http_max_per_ip, or when 0 a
+ * twentieth of http_max_connections, so ten addresses hold at most half. */
+static int per_ip_limit(const struct config *cfg)
+{
+	if (cfg->http_max_per_ip > 0)
+		return cfg->http_max_per_ip;
+	int n = cfg->http_max_connections / 20;
+	return n > 0 ? n : 1;
+}
+
+/* The guard: the deadlines of the config, and 1/50 of the slots (1 to 32)
+ * kept free by evicting who has waited longest for its headers. */
+static int make_guard(struct http *h, const struct config *cfg)
+{
+	int reserve = cfg->http_max_connections / 50;
+	if (reserve < 1)
+		reserve = cfg->http_max_connections > 1; /* one slot can keep none free */
+	if (reserve > 32)
+		reserve = 32;
+	struct httpguard_config gc = {
+		.capacity = cfg->http_max_connections,
+		.reserve = reserve,
+		.header_timeout_us = (int64_t)cfg->http_header_timeout_s * 1000000,
+		.body_timeout_us = (int64_t)cfg->http_body_timeout_s * 1000000,
+	};
+	int rc = httpguard_create(&gc, &h->guard);
+	if (rc)
+		LOG_E("http", "cannot make the connection guard: %s", err_str(rc));
+	return rc;
+}
+
 int http_create(const struct signaling_env *env, struct http **out)
 {
 	struct sockaddr_storage ss;
@@ -372,16 +528,24 @@ int http_create(const struct signaling_env *env, struct http **out)
 		http_destroy(h);
 		return MCU_EINVAL;
 	}
+	if (make_guard(h, cfg)) {
+		http_destroy(h);
+		return MCU_ENOMEM;
+	}
+	/* ITC: so that stopping wakes every worker at once (and quiesce works). */
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
-			 (v6 ? MHD_USE_IPv6 : 0) | (tls ? MHD_USE_TLS : 0);
+			 MHD_USE_ITC | (v6 ? MHD_USE_IPv6 : 0) | (tls ? MHD_USE_TLS : 0);
 	/* A slow or greedy client cannot hold the server: idle connections end
-	 * after http_timeout_s, and one address gets at most http_max_per_ip. */
+	 * after http_timeout_s, late headers and bodies by the guard, and one
+	 * address gets a share of the connections. */
 	struct MHD_OptionItem opts[] = {
 		{ MHD_OPTION_SOCK_ADDR, 0, &ss },
 		{ MHD_OPTION_THREAD_POOL_SIZE, cfg->http_threads, NULL },
 		{ MHD_OPTION_CONNECTION_TIMEOUT, cfg->http_timeout_s, NULL },
 		{ MHD_OPTION_CONNECTION_LIMIT, cfg->http_max_connections, NULL },
-		{ MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->http_max_per_ip, NULL },
+		{ MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip_limit(cfg), NULL },
+		{ MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, h },
+		{ MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_uri, h },
 		{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, h },
 		{ MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)unescape, h },
 		{ tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, h->tls_key },
@@ -399,9 +563,17 @@ int http_create(const struct signaling_env *env, struct http **out)
 		http_destroy(h);
 		return MCU_EIO;
 	}
+	if (httpguard_start(h->guard)) {
+		LOG_E("http", "cannot start the connection guard's thread");
+		http_destroy(h);
+		return MCU_ENOMEM;
+	}
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
 	h->port = info ? info->port : 0;
-	LOG_I("http", "listening on %s (port %d)%s", env->cfg->listen, h->port, tls ? ", HTTPS" : "");
+	LOG_I("http", "listening on %s (port %d)%s; %d connections, %d per address, headers within "
+	      "%d s, bodies within %d s", env->cfg->listen, h->port, tls ? ", HTTPS" : "",
+	      cfg->http_max_connections, per_ip_limit(cfg), cfg->http_header_timeout_s,
+	      cfg->http_body_timeout_s);
 	*out = h;
 	return 0;
 }
@@ -415,8 +587,20 @@ void http_destroy(struct http *h)
 {
 	if (!h)
 		return;
-	if (h->daemon)
+	if (h->daemon) {
+		/* Stop accepting, then cut every connection: each worker wakes on
+		 * EOF and closes its own at once, instead of sleeping out the idle
+		 * timeout; handlers already running finish first. */
+		MHD_socket listener = MHD_quiesce_daemon(h->daemon);
+		int cut = httpguard_cut_all(h->guard);
+		int64_t t0 = clock_now_us();
 		MHD_stop_daemon(h->daemon);
+		if (listener != MHD_INVALID_SOCKET)
+			close(listener);
+		LOG_I("http", "stopped: %d connections cut, %lld ms", cut,
+		      (long long)(clock_now_us() - t0) / 1000);
+	}
+	httpguard_destroy(h->guard);
 	if (h->tls_key)
 		explicit_bzero(h->tls_key, strlen(h->tls_key));
 	free(h->tls_key);

@@ -112,6 +112,14 @@ int httpmsg_error(struct httpmsg_reply *reply, int status, const char *code,
 	return status;
 }
 
+int httpmsg_not_allowed(struct httpmsg_reply *reply, const char *allow)
+{
+	char value[128];
+	snprintf(value, sizeof(value), "%s, OPTIONS", allow);
+	httpmsg_header(reply, "Allow", value);
+	return httpmsg_error(reply, 405, "method_not_allowed", "allowed here: %s", value);
+}
+
 void httpmsg_header(struct httpmsg_reply *reply, const char *name, const char *value)
 {
 	if (reply->n_headers >= HTTPMSG_MAX_HEADERS)

@@ -64,6 +64,10 @@ int httpmsg_content_type_is(const struct httpmsg_request *req, const char *media
 int httpmsg_error(struct httpmsg_reply *reply, int status, const char *code,
 		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* Sets a 405 {"error": "method_not_allowed"} with an Allow header of allow
+ * ("GET, HEAD") and OPTIONS, which every path answers. Returns 405. */
+int httpmsg_not_allowed(struct httpmsg_reply *reply, const char *allow);
+
 /* Sets status and a body copied from text (len bytes) with the content type;
  * a file the reply held is closed. */
 int httpmsg_text(struct httpmsg_reply *reply, int status, const char *content_type,

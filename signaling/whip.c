@@ -558,7 +558,7 @@ int whip_handle(const struct signaling_env *env, const struct httpmsg_request *r
 	const char *method = req->method;
 	if (n_segs == 2) {
 		if (strcmp(method, "POST"))
-			return httpmsg_error(reply, 405, "method_not_allowed", "use POST to join");
+			return httpmsg_not_allowed(reply, "POST");
 		return handle_post(env, req, segs[0], segs[1], reply);
 	}
 	if (n_segs != 3)
@@ -571,5 +571,5 @@ int whip_handle(const struct signaling_env *env, const struct httpmsg_request *r
 					     "no session '%s' in room '%s'", segs[2], segs[1]);
 		return httpmsg_text(reply, 200, "application/json", "{}", 2);
 	}
-	return httpmsg_error(reply, 405, "method_not_allowed", "use PATCH or DELETE on a session");
+	return httpmsg_not_allowed(reply, "PATCH, DELETE");
 }

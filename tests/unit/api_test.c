@@ -404,7 +404,7 @@ static void test_recordings_files(void **state)
 	assert_error_code(f, "range_not_satisfiable");
 
 	assert_int_equal(call_hdr(f, "DELETE", p, "", ""), 405);
-	assert_string_equal(reply_header(f, "Allow"), "GET, HEAD");
+	assert_string_equal(reply_header(f, "Allow"), "GET, HEAD, OPTIONS");
 	assert_int_equal(call_hdr(f, "POST", p, "", ""), 405);
 
 	/* Nothing outside the directory, however it is named. */
@@ -597,6 +597,47 @@ static void test_options_ice_links(void **state)
 	iceservers_destroy(servers);
 }
 
+/* Every 405 says what the path allows (RFC 9110 15.5.6), and every GET
+ * route answers HEAD as GET (the HTTP library leaves the body out). */
+static void test_allow_and_head(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(call(f, "POST", "/api/rooms", "application/json", "{\"room\":\"ah\"}"), 201);
+	static const struct {
+		const char *method, *path, *allow;
+	} cases[] = {
+		{ "POST", "/api/health", "GET, HEAD, OPTIONS" },
+		{ "POST", "/metrics", "GET, HEAD, OPTIONS" },
+		{ "PUT", "/api/rooms", "GET, HEAD, POST, OPTIONS" },
+		{ "PUT", "/api/rooms/ah", "GET, HEAD, PATCH, DELETE, OPTIONS" },
+		{ "GET", "/api/rooms/ah/tokens", "POST, OPTIONS" },
+		{ "POST", "/api/rooms/ah/snapshot.jpg", "GET, HEAD, OPTIONS" },
+		{ "GET", "/api/rooms/ah/participants", "POST, OPTIONS" },
+		{ "GET", "/api/rooms/ah/participants/x", "DELETE, OPTIONS" },
+		{ "POST", "/api/recordings", "GET, HEAD, OPTIONS" },
+		{ "PUT", "/api/recordings/ah-20261123T071500Z.mp4", "GET, HEAD, DELETE, OPTIONS" },
+		{ "DELETE", "/recordings/ah-20261123T071500Z.mp4", "GET, HEAD, OPTIONS" },
+		{ "POST", "/", "GET, HEAD, OPTIONS" },
+		{ "GET", "/whip/ah", "POST, OPTIONS" },
+		{ "GET", "/whep/ah", "POST, OPTIONS" },
+		{ "GET", "/whip/ah/0123456789abcdef", "PATCH, DELETE, OPTIONS" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(call(f, cases[i].method, cases[i].path, NULL, NULL), 405);
+		assert_string_equal(reply_header(f, "Allow"), cases[i].allow);
+		assert_error_code(f, "method_not_allowed");
+	}
+	const char *gets[] = { "/api/health", "/metrics", "/api/rooms", "/api/rooms/ah", "/" };
+	for (size_t i = 0; i < sizeof(gets) / sizeof(gets[0]); i++) {
+		assert_int_equal(call(f, "GET", gets[i], NULL, NULL), 200);
+		char type[sizeof(f->reply.content_type)];
+		memcpy(type, f->reply.content_type, sizeof(type));
+		assert_int_equal(call(f, "HEAD", gets[i], NULL, NULL), 200);
+		assert_string_equal(f->reply.content_type, type);
+	}
+	assert_int_equal(call(f, "DELETE", "/api/rooms/ah", NULL, NULL), 200);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -611,6 +652,7 @@ int main(void)
 		cmocka_unit_test(test_error_message_utf8),
 		cmocka_unit_test(test_snapshot_without_picture),
 		cmocka_unit_test(test_options_ice_links),
+		cmocka_unit_test(test_allow_and_head),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
