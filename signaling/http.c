@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -479,27 +480,47 @@ static int load_tls(struct http *h, const struct config *cfg)
 	return 0;
 }
 
+/*
+ * The connections at once: http_max_connections, but at most a quarter of
+ * the open-file limit, so HTTP alone can never take the descriptors that
+ * joins and recordings need (mcu/fdbudget.h keeps a reserve for HTTP; a
+ * process out of them loses every room when GLib aborts).
+ */
+static int connection_limit(const struct config *cfg)
+{
+	int n = cfg->http_max_connections;
+	struct rlimit lim;
+	if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY &&
+	    (rlim_t)n > lim.rlim_cur / 4) {
+		n = lim.rlim_cur / 4 > 0 ? (int)(lim.rlim_cur / 4) : 1;
+		LOG_W("http", "http_max_connections %d is more than a quarter of the open-file limit "
+		      "(%llu): serving %d at once", cfg->http_max_connections,
+		      (unsigned long long)lim.rlim_cur, n);
+	}
+	return n;
+}
+
 /* One address's share of the connections: http_max_per_ip, or when 0 a
- * twentieth of http_max_connections, so ten addresses hold at most half. */
-static int per_ip_limit(const struct config *cfg)
+ * twentieth of them, so ten addresses hold at most half. */
+static int per_ip_limit(const struct config *cfg, int max_connections)
 {
 	if (cfg->http_max_per_ip > 0)
 		return cfg->http_max_per_ip;
-	int n = cfg->http_max_connections / 20;
+	int n = max_connections / 20;
 	return n > 0 ? n : 1;
 }
 
 /* The guard: the deadlines of the config, and 1/50 of the slots (1 to 32)
  * kept free by evicting who has waited longest for its headers. */
-static int make_guard(struct http *h, const struct config *cfg)
+static int make_guard(struct http *h, const struct config *cfg, int max_connections)
 {
-	int reserve = cfg->http_max_connections / 50;
+	int reserve = max_connections / 50;
 	if (reserve < 1)
-		reserve = cfg->http_max_connections > 1; /* one slot can keep none free */
+		reserve = max_connections > 1; /* one slot can keep none free */
 	if (reserve > 32)
 		reserve = 32;
 	struct httpguard_config gc = {
-		.capacity = cfg->http_max_connections,
+		.capacity = max_connections,
 		.reserve = reserve,
 		.header_timeout_us = (int64_t)cfg->http_header_timeout_s * 1000000,
 		.body_timeout_us = (int64_t)cfg->http_body_timeout_s * 1000000,
@@ -528,7 +549,8 @@ int http_create(const struct signaling_env *env, struct http **out)
 		http_destroy(h);
 		return MCU_EINVAL;
 	}
-	if (make_guard(h, cfg)) {
+	int max_connections = connection_limit(cfg);
+	if (make_guard(h, cfg, max_connections)) {
 		http_destroy(h);
 		return MCU_ENOMEM;
 	}
@@ -542,8 +564,8 @@ int http_create(const struct signaling_env *env, struct http **out)
 		{ MHD_OPTION_SOCK_ADDR, 0, &ss },
 		{ MHD_OPTION_THREAD_POOL_SIZE, cfg->http_threads, NULL },
 		{ MHD_OPTION_CONNECTION_TIMEOUT, cfg->http_timeout_s, NULL },
-		{ MHD_OPTION_CONNECTION_LIMIT, cfg->http_max_connections, NULL },
-		{ MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip_limit(cfg), NULL },
+		{ MHD_OPTION_CONNECTION_LIMIT, max_connections, NULL },
+		{ MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip_limit(cfg, max_connections), NULL },
 		{ MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, h },
 		{ MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_uri, h },
 		{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, h },
@@ -572,7 +594,7 @@ int http_create(const struct signaling_env *env, struct http **out)
 	h->port = info ? info->port : 0;
 	LOG_I("http", "listening on %s (port %d)%s; %d connections, %d per address, headers within "
 	      "%d s, bodies within %d s", env->cfg->listen, h->port, tls ? ", HTTPS" : "",
-	      cfg->http_max_connections, per_ip_limit(cfg), cfg->http_header_timeout_s,
+	      max_connections, per_ip_limit(cfg, max_connections), cfg->http_header_timeout_s,
 	      cfg->http_body_timeout_s);
 	*out = h;
 	return 0;
