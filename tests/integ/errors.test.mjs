@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { startMcu } from './lib/mcu.mjs';
-import { webrtcOffer } from './lib/offers.mjs';
+import { webrtcOffer, legacyOffer } from './lib/offers.mjs';
 
 async function assertHealthy(mcu) {
   const h = await mcu.api('GET', '/api/health');
@@ -107,6 +107,23 @@ test('unknown room with auto_create_rooms = false is 404', { timeout: 30000 }, a
     const r = await mcu.api('POST', '/whip/nosuchroom', { body: webrtcOffer(), headers: { 'Content-Type': 'application/sdp' } });
     assertError(r, 404, 'unknown room');
     assert.equal(r.json.error, 'room_not_found');
+    await assertHealthy(mcu);
+  } finally {
+    assert.equal((await mcu.stop()).code, 0);
+  }
+});
+
+test('no free plain-RTP port pair is 503 no_ports with Retry-After', { timeout: 30000 }, async () => {
+  // Two port pairs: one legacy endpoint (video and audio) takes both.
+  const mcu = await startMcu(['--rtp_port_min=31000', '--rtp_port_max=31003']);
+  try {
+    let r = await mcu.api('POST', '/api/rooms/tv/participants', { body: { sdp: legacyOffer(52000) } });
+    assert.equal(r.status, 201, r.text);
+    r = await mcu.api('POST', '/api/rooms/tv/participants', { body: { sdp: legacyOffer(52100) } });
+    assertError(r, 503, 'ports used up');
+    assert.equal(r.json.error, 'no_ports');
+    assert.match(r.json.message, /31000\.\.31003/);
+    assert.ok(Number(r.headers.get('retry-after')) > 0, 'Retry-After');
     await assertHealthy(mcu);
   } finally {
     assert.equal((await mcu.stop()).code, 0);
