@@ -801,7 +801,7 @@ static int make_agent(struct endpoint *ep, const struct endpoint_env *env, const
 	if (!ep->agent)
 		return MCU_ENOMEM;
 	g_object_set(ep->agent, "controlling-mode", FALSE, "ice-tcp", (gboolean)env->cfg->ice_tcp,
-		     NULL);
+		     "upnp", FALSE, NULL); /* before gathering: no router search on any interface */
 	if (add_local_addresses(ep, env->cfg) == 0)
 		return MCU_EIO;
 	ep->stream_id = nice_agent_add_stream(ep->agent, 1);
