@@ -61,5 +61,8 @@ test('a WHIP join makes the server join no multicast group and open no SSDP sock
   t.diagnostic(`mcu UDP sockets: ${out.sockets.length}; threads: ${[...new Set(out.threads)].join(' ')}`);
   assert.deepEqual(foreignGroups(out.igmp, out.igmp6), [], 'no multicast membership beyond the kernel\'s own');
   assert.deepEqual(out.sockets.filter((l) => /:1900\s/.test(l)), [], 'no socket on the SSDP port');
+  // ICE was told 127.0.0.1: nothing of the server's listens anywhere else.
+  assert.ok(out.sockets.length > 0, 'the join made an ICE socket');
+  for (const l of out.sockets) assert.match(l.trim().split(/\s+/)[3], /^127\.0\.0\.1:\d+$/, l);
   assert.equal(out.exit, 0, 'mcu exits 0 on SIGTERM');
 });

@@ -104,6 +104,7 @@ async function browserRun() {
 
   // A blackout long enough for the client to restart ICE (Chromium calls
   // the connection disconnected after about 6 s without answers).
+  out.longAt = await now();
   blackout();
   await sleep(LONG_BLACKOUT_MS);
   const f1 = await frames();
