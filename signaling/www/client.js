@@ -327,14 +327,28 @@ async function restartIce(conn) {
     return fail('The connection to the server was lost and could not be restored. Join again when the network is back.');
   away.restarting = true;
   try {
+    // The new session's candidates, until gathering ends (bounded): the
+    // description may still say 'complete' from the old one.
+    const cands = new Set();
+    let complete = false;
+    const gatheredNew = new Promise((resolve) => {
+      const on = (e) => {
+        if (e.candidate && e.candidate.candidate) return cands.add(`a=${e.candidate.candidate}`);
+        if (!e.candidate) complete = true;
+        conn.removeEventListener('icecandidate', on);
+        resolve();
+      };
+      conn.addEventListener('icecandidate', on);
+      setTimeout(() => { conn.removeEventListener('icecandidate', on); resolve(); }, 3000);
+    });
     conn.restartIce();
     await conn.setLocalDescription(await conn.createOffer());
-    await gathered(conn, 3000);
+    await gatheredNew;
     const offer = conn.localDescription.sdp;
     const [ufrag, pwd] = ['ice-ufrag:', 'ice-pwd:'].map((k) => sectionLines(offer, [k])[0]);
     const mline = sectionLines(offer, ['mid:'])[0];
-    const frag = [ufrag, pwd, 'm=audio 9 UDP/TLS/RTP/SAVPF 0', mline,
-      ...sectionLines(offer, ['candidate:']), 'a=end-of-candidates', ''].join('\r\n');
+    const frag = [ufrag, pwd, 'm=audio 9 UDP/TLS/RTP/SAVPF 0', mline, ...cands,
+      ...(complete ? ['a=end-of-candidates'] : []), ''].join('\r\n');
     const res = await fetch(session, { method: 'PATCH', body: frag,
       headers: { 'Content-Type': 'application/trickle-ice-sdpfrag', 'If-Match': '*' } });
     if (conn !== pc) return;

@@ -61,7 +61,10 @@ async function browserRun() {
     window.__patches = [];
     window.fetch = async (url, init = {}) => {
       const r = await f(url, init);
-      if (init.method === 'PATCH') window.__patches.push({ t: Math.round(performance.now()), status: r.status });
+      if (init.method === 'PATCH') {
+        window.__patches.push({ t: Math.round(performance.now()), status: r.status,
+          candidates: (String(init.body).match(/a=candidate:/g) || []).length });
+      }
       return r;
     };
   });
