@@ -9,7 +9,8 @@
 //     then 60 s of 15% random UDP loss, after which it is still there and
 //     has kept decoding.
 //   - aiortc: a 6 s blackout, then a 12 s one, after each of which media
-//     flows both ways again.
+//     flows both ways again; then a blackout that does not end, after which
+//     the server drops it at media_timeout_s (20 s in that run).
 // The two namespaces run at the same time.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -93,13 +94,14 @@ describe('a bad network', { concurrency: true }, () => {
     assert.equal(out.exit, 0, 'mcu exits 0 on SIGTERM');
   });
 
-  test('aiortc: a 6 s UDP blackout, then a 12 s one', {
+  test('aiortc: 6 s and 12 s UDP blackouts; gone for good, dropped at media_timeout_s', {
     timeout: 90000, skip: !haveAiortc() ? 'python3-aiortc not installed' : noNs,
   }, async (t) => {
     const out = await run('aiortc', 80000);
     assert.equal(out.error, null);
     t.diagnostic(out.blackouts.map((b) => `${b.ms} ms blackout (${b.dropped} datagrams dropped): peer receives ` +
-      `again after ${b.recoverMs} ms, server after ${b.serverRecoverMs} ms`).join('; '));
+      `again after ${b.recoverMs} ms, server after ${b.serverRecoverMs} ms`).join('; ') +
+      `; vanished for good: dropped after ${out.vanishedDropMs} ms`);
     assert.equal(out.before.participants.length, 1);
     const id = out.before.participants[0].id;
     for (const b of out.blackouts) {
@@ -109,7 +111,11 @@ describe('a bad network', { concurrency: true }, () => {
       assert.ok(b.serverRecoverMs !== null, `the server receives video from the peer again after the ${b.ms} ms blackout`);
     }
     assert.deepEqual(ids(out.end.participants), [id], 'the same participant');
-    assert.deepEqual(out.drops, [], 'the server dropped nobody');
+    // A peer that vanishes for good is still dropped, at media_timeout_s (20 s here).
+    assert.ok(out.vanishedDropMs !== null && out.vanishedDropMs >= 18000 && out.vanishedDropMs <= 24000,
+      `dropped ${out.vanishedDropMs} ms after it vanished`);
+    assert.equal(out.drops.length, 1);
+    assert.match(out.drops[0], /dropped: no media or RTCP/);
     assert.equal(out.exit, 0, 'mcu exits 0 on SIGTERM');
   });
 });

@@ -8,7 +8,8 @@
 //     a 10 s UDP blackout, a 16 s one (the client restarts ICE), then 60 s
 //     of 15% random UDP loss
 //   node badnet.mjs aiortc   - an aiortc peer (lib/aiortc_peer.py): a 6 s
-//     UDP blackout, then a 12 s one
+//     UDP blackout, then a 12 s one, then one that does not end (the peer
+//     has vanished), with media_timeout_s = 20
 import { spawn, execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +23,7 @@ const mode = process.argv[2];
 const BLACKOUT_MS = 10000;
 const LONG_BLACKOUT_MS = 16000;
 const BLACKOUTS_MS = [6000, 12000]; // aiortc's
+const MEDIA_TIMEOUT_S = 20; // aiortc's server: shorter than the default 30, for the test's time
 const LOSS_MS = 60000;
 
 const nft = (...args) => execFileSync('nft', args, { encoding: 'utf8' });
@@ -163,6 +165,11 @@ async function aiortcRun() {
     out.blackouts.push(b);
   }
   out.end = { peer: last, participants: await participants('aiortc') };
+  // Then the network goes for good: the server drops the peer once
+  // media_timeout_s passes with nothing from it.
+  blackout();
+  out.vanishedDropMs = await within(MEDIA_TIMEOUT_S * 1000 + 10000, async () => (await participants('aiortc')).length === 0);
+  heal();
   peer.kill('SIGTERM');
   await exited;
   out.stderr = stderr.slice(-2000);
@@ -171,7 +178,7 @@ async function aiortcRun() {
 try {
   // No ICE-TCP: Chromium would move to the TCP pair when UDP goes, and
   // the blackouts would be of UDP only.
-  mcu = await startMcu(['--ice_tcp=false']);
+  mcu = await startMcu(['--ice_tcp=false', ...(mode === 'aiortc' ? [`--media_timeout_s=${MEDIA_TIMEOUT_S}`] : [])]);
   if (mode === 'browser') await browserRun();
   else await aiortcRun();
   out.drops = mcu.log().split('\n').filter((l) => l.includes('dropped:'));
