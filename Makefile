@@ -19,7 +19,7 @@ DEB_PKGS := build-essential pkg-config \
 	libnice-dev libglib2.0-dev libssl-dev libsrtp2-dev libmicrohttpd-dev \
 	libjansson-dev libavcodec-dev libavformat-dev libavutil-dev \
 	libswscale-dev libswresample-dev libx264-dev libopus-dev libcmocka-dev \
-	libcurl4-openssl-dev ffmpeg chromium nftables iproute2 coturn \
+	libcurl4-openssl-dev ffmpeg chromium nftables iproute2 coturn python3-aiortc \
 	gstreamer1.0-tools gstreamer1.0-plugins-good
 
 PKGS := nice glib-2.0 gio-2.0 openssl libsrtp2 libmicrohttpd jansson libcurl \

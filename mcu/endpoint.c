@@ -124,8 +124,6 @@ struct endpoint {
 	_Atomic uint64_t rtcp_in, srtp_errors, other_in, packets_out, bytes_out;
 	_Atomic int64_t alive_us;   /* monotonic: creation, then the last packet decrypted */
 	_Atomic uint64_t rate_limited; /* datagrams over max_packet_rate, dropped */
-	_Atomic bool ice_failed;    /* ICE failed after it had connected (consent lost) */
-	_Atomic bool ice_was_up;
 	_Atomic int selected_transport; /* NiceCandidateTransport + 1 of the pair; 0: none */
 };
 
@@ -590,8 +588,6 @@ static const struct port_ops endpoint_ops = {
 
 const char *endpoint_gone(struct endpoint *ep, int64_t now, int64_t silence_us)
 {
-	if (atomic_load(&ep->ice_failed))
-		return "ICE failed (consent lost)";
 	if (atomic_load(&ep->dtls_state) == DTLS_CLOSED)
 		return "DTLS closed by the peer";
 	if (now - atomic_load(&ep->alive_us) > silence_us)
@@ -629,10 +625,6 @@ static void on_component_state(NiceAgent *agent, guint stream_id, guint componen
 	(void)agent, (void)stream_id, (void)component_id;
 	struct endpoint *ep = data;
 	atomic_store(&ep->ice_state, (int)state);
-	if (state == NICE_COMPONENT_STATE_CONNECTED || state == NICE_COMPONENT_STATE_READY)
-		atomic_store(&ep->ice_was_up, true);
-	else if (state == NICE_COMPONENT_STATE_FAILED && atomic_load(&ep->ice_was_up))
-		atomic_store(&ep->ice_failed, true);
 	enum log_level level = state == NICE_COMPONENT_STATE_FAILED ? LOG_WARN : LOG_INFO;
 	log_msg(level, "endpoint", "room=%s ep=%s ICE %s", ep->room, ep->id,
 		nice_component_state_to_string(state));
@@ -795,13 +787,15 @@ static void copy_identity(struct endpoint *ep, const struct endpoint_params *p)
 
 static int make_agent(struct endpoint *ep, const struct endpoint_env *env, const struct endpoint_params *p)
 {
-	ep->agent = nice_agent_new_full(ep->ctx, NICE_COMPATIBILITY_RFC5245,
-					NICE_AGENT_OPTION_ICE_TRICKLE |
-					NICE_AGENT_OPTION_CONSENT_FRESHNESS);
+	/* Not libnice's CONSENT_FRESHNESS: it fails a pair 10 s after the last
+	 * answered check (one per 4-6 s, never resent). Keepalive checks are
+	 * the same requests and fail only after 50 s; consent expires at
+	 * media_timeout_s (endpoint_gone). No UPnP: no router search anywhere. */
+	ep->agent = nice_agent_new_full(ep->ctx, NICE_COMPATIBILITY_RFC5245, NICE_AGENT_OPTION_ICE_TRICKLE);
 	if (!ep->agent)
 		return MCU_ENOMEM;
 	g_object_set(ep->agent, "controlling-mode", FALSE, "ice-tcp", (gboolean)env->cfg->ice_tcp,
-		     NULL);
+		     "upnp", FALSE, "keepalive-conncheck", TRUE, NULL);
 	if (add_local_addresses(ep, env->cfg) == 0)
 		return MCU_EIO;
 	ep->stream_id = nice_agent_add_stream(ep->agent, 1);

@@ -141,10 +141,12 @@ void endpoint_remote_ufrag(struct endpoint *ep, char *buf, size_t size);
 void endpoint_get_info(struct endpoint *ep, struct endpoint_info *out);
 
 /*
- * Why the peer should be taken as gone, or NULL while it lives: its ICE
- * failed after connecting (consent freshness lost), it closed DTLS, or
- * nothing (RTP or RTCP) came from it for silence_us (µs) since it joined or
- * last sent. now is monotonic µs. Thread: any.
+ * Why the peer should be taken as gone, or NULL while it lives: it closed
+ * DTLS, or nothing authenticated (SRTP or SRTCP) came from it for
+ * silence_us (µs) since it joined or last sent: its consent expired. A
+ * failed ICE check alone is not a reason: the peer may come back on the
+ * same pair or through an ICE restart until then. now is monotonic µs.
+ * Thread: any.
  */
 const char *endpoint_gone(struct endpoint *ep, int64_t now, int64_t silence_us);
 

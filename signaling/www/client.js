@@ -17,6 +17,7 @@ let statsTimer = null;
 let lastSample = null; // previous byte counters, for bitrates
 let muted = false;
 let cameraOff = false;
+let away = null;       // while the connection is lost: { since, timer, restarting }
 
 // Capture size per received profile: a weak link that receives little should
 // not send a lot either.
@@ -25,7 +26,7 @@ const CAPTURE = { hd: { width: 1280, height: 720 }, sd: { width: 640, height: 36
 function setState(s) {
   ui.state.textContent = s;
   ui.state.dataset.state = s;
-  const inCall = s === 'joining' || s === 'connected';
+  const inCall = s === 'joining' || s === 'connected' || s === 'reconnecting';
   ui.join.disabled = inCall;
   ui.leave.disabled = !inCall;
   for (const id of ['room', 'name', 'profile']) ui[id].disabled = inCall;
@@ -199,8 +200,14 @@ async function join() {
   conn.addEventListener('connectionstatechange', () => {
     if (conn !== pc) return;
     if (conn.connectionState === 'connected') { showError(''); setState('connected'); }
-    if (conn.connectionState === 'failed') fail('The connection to the server failed or was lost (network, firewall, or you were removed from the room).');
+    if (conn.connectionState !== 'failed') return;
+    // Before the first connection there is nothing to ride out; with ICE
+    // up, it is DTLS that failed, which a restart does not mend.
+    if (ui.state.dataset.state === 'joining') fail('The connection to the server failed (network or firewall).');
+    else if (['connected', 'completed'].includes(conn.iceConnectionState))
+      fail('The secure connection to the server failed. Join again.');
   });
+  conn.addEventListener('iceconnectionstatechange', () => watchIce(conn));
   // Send what we have; receive both kinds in any case.
   for (const kind of ['audio', 'video']) {
     const t = track(kind);
@@ -246,6 +253,8 @@ function leaveSession() {
 
 function hangUp() {
   leaveSession();
+  if (away) clearTimeout(away.timer);
+  away = null;
   clearInterval(statsTimer);
   statsTimer = null;
   if (pc) pc.close();
@@ -264,6 +273,103 @@ function leave() {
   hangUp();
   showError('');
   setState('left');
+}
+
+// --- riding out a bad network ------------------------------------------------
+
+// The server keeps a participant whose network fails for media_timeout_s
+// (30 s by default) and takes it back on the same path or after an ICE
+// restart. ICE 'disconnected' often heals by itself (a short loss): restart
+// only after it lasted RESTART_AFTER_MS, or at once when ICE 'failed'; while
+// the connection stays lost, try again every RETRY_MS, and give up after
+// GIVE_UP_MS (the server will have dropped us by then) or when the server
+// no longer knows the session.
+const RESTART_AFTER_MS = 3000;
+const RETRY_MS = 4000;
+const GIVE_UP_MS = 45000;
+
+function watchIce(conn) {
+  if (conn !== pc || ui.state.dataset.state === 'joining') return;
+  const s = conn.iceConnectionState;
+  if (s === 'connected' || s === 'completed') {
+    if (away) clearTimeout(away.timer);
+    away = null;
+    if (ui.state.dataset.state === 'reconnecting') { showError(''); setState('connected'); }
+    return;
+  }
+  if (s !== 'disconnected' && s !== 'failed') return;
+  if (!away) {
+    away = { since: performance.now(), timer: null, restarting: false };
+    setState('reconnecting');
+    showError('The connection to the server was interrupted: reconnecting…');
+  }
+  if (s === 'failed' && !away.restarting) { clearTimeout(away.timer); restartIce(conn); }
+  else if (!away.timer && !away.restarting) away.timer = setTimeout(() => restartIce(conn), RESTART_AFTER_MS);
+}
+
+// The a= lines of the sdp's first m-section (the bundled transport) whose
+// names are in keys.
+function sectionLines(sdp, keys) {
+  const lines = sdp.split('\r\n');
+  const first = lines.findIndex((l) => l.startsWith('m='));
+  const next = lines.findIndex((l, i) => i > first && l.startsWith('m='));
+  return lines.slice(first, next < 0 ? undefined : next)
+    .filter((l) => keys.some((k) => l.startsWith(`a=${k}`)));
+}
+
+// ICE restart over WHIP (RFC 9725): new credentials and all our candidates
+// in one PATCH (If-Match: *); the server's sdpfrag answer carries its new
+// credentials and candidates, which replace those of its answer.
+async function restartIce(conn) {
+  if (!away || conn !== pc || !session) return;
+  away.timer = null;
+  if (performance.now() - away.since > GIVE_UP_MS)
+    return fail('The connection to the server was lost and could not be restored. Join again when the network is back.');
+  away.restarting = true;
+  try {
+    // The new session's candidates, until gathering ends (bounded): the
+    // description may still say 'complete' from the old one.
+    const cands = new Set();
+    let complete = false;
+    const gatheredNew = new Promise((resolve) => {
+      const on = (e) => {
+        if (e.candidate && e.candidate.candidate) return cands.add(`a=${e.candidate.candidate}`);
+        if (!e.candidate) complete = true;
+        conn.removeEventListener('icecandidate', on);
+        resolve();
+      };
+      conn.addEventListener('icecandidate', on);
+      setTimeout(() => { conn.removeEventListener('icecandidate', on); resolve(); }, 3000);
+    });
+    conn.restartIce();
+    await conn.setLocalDescription(await conn.createOffer());
+    await gatheredNew;
+    const offer = conn.localDescription.sdp;
+    const [ufrag, pwd] = ['ice-ufrag:', 'ice-pwd:'].map((k) => sectionLines(offer, [k])[0]);
+    const mline = sectionLines(offer, ['mid:'])[0];
+    const frag = [ufrag, pwd, 'm=audio 9 UDP/TLS/RTP/SAVPF 0', mline, ...cands,
+      ...(complete ? ['a=end-of-candidates'] : []), ''].join('\r\n');
+    const res = await fetch(session, { method: 'PATCH', body: frag,
+      headers: { 'Content-Type': 'application/trickle-ice-sdpfrag', 'If-Match': '*' } });
+    if (conn !== pc) return;
+    if (res.status === 404) return fail('The server ended your session (it had lost you for too long, or you were removed). Join again.');
+    if (res.status !== 200) throw new Error(`the server answered ${res.status}`);
+    const answer = (await res.text()).split('\r\n');
+    const keep = (k) => answer.filter((l) => l.startsWith(`a=${k}`));
+    const sdp = conn.remoteDescription.sdp.split('\r\n').filter((l) => !l.startsWith('a=candidate:'))
+      .flatMap((l) => l.startsWith('a=ice-ufrag:') ? keep('ice-ufrag:')
+        : l.startsWith('a=ice-pwd:') ? [...keep('ice-pwd:'), ...keep('candidate:')] : [l]).join('\r\n');
+    await conn.setRemoteDescription({ type: 'answer', sdp });
+  } catch {
+    // The network (or the server) is still away: undo the offer, try later.
+    if (conn === pc && conn.signalingState === 'have-local-offer')
+      await conn.setLocalDescription({ type: 'rollback' }).catch(() => {});
+  } finally {
+    if (away && conn === pc) {
+      away.restarting = false;
+      away.timer = setTimeout(() => restartIce(conn), RETRY_MS);
+    }
+  }
 }
 
 // --- in the call -------------------------------------------------------------
