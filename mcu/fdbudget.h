@@ -1,8 +1,9 @@
 /*
  * fdbudget.h - file descriptors, accounted before a join uses them.
  *
- * A WebRTC participant opens about fourteen descriptors (ICE sockets, GLib
- * wake-ups, timers), a plain-RTP one about five. Past the process's limit
+ * A WebRTC participant opens three descriptors (its ICE UDP socket, the
+ * ICE-TCP listener, a timer) and one per ICE-TCP connection, a plain-RTP
+ * one five (four sockets, a timer). Past the process's limit
  * the failure is not a clean error: GLib aborts the whole process when it
  * cannot make a wake-up pipe, and every room and recording goes with it.
  * So each join first asks the budget for what it will open: the descriptors
@@ -18,7 +19,7 @@ struct fdbudget;
 
 /* Descriptors a join may open (with some margin), and a new room's
  * (its recorder's file and sidecar). */
-#define FDBUDGET_WEBRTC 16
+#define FDBUDGET_WEBRTC 8
 #define FDBUDGET_RTP 6
 #define FDBUDGET_ROOM 4
 

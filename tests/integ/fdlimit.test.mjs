@@ -18,11 +18,12 @@ test('under prlimit --nofile=512: joins past the limit are 503 no_resources, the
     const sessions = [];
     let refused = null;
     try {
-      // More than 512 descriptors' worth of joins: WHIP, and plain RTP
-      // every fourth (each on its own ports above the server's range).
-      for (let i = 0; i < 60 && !refused; i++) {
+      // More than 512 descriptors' worth of joins (a WebRTC one opens 3):
+      // WHIP, and plain RTP every fourth (each on its own ports above the
+      // server's range).
+      for (let i = 0; i < 300 && !refused; i++) {
         const r = i % 4 === 3
-          ? await mcu.api('POST', '/api/rooms/full/participants', { body: { sdp: legacyOffer(52000 + 4 * i) } })
+          ? await mcu.api('POST', '/api/rooms/full/participants', { body: { sdp: legacyOffer(50000 + 4 * i) } })
           : await mcu.api('POST', '/whip/full', { body: webrtcOffer(), headers: sdp });
         if (r.status === 201) {
           sessions.push(r.headers.get('location') || r.json.location);
@@ -30,7 +31,7 @@ test('under prlimit --nofile=512: joins past the limit are 503 no_resources, the
         }
         refused = { i, r };
       }
-      assert.ok(refused, `a join was refused within 60 (${sessions.length} joined)`);
+      assert.ok(refused, `a join was refused within 300 (${sessions.length} joined)`);
       t.diagnostic(`${sessions.length} joins, then join ${refused.i}: ${refused.r.status} ${refused.r.text}`);
       assert.equal(refused.r.status, 503, refused.r.text);
       assert.equal(refused.r.json.error, 'no_resources');
@@ -41,7 +42,7 @@ test('under prlimit --nofile=512: joins past the limit are 503 no_resources, the
       // the same reason (not "no free port pair"); the server answers.
       let legacy = null;
       for (let i = 0; i < 20; i++) {
-        legacy = await mcu.api('POST', '/api/rooms/full/participants', { body: { sdp: legacyOffer(53000 + 4 * i) } });
+        legacy = await mcu.api('POST', '/api/rooms/full/participants', { body: { sdp: legacyOffer(52000 + 4 * i) } });
         if (legacy.status !== 201) break;
         sessions.push(legacy.json.location);
       }
