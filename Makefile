@@ -31,14 +31,16 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes $(SANFLAGS)
 CPPFLAGS += -I. -D_GNU_SOURCE
 LDFLAGS += $(SANFLAGS)
 
-# Folders that become one static archive each; listed so that a module may
-# call into the folders after it, and linked as a group.
-LIB_DIRS := signaling recorder mixer codecs mcu
+# Folders that become one static archive each, in layer order: a module
+# calls only into its own folder and the folders after it (the layering
+# check, tests/layering.sh, keeps it so), so they link in this order with
+# no --start-group. mcu/main.c, the program, stands above them all.
+LIB_DIRS := signaling mcu mixer recorder codecs base
 lib_srcs = $(filter-out mcu/main.c,$(wildcard $(1)/*.c $(1)/*/*.c))
 ARCHIVES := $(foreach d,$(LIB_DIRS),$(if $(call lib_srcs,$(d)),$(BUILD)/lib$(d).a))
 UNIT_SRCS := $(wildcard tests/unit/*_test.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
-HEADERS := $(wildcard mcu/*.h signaling/*.h mixer/*.h codecs/*.h recorder/*.h)
+HEADERS := $(wildcard $(LIB_DIRS:%=%/*.h))
 
 .PHONY: all deps build-all run test check-headers clean bench
 .DEFAULT_GOAL := all
@@ -89,7 +91,7 @@ $(foreach d,$(LIB_DIRS),$(eval $(call archive_rule,$(d))))
 # The pages the server serves are built into assets.o (.incbin).
 $(BUILD)/obj/signaling/assets.o: $(wildcard signaling/www/*)
 
-LINK_ARCHIVES = -Wl,--start-group $(ARCHIVES) -Wl,--end-group
+LINK_ARCHIVES = $(ARCHIVES)
 
 $(BUILD)/mcu: $(BUILD)/obj/mcu/main.o $(ARCHIVES)
 	$(CC) $(LDFLAGS) -o $@ $< $(LINK_ARCHIVES) $(LDLIBS)
@@ -115,26 +117,14 @@ test-all:
 	@BUILD=$(BUILD) SAN=$(SAN) tests/run.sh
 
 # ---- Fuzzing (STYLE.md 15): tests/fuzz/<target>.c, corpus in
-# tests/fuzz/corpus/<target>/. Each target links only the objects it needs
-# (FUZZ_OBJS_<target>, as objects of the tree); one without a list links the
-# archives and every library. `make build-all` links each with
-# tests/fuzz/replay.c (gcc, SANFLAGS under SAN=1) into
-# $(BUILD)/tests/fuzz_<target>, which tests/run.sh runs on its corpus.
-# `make fuzz` builds them with clang + libFuzzer into $(BUILD)/fuzz/ and
-# runs each for FUZZ_SECONDS; what it finds goes to $(BUILD)/fuzz/new/ and
-# $(BUILD)/fuzz/crashes/, never into the checked-in corpus.
+# tests/fuzz/corpus/<target>/. Each target links the archives in layer
+# order, from which the linker takes only the objects it calls. `make
+# build-all` links each with tests/fuzz/replay.c (gcc, SANFLAGS under
+# SAN=1) into $(BUILD)/tests/fuzz_<target>, which tests/run.sh runs on its
+# corpus. `make fuzz` builds them with clang + libFuzzer into $(BUILD)/fuzz/
+# and runs each for FUZZ_SECONDS; what it finds goes to $(BUILD)/fuzz/new/
+# and $(BUILD)/fuzz/crashes/, never into the checked-in corpus.
 FUZZ_TARGETS := $(filter-out replay,$(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/*.c)))
-FUZZ_OBJS_sdp_offer := signaling/sdp.o mcu/err.o
-FUZZ_OBJS_sdp_frag := signaling/sdp.o mcu/err.o
-FUZZ_OBJS_rtp := mcu/rtp.o mcu/rtcp.o mcu/err.o
-FUZZ_OBJS_h264_depack := codecs/h264pkt.o mcu/err.o
-FUZZ_OBJS_vp8_depack := codecs/vp8pkt.o mcu/err.o
-FUZZ_OBJS_jitter := mixer/jitter.o mcu/rtp.o mcu/err.o
-FUZZ_OBJS_recordings_names := recorder/recordings.o mcu/err.o
-FUZZ_OBJS_datagram := mcu/dtls.o mcu/srtpctx.o mcu/rtp.o mcu/rtcp.o mcu/log.o mcu/clock.o mcu/err.o
-FUZZ_LIBS_datagram = $(shell pkg-config --libs openssl libsrtp2)
-FUZZ_LIBS_recordings_names = $(shell pkg-config --libs jansson)
-# json_api has no list: it routes real requests through the registry.
 FUZZ_REPLAYS := $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz_%)
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%)
 FUZZ_SECONDS ?= 60
@@ -161,15 +151,11 @@ $(foreach d,$(LIB_DIRS),$(eval $(call fuzz_archive_rule,$(d))))
 
 # $(1): target. The replay binary (gcc) and the libFuzzer one (clang).
 define fuzz_rule
-$(BUILD)/tests/fuzz_$(1): $(BUILD)/obj/tests/fuzz/$(1).o $(BUILD)/obj/tests/fuzz/replay.o \
-		$(if $(FUZZ_OBJS_$(1)),$(FUZZ_OBJS_$(1):%=$(BUILD)/obj/%),$(ARCHIVES))
+$(BUILD)/tests/fuzz_$(1): $(BUILD)/obj/tests/fuzz/$(1).o $(BUILD)/obj/tests/fuzz/replay.o $(ARCHIVES)
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) \
-		$(if $(FUZZ_OBJS_$(1)),$$(FUZZ_LIBS_$(1)),$$(LINK_ARCHIVES) $$(LDLIBS))
-$(BUILD)/fuzz/$(1): $(BUILD)/fuzz/obj/tests/fuzz/$(1).o \
-		$(if $(FUZZ_OBJS_$(1)),$(FUZZ_OBJS_$(1):%=$(BUILD)/fuzz/obj/%),$(FUZZ_ARCHIVES))
-	$$(FUZZ_CC) $$(FUZZ_CFLAGS) -o $$@ $$(filter %.o,$$^) \
-		$(if $(FUZZ_OBJS_$(1)),$$(FUZZ_LIBS_$(1)),-Wl,--start-group $$(FUZZ_ARCHIVES) -Wl,--end-group $$(LDLIBS))
+	$$(CC) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) $$(LINK_ARCHIVES) $$(LDLIBS)
+$(BUILD)/fuzz/$(1): $(BUILD)/fuzz/obj/tests/fuzz/$(1).o $(FUZZ_ARCHIVES)
+	$$(FUZZ_CC) $$(FUZZ_CFLAGS) -o $$@ $$(filter %.o,$$^) $$(FUZZ_ARCHIVES) $$(LDLIBS)
 endef
 $(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_rule,$(t))))
 

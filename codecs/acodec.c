@@ -22,8 +22,8 @@
  */
 #include "acodec.h"
 #include "opuscodec.h"
-#include "mcu/err.h"
-#include "mcu/log.h"
+#include "base/err.h"
+#include "base/log.h"
 
 #include <libavcodec/avcodec.h>
 #include <libavutil/channel_layout.h>

@@ -8,7 +8,7 @@
  * valid aggregates and fragments on exactly-sized heap copies.
  */
 #include "h264pkt.h"
-#include "mcu/err.h"
+#include "base/err.h"
 
 #include <assert.h>
 #include <limits.h>

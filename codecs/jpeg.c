@@ -1,7 +1,7 @@
 /* jpeg.c - see jpeg.h. A snapshot is rare (at most once a second per
  * room), so the encoder and scaler are made per call rather than kept. */
 #include "jpeg.h"
-#include "mcu/err.h"
+#include "base/err.h"
 
 #include <libavcodec/avcodec.h>
 #include <libavutil/frame.h>

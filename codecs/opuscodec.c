@@ -1,6 +1,6 @@
 /* opuscodec.c - see opuscodec.h. */
 #include "opuscodec.h"
-#include "mcu/err.h"
+#include "base/err.h"
 
 #include <opus.h>
 #include <stdlib.h>

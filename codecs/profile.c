@@ -1,6 +1,6 @@
 /* profile.c - see profile.h. The table is API.md section 4. */
 #include "profile.h"
-#include "mcu/err.h"
+#include "base/err.h"
 
 #include <string.h>
 

@@ -4,7 +4,7 @@
  * caller's buffer (no copy) since the caller pads it.
  */
 #include "vdec.h"
-#include "mcu/err.h"
+#include "base/err.h"
 
 #include <libavcodec/avcodec.h>
 #include <libavutil/imgutils.h>

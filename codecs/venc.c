@@ -4,8 +4,8 @@
  * returned size describe the whole access unit without a copy.
  */
 #include "venc.h"
-#include "mcu/err.h"
-#include "mcu/log.h"
+#include "base/err.h"
+#include "base/log.h"
 
 #include <libavutil/frame.h>
 #include <stdlib.h>

@@ -8,7 +8,7 @@
  * descriptor shape on exactly-sized heap copies.
  */
 #include "vp8pkt.h"
-#include "mcu/err.h"
+#include "base/err.h"
 
 #include <assert.h>
 #include <limits.h>

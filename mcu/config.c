@@ -8,8 +8,8 @@
  * where it came from, and `ps` shows only the path.
  */
 #include "config.h"
-#include "err.h"
-#include "log.h"
+#include "base/err.h"
+#include "base/log.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -1,6 +1,6 @@
 /* cost.c - see cost.h. */
 #include "cost.h"
-#include "err.h"
+#include "base/err.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -10,7 +10,7 @@
 #ifndef MCU_COST_H
 #define MCU_COST_H
 
-#include "port.h"
+#include "mixer/port.h"
 
 #include <stdbool.h>
 

@@ -12,8 +12,8 @@
  * the SRTP keys are exported once, when the handshake completes.
  */
 #include "dtls.h"
-#include "err.h"
-#include "log.h"
+#include "base/err.h"
+#include "base/log.h"
 
 #include <openssl/bio.h>
 #include <openssl/err.h>

@@ -10,7 +10,7 @@
 #ifndef MCU_ENDPOINT_H
 #define MCU_ENDPOINT_H
 
-#include "port.h"
+#include "mixer/port.h"
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -2,7 +2,7 @@
  * at each join (about a microsecond per open descriptor), so whatever else
  * opened them (HTTP connections, recordings, libraries) counts too. */
 #include "fdbudget.h"
-#include "err.h"
+#include "base/err.h"
 
 #include <dirent.h>
 #include <pthread.h>

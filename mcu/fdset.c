@@ -32,7 +32,7 @@
  * so no recursion happens.
  */
 #include "fdset.h"
-#include "err.h"
+#include "base/err.h"
 
 #include <assert.h>
 #include <errno.h>

@@ -7,11 +7,11 @@
  * mask and only main's sigwait() sees them: no handler runs in a random thread.
  */
 #include "config.h"
-#include "clock.h"
+#include "base/clock.h"
 #include "dtls.h"
 #include "endpoint.h"
-#include "err.h"
-#include "log.h"
+#include "base/err.h"
+#include "base/log.h"
 #include "registry.h"
 #include "srtpctx.h"
 #include "transport.h"

@@ -1,6 +1,6 @@
 /* pktq.c - see pktq.h. */
 #include "pktq.h"
-#include "err.h"
+#include "base/err.h"
 
 #include <pthread.h>
 #include <stddef.h>

@@ -10,7 +10,7 @@
 #ifndef MCU_PKTQ_H
 #define MCU_PKTQ_H
 
-#include "port.h"
+#include "mixer/port.h"
 
 #include <stdint.h>
 

@@ -14,15 +14,15 @@
  * meanwhile. A housekeeping thread ends rooms left empty too long.
  */
 #include "registry.h"
-#include "clock.h"
+#include "base/clock.h"
 #include "rtpdest.h"
 #include "rtpep.h"
 #include "cost.h"
 #include "fdbudget.h"
 #include "recorder/recorder.h"
 #include "config.h"
-#include "err.h"
-#include "log.h"
+#include "base/err.h"
+#include "base/log.h"
 
 #include <pthread.h>
 #include <stdio.h>

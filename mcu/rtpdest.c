@@ -8,7 +8,7 @@
  */
 #include "rtpdest.h"
 #include "config.h"
-#include "err.h"
+#include "base/err.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>

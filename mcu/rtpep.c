@@ -24,15 +24,15 @@
  * timerfd in the same fdset.
  */
 #include "rtpep.h"
-#include "clock.h"
+#include "base/clock.h"
 #include "config.h"
-#include "err.h"
+#include "base/err.h"
 #include "fdset.h"
-#include "log.h"
+#include "base/log.h"
 #include "pktq.h"
 #include "ratecap.h"
-#include "rtcp.h"
-#include "rtp.h"
+#include "base/rtcp.h"
+#include "base/rtp.h"
 #include "rtpstats.h"
 #include "transport.h"
 

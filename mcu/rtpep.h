@@ -16,7 +16,7 @@
 #define MCU_RTPEP_H
 
 #include "endpoint.h"
-#include "port.h"
+#include "mixer/port.h"
 
 #include <stdbool.h>
 #include <stdint.h>

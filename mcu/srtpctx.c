@@ -8,8 +8,8 @@
  * not logged per packet: the caller counts and rate-limits them.
  */
 #include "srtpctx.h"
-#include "err.h"
-#include "log.h"
+#include "base/err.h"
+#include "base/log.h"
 
 #include <srtp2/srtp.h>
 

@@ -11,9 +11,9 @@
  * after it stops, so no callback of the set can be running then.
  */
 #include "transport.h"
-#include "err.h"
+#include "base/err.h"
 #include "fdset.h"
-#include "log.h"
+#include "base/log.h"
 
 #include <glib.h>
 #include <pthread.h>

@@ -17,7 +17,7 @@
  *    between words keeps most of its loudness through the hangover).
  */
 #include "amix.h"
-#include "mcu/err.h"
+#include "base/err.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -20,7 +20,7 @@
  */
 #include "canvas.h"
 #include "halve.h"
-#include "mcu/err.h"
+#include "base/err.h"
 
 #include <libavutil/frame.h>
 #include <libavutil/imgutils.h>

@@ -49,8 +49,8 @@
  * it does when rtpstats reports a restart.
  */
 #include "jitter.h"
-#include "mcu/err.h"
-#include "mcu/rtp.h"
+#include "base/err.h"
+#include "base/rtp.h"
 
 #include <assert.h>
 #include <stdlib.h>

@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "mcu/err.h"
+#include "base/err.h"
 
 #define MIN_CANVAS 32
 

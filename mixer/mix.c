@@ -15,9 +15,9 @@
  * lives in mixaudio.c and mixvideo.c; what they share is mix_internal.h.
  */
 #include "mix_internal.h"
-#include "mcu/clock.h"
-#include "mcu/err.h"
-#include "mcu/log.h"
+#include "base/clock.h"
+#include "base/err.h"
+#include "base/log.h"
 #include "codecs/jpeg.h"
 
 #include <errno.h>

@@ -13,7 +13,7 @@
 #define MCU_MIX_H
 
 #include "layout.h"
-#include "mcu/port.h"
+#include "mixer/port.h"
 
 #include <stdbool.h>
 #include <stdint.h>

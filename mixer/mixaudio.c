@@ -28,9 +28,9 @@
  * codecs are always decoded.
  */
 #include "mix_internal.h"
-#include "mcu/err.h"
-#include "mcu/log.h"
-#include "mcu/rtcp.h"
+#include "base/err.h"
+#include "base/log.h"
+#include "base/rtcp.h"
 #include "recorder/recorder.h"
 
 #include <stdlib.h>

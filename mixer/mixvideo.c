@@ -20,10 +20,10 @@
 #include "mix_internal.h"
 #include "codecs/h264pkt.h"
 #include "codecs/vp8pkt.h"
-#include "mcu/clock.h"
-#include "mcu/err.h"
-#include "mcu/log.h"
-#include "mcu/rtcp.h"
+#include "base/clock.h"
+#include "base/err.h"
+#include "base/log.h"
+#include "base/rtcp.h"
 #include "recorder/recorder.h"
 
 #include <libavutil/frame.h>

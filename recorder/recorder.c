@@ -39,9 +39,9 @@
  */
 #include "recorder.h"
 #include "sidecar.h"
-#include "mcu/clock.h"
-#include "mcu/err.h"
-#include "mcu/log.h"
+#include "base/clock.h"
+#include "base/err.h"
+#include "base/log.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -17,7 +17,7 @@
  * sidecar before any media) counts as whole.
  */
 #include "recordings.h"
-#include "mcu/err.h"
+#include "base/err.h"
 
 #include <dirent.h>
 #include <errno.h>

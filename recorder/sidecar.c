@@ -8,8 +8,8 @@
  * recording is the price.
  */
 #include "sidecar.h"
-#include "mcu/clock.h"
-#include "mcu/err.h"
+#include "base/clock.h"
+#include "base/err.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -5,10 +5,10 @@
  * (recorder/recordings.c, which alone turns a name into a file).
  */
 #include "api.h"
-#include "mcu/clock.h"
+#include "base/clock.h"
 #include "mcu/config.h"
-#include "mcu/err.h"
-#include "mcu/log.h"
+#include "base/err.h"
+#include "base/log.h"
 #include "mcu/registry.h"
 #include "codecs/profile.h"
 #include "recorder/recordings.h"

@@ -4,7 +4,7 @@
  * this object when one changes); a start and an end symbol bound each.
  */
 #include "assets.h"
-#include "mcu/err.h"
+#include "base/err.h"
 
 #include <string.h>
 

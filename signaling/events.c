@@ -2,7 +2,7 @@
  * events.c - see events.h.
  */
 #include "events.h"
-#include "mcu/clock.h"
+#include "base/clock.h"
 #include "webhook.h"
 
 #include <stdio.h>

@@ -21,9 +21,9 @@
 #include "httpguard.h"
 #include "whip.h"
 #include "mcu/config.h"
-#include "mcu/err.h"
-#include "mcu/log.h"
-#include "mcu/clock.h"
+#include "base/err.h"
+#include "base/log.h"
+#include "base/clock.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>

@@ -9,9 +9,9 @@
  * the table until MHD closes it (it counts as live, and is not cut twice).
  */
 #include "httpguard.h"
-#include "mcu/clock.h"
-#include "mcu/err.h"
-#include "mcu/log.h"
+#include "base/clock.h"
+#include "base/err.h"
+#include "base/log.h"
 
 #include <pthread.h>
 #include <stdbool.h>

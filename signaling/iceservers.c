@@ -2,7 +2,7 @@
  * iceservers.c - see iceservers.h.
  */
 #include "iceservers.h"
-#include "mcu/err.h"
+#include "base/err.h"
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>

@@ -1,8 +1,8 @@
 /* revocations.c - see revocations.h. A small array searched linearly: it
  * holds the rooms deleted in a week, looked up once per token join. */
 #include "revocations.h"
-#include "mcu/err.h"
-#include "mcu/log.h"
+#include "base/err.h"
+#include "base/log.h"
 
 #include <pthread.h>
 #include <stdio.h>

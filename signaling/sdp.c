@@ -13,7 +13,7 @@
  * and DTLS, and the G.711/G.722 codecs such endpoints speak.
  */
 #include "sdp.h"
-#include "mcu/err.h"
+#include "base/err.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>

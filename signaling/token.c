@@ -1,6 +1,6 @@
 /* token.c - see token.h. */
 #include "token.h"
-#include "mcu/err.h"
+#include "base/err.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>

@@ -2,9 +2,9 @@
  * webhook.c - see webhook.h.
  */
 #include "webhook.h"
-#include "mcu/clock.h"
-#include "mcu/err.h"
-#include "mcu/log.h"
+#include "base/clock.h"
+#include "base/err.h"
+#include "base/log.h"
 
 #include <curl/curl.h>
 #include <openssl/crypto.h>

@@ -7,8 +7,8 @@
  */
 #include "whip.h"
 #include "mcu/config.h"
-#include "mcu/err.h"
-#include "mcu/log.h"
+#include "base/err.h"
+#include "base/log.h"
 #include "mcu/registry.h"
 #include "mcu/rtpdest.h"
 #include "mcu/rtpep.h"
@@ -17,7 +17,7 @@
 #include "revocations.h"
 #include "sdp.h"
 #include "token.h"
-#include "mcu/clock.h"
+#include "base/clock.h"
 
 #include <openssl/crypto.h>
 

@@ -37,6 +37,10 @@ for bin in "$BUILD"/tests/*_test; do
 	count_tap "$name" "$tmp/out" $?
 done
 
+# The folders' layers (docs/ARCHITECTURE.md): one TAP test per folder.
+tests/layering.sh >"$tmp/out" 2>&1
+count_tap layering "$tmp/out" $?
+
 # Fuzz corpora (tests/fuzz/), replayed without libFuzzer: each corpus file
 # is one TAP test.
 for bin in "$BUILD"/tests/fuzz_*; do

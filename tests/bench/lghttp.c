@@ -5,7 +5,7 @@
  */
 #include "lghttp.h"
 #include "lgnet.h"
-#include "mcu/err.h"
+#include "base/err.h"
 
 #include <arpa/inet.h>
 #include <jansson.h>

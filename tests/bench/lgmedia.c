@@ -10,7 +10,7 @@
 #include "codecs/h264pkt.h"
 #include "codecs/opuscodec.h"
 #include "mixer/amix.h"
-#include "mcu/err.h"
+#include "base/err.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -18,9 +18,9 @@
 #include "codecs/h264pkt.h"
 #include "codecs/opuscodec.h"
 #include "codecs/vdec.h"
-#include "mcu/err.h"
-#include "mcu/rtcp.h"
-#include "mcu/rtp.h"
+#include "base/err.h"
+#include "base/rtcp.h"
+#include "base/rtp.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

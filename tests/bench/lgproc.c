@@ -3,7 +3,7 @@
  */
 #include "lgproc.h"
 #include "lgnet.h"
-#include "mcu/err.h"
+#include "base/err.h"
 
 #include <dirent.h>
 #include <stdio.h>

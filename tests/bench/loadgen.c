@@ -35,7 +35,7 @@
 #include "lgmedia.h"
 #include "lgnet.h"
 #include "lgproc.h"
-#include "mcu/err.h"
+#include "base/err.h"
 
 #include <jansson.h>
 #include <stdio.h>

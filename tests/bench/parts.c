@@ -23,8 +23,8 @@
 #include "codecs/h264pkt.h"
 #include "codecs/vdec.h"
 #include "codecs/venc.h"
-#include "mcu/clock.h"
-#include "mcu/err.h"
+#include "base/clock.h"
+#include "base/err.h"
 #include "mixer/canvas.h"
 #include "mixer/layout.h"
 

@@ -19,9 +19,9 @@
  * round trip through SRTP gives back the same bytes.
  */
 #include "mcu/dtls.h"
-#include "mcu/err.h"
-#include "mcu/rtcp.h"
-#include "mcu/rtp.h"
+#include "base/err.h"
+#include "base/rtcp.h"
+#include "base/rtp.h"
 #include "mcu/srtpctx.h"
 
 #include <stdbool.h>

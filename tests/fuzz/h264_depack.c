@@ -16,7 +16,7 @@
  * units behind 4-byte start codes, and its keyframe flag h264_is_keyframe's.
  */
 #include "codecs/h264pkt.h"
-#include "mcu/err.h"
+#include "base/err.h"
 
 #include <stdint.h>
 #include <stdio.h>

@@ -20,8 +20,8 @@
  * and max.
  */
 #include "mixer/jitter.h"
-#include "mcu/err.h"
-#include "mcu/rtp.h"
+#include "base/err.h"
+#include "base/rtp.h"
 
 #include <stdint.h>
 #include <stdio.h>

@@ -22,7 +22,7 @@
  * "message".
  */
 #include "mcu/config.h"
-#include "mcu/log.h"
+#include "base/log.h"
 #include "mcu/registry.h"
 #include "signaling/api.h"
 #include "signaling/httpmsg.h"

@@ -12,7 +12,7 @@
  * inside the resource (first <= last < size).
  */
 #include "recorder/recordings.h"
-#include "mcu/err.h"
+#include "base/err.h"
 
 #include <stdint.h>
 #include <stdio.h>

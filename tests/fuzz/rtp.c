@@ -12,9 +12,9 @@
  * a REMB estimate written with rtcp_write_remb reads back no higher than
  * written and within one part in 2^17.
  */
-#include "mcu/rtcp.h"
-#include "mcu/rtp.h"
-#include "mcu/err.h"
+#include "base/rtcp.h"
+#include "base/rtp.h"
+#include "base/err.h"
 
 #include <stdint.h>
 #include <stdio.h>

@@ -7,7 +7,7 @@
  * the candidate count is within SDP_MAX_CANDIDATES.
  */
 #include "signaling/sdp.h"
-#include "mcu/err.h"
+#include "base/err.h"
 
 #include <stdint.h>
 #include <stdio.h>

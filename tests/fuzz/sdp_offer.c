@@ -12,7 +12,7 @@
  * writing past the buffer (ASan watches the exact-size heap buffers).
  */
 #include "signaling/sdp.h"
-#include "mcu/err.h"
+#include "base/err.h"
 
 #include <stdint.h>
 #include <stdio.h>

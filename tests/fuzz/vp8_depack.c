@@ -14,7 +14,7 @@
  * the P bit of its first byte.
  */
 #include "codecs/vp8pkt.h"
-#include "mcu/err.h"
+#include "base/err.h"
 
 #include <stdint.h>
 #include <stdio.h>

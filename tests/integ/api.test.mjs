@@ -186,7 +186,7 @@ test('snapshot.jpg: 404 without a room or a picture, else a JPEG of the composit
       assert.equal(r.json.error, 'no_picture');
 
       // A plain-RTP sd receiver: the room composes (black: nobody sends).
-      const tv = await mcu.api('POST', '/api/rooms/still/participants', { body: { sdp: legacyOffer(47600), profile: 'sd' } });
+      const tv = await mcu.api('POST', '/api/rooms/still/participants', { body: { sdp: legacyOffer(27600), profile: 'sd' } });
       assert.equal(tv.status, 201, tv.text);
       let shot = null;
       for (let i = 0; i < 50 && !shot; i++) {

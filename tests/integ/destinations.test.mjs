@@ -41,19 +41,19 @@ const ids = async (mcu, room) => {
 test('without the operator key, a third party, multicast, broadcast or the server itself get nothing',
   { skip: SKIP, timeout: 60000 }, async () => {
     const mcu = await startMcu(['--log_level=info']);
-    const victim = await listen('127.0.0.2', 52000);
+    const victim = await listen('127.0.0.2', 26000);
     try {
       // A sender makes the room's composite flow.
       const base = await freePorts();
       const sender = await join(mcu, 'tv', legacyOffer(base, { direction: 'sendrecv' }));
       assert.equal(sender.status, 201, sender.text);
 
-      const r = await join(mcu, 'tv', legacyOffer(52000, { addr: '127.0.0.2' }));
+      const r = await join(mcu, 'tv', legacyOffer(26000, { addr: '127.0.0.2' }));
       assert.equal(r.status, 403, r.text);
       assert.equal(r.json.error, 'destination_not_allowed');
       assert.match(r.json.message, /requester's own address \(127\.0\.0\.1\)/);
       for (const [addr, word] of [['239.1.2.3', /multicast/], ['255.255.255.255', /broadcast/], ['0.1.2.3', /unspecified/]]) {
-        const m = await join(mcu, 'tv', legacyOffer(52000, { addr }));
+        const m = await join(mcu, 'tv', legacyOffer(26000, { addr }));
         assert.equal(m.status, 400, `${addr}: ${m.text}`);
         assert.equal(m.json.error, 'bad_destination');
         assert.match(m.json.message, word);
@@ -80,20 +80,20 @@ test('with the operator key a third party may receive; a join token alone may no
   { skip: SKIP, timeout: 60000 }, async () => {
     const key = 'op-key-destinations', secret = 'join-secret-destinations';
     const mcu = await startMcu(['--log_level=info', `--operator_key=${key}`, `--join_secret=${secret}`]);
-    const victim = await listen('127.0.0.2', 52100);
+    const victim = await listen('127.0.0.2', 26100);
     try {
       const op = { Authorization: `Bearer ${key}` };
       const token = (await mcu.api('POST', '/api/rooms/tv/tokens', { headers: op, body: { ttl_s: 60 } })).json.token;
-      const byToken = await join(mcu, 'tv', legacyOffer(52100, { addr: '127.0.0.2' }), { Authorization: `Bearer ${token}` });
+      const byToken = await join(mcu, 'tv', legacyOffer(26100, { addr: '127.0.0.2' }), { Authorization: `Bearer ${token}` });
       assert.equal(byToken.status, 403, byToken.text);
       assert.equal(byToken.json.error, 'destination_not_allowed');
       // The console's Basic credentials are the operator key too.
       const basic = { Authorization: `Basic ${Buffer.from(`admin:${key}`).toString('base64')}` };
-      const byOperator = await join(mcu, 'tv', legacyOffer(52100, { addr: '127.0.0.2' }), basic);
+      const byOperator = await join(mcu, 'tv', legacyOffer(26100, { addr: '127.0.0.2' }), basic);
       assert.equal(byOperator.status, 201, byOperator.text);
       await waitFor(() => victim.got.packets > 10, { timeoutMs: 5000, what: 'media at 127.0.0.2' });
       // Even the operator cannot have multicast sent.
-      const m = await join(mcu, 'tv', legacyOffer(52100, { addr: '239.1.2.3' }), op);
+      const m = await join(mcu, 'tv', legacyOffer(26100, { addr: '239.1.2.3' }), op);
       assert.equal(m.status, 400, m.text);
     } finally {
       victim.close();

@@ -117,9 +117,9 @@ test('no free plain-RTP port pair is 503 no_ports with Retry-After', { timeout: 
   // Two port pairs: one legacy endpoint (video and audio) takes both.
   const mcu = await startMcu(['--rtp_port_min=31000', '--rtp_port_max=31003']);
   try {
-    let r = await mcu.api('POST', '/api/rooms/tv/participants', { body: { sdp: legacyOffer(52000) } });
+    let r = await mcu.api('POST', '/api/rooms/tv/participants', { body: { sdp: legacyOffer(26200) } });
     assert.equal(r.status, 201, r.text);
-    r = await mcu.api('POST', '/api/rooms/tv/participants', { body: { sdp: legacyOffer(52100) } });
+    r = await mcu.api('POST', '/api/rooms/tv/participants', { body: { sdp: legacyOffer(26300) } });
     assertError(r, 503, 'ports used up');
     assert.equal(r.json.error, 'no_ports');
     assert.match(r.json.message, /31000\.\.31003/);

@@ -23,7 +23,7 @@ test('under prlimit --nofile=512: joins past the limit are 503 no_resources, the
       // server's range).
       for (let i = 0; i < 300 && !refused; i++) {
         const r = i % 4 === 3
-          ? await mcu.api('POST', '/api/rooms/full/participants', { body: { sdp: legacyOffer(50000 + 4 * i) } })
+          ? await mcu.api('POST', '/api/rooms/full/participants', { body: { sdp: legacyOffer(20000 + 4 * i) } })
           : await mcu.api('POST', '/whip/full', { body: webrtcOffer(), headers: sdp });
         if (r.status === 201) {
           sessions.push(r.headers.get('location') || r.json.location);
@@ -42,7 +42,7 @@ test('under prlimit --nofile=512: joins past the limit are 503 no_resources, the
       // the same reason (not "no free port pair"); the server answers.
       let legacy = null;
       for (let i = 0; i < 20; i++) {
-        legacy = await mcu.api('POST', '/api/rooms/full/participants', { body: { sdp: legacyOffer(52000 + 4 * i) } });
+        legacy = await mcu.api('POST', '/api/rooms/full/participants', { body: { sdp: legacyOffer(22000 + 4 * i) } });
         if (legacy.status !== 201) break;
         sessions.push(legacy.json.location);
       }

@@ -34,11 +34,11 @@ test('200 join/leave cycles: file descriptors back where they started, memory wi
     const mcu = await startMcu(['--log_level=info']);
     try {
       // The room exists throughout (one resident keeps it from ending).
-      const resident = await mcu.api('POST', '/api/rooms/churn/participants', { body: { sdp: legacyOffer(47000) } });
+      const resident = await mcu.api('POST', '/api/rooms/churn/participants', { body: { sdp: legacyOffer(27000) } });
       assert.equal(resident.status, 201, resident.text);
       const pid = mcu.proc.pid;
       const cycle = async (i) => {
-        const r = await mcu.api('POST', '/api/rooms/churn/participants', { body: { sdp: legacyOffer(47100 + 4 * (i % 50)), profile: 'ld' } });
+        const r = await mcu.api('POST', '/api/rooms/churn/participants', { body: { sdp: legacyOffer(27100 + 4 * (i % 50)), profile: 'ld' } });
         assert.equal(r.status, 201, r.text);
         await new Promise((res) => setTimeout(res, 30)); // let the room take it in and send to it
         assert.equal((await mcu.api('DELETE', `/api/rooms/churn/participants/${r.json.id}`)).status, 200);
@@ -96,7 +96,7 @@ test('5 s of random datagrams at a room\'s media ports: no crash, both participa
         const sdp = await page.evaluate(() => window.mcu.pc.remoteDescription.sdp);
         for (const m of sdp.matchAll(/a=candidate:\S+ \d+ udp \d+ 127\.0\.0\.1 (\d+) typ host/g)) ports.add(Number(m[1]));
       }
-      const legacy = await mcu.api('POST', '/api/rooms/noise/participants', { body: { sdp: legacyOffer(47500) } });
+      const legacy = await mcu.api('POST', '/api/rooms/noise/participants', { body: { sdp: legacyOffer(27500) } });
       for (const m of legacy.json.sdp.matchAll(/^m=\w+ (\d+)/gm)) { ports.add(Number(m[1])); ports.add(Number(m[1]) + 1); }
       assert.ok(ports.size >= 4, `media ports found: ${[...ports]}`);
       const frames = (p) => waitFor(async () => (await inboundVideo(p))?.framesDecoded, { what: 'video' });

@@ -99,7 +99,7 @@ test('webhook: signed events, recording.finished, retries while the receiver is 
 
     // A plain-RTP endpoint the operator removes: it left because it was
     // kicked, not because it hung up.
-    const tv = await mcu.api('POST', '/api/rooms/hook/participants', { body: { sdp: legacyOffer(47400), name: 'lobby-tv' } });
+    const tv = await mcu.api('POST', '/api/rooms/hook/participants', { body: { sdp: legacyOffer(27400), name: 'lobby-tv' } });
     assert.equal(tv.status, 201, tv.text);
     assert.equal((await mcu.api('DELETE', `/api/rooms/hook/participants/${tv.json.id}`)).status, 200);
     await waitFor(() => rx.of('participant.left').length >= 1, { what: 'the kicked endpoint\'s left event' });

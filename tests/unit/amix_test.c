@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "mcu/err.h"
+#include "base/err.h"
 #include "codecs/acodec.h"
 #include "mixer/amix.h"
 

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "mcu/err.h"
+#include "base/err.h"
 #include "mixer/canvas.h"
 #include "mixer/layout.h"
 

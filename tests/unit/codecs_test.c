@@ -15,7 +15,7 @@
 #include "codecs/profile.h"
 #include "codecs/vdec.h"
 #include "codecs/venc.h"
-#include "mcu/err.h"
+#include "base/err.h"
 
 #include <libavcodec/avcodec.h>
 #include <libavutil/frame.h>

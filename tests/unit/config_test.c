@@ -6,7 +6,7 @@
 #include <cmocka.h>
 
 #include "mcu/config.h"
-#include "mcu/err.h"
+#include "base/err.h"
 
 #include <stdio.h>
 #include <stdlib.h>

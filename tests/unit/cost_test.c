@@ -8,7 +8,7 @@
 #include <cmocka.h>
 
 #include "mcu/cost.h"
-#include "mcu/err.h"
+#include "base/err.h"
 
 #include <unistd.h>
 

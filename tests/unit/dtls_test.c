@@ -11,7 +11,7 @@
 #include <cmocka.h>
 
 #include "mcu/dtls.h"
-#include "mcu/err.h"
+#include "base/err.h"
 #include "mcu/srtpctx.h"
 
 #include <openssl/bio.h>

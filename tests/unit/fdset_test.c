@@ -12,8 +12,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "mcu/clock.h"
-#include "mcu/err.h"
+#include "base/clock.h"
+#include "base/err.h"
 #include "mcu/fdset.h"
 #include "mcu/transport.h"
 

@@ -21,11 +21,11 @@
 #include "codecs/profile.h"
 #include "codecs/vdec.h"
 #include "codecs/venc.h"
-#include "mcu/clock.h"
-#include "mcu/err.h"
-#include "mcu/log.h"
-#include "mcu/port.h"
-#include "mcu/rtp.h"
+#include "base/clock.h"
+#include "base/err.h"
+#include "base/log.h"
+#include "mixer/port.h"
+#include "base/rtp.h"
 #include "mixer/mix.h"
 
 #include <dirent.h>

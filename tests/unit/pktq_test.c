@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "mcu/err.h"
+#include "base/err.h"
 #include "mcu/pktq.h"
 
 #include <pthread.h>

@@ -13,8 +13,8 @@
 
 #include "codecs/opuscodec.h"
 #include "codecs/venc.h"
-#include "mcu/clock.h"
-#include "mcu/err.h"
+#include "base/clock.h"
+#include "base/err.h"
 #include "recorder/recorder.h"
 
 #include <ftw.h>

@@ -7,7 +7,7 @@
 #include <cmocka.h>
 
 #include "mcu/config.h"
-#include "mcu/err.h"
+#include "base/err.h"
 #include "mcu/registry.h"
 
 #include <dirent.h>

@@ -1,5 +1,6 @@
-/* rtcp_test.c - the RTP header and RTCP writers byte for byte against
- * hand-built packets, writers refusing short buffers untouched, writer ->
+/* rtcp_test.c - compound RTCP walking (rtcp_next), the RTCP writers byte
+ * for byte against hand-built packets, writers refusing short buffers
+ * untouched, writer ->
  * rtcp_next() -> reader round trips (report blocks, NACK across entries,
  * duplicates and the wrap, REMB within its mantissa), readers on every
  * truncation of valid packets (exactly-sized heap copies, so ASan sees any
@@ -10,9 +11,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "mcu/err.h"
-#include "mcu/rtcp.h"
-#include "mcu/rtp.h"
+#include "base/err.h"
+#include "base/rtcp.h"
+#include "base/rtp.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,12 @@ static void put16(uint8_t *p, uint16_t v)
 {
 	p[0] = (uint8_t)(v >> 8);
 	p[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, (uint16_t)(v >> 16));
+	put16(p + 2, (uint16_t)v);
 }
 
 /* An exactly-sized heap copy, so ASan reports any read past len. */
@@ -70,38 +77,6 @@ static const uint8_t sample_report_bytes[24] = {
 	0xC2, 0x00, 0x80, 0x00,
 	0x00, 0x01, 0x80, 0x00,
 };
-
-static void test_rtp_header(void **state)
-{
-	(void)state;
-	static const uint8_t want[12] = {
-		0x80, 0x80 | 96, 0x12, 0x34, 0xDE, 0xAD, 0xBE, 0xEF, 0x11, 0x22, 0x33, 0x44,
-	};
-	uint8_t buf[16];
-	memset(buf, 0xEE, sizeof(buf));
-	assert_int_equal(rtp_write_header(buf, sizeof(buf), 96, true, 0x1234, 0xDEADBEEF,
-					  0x11223344), 12);
-	assert_memory_equal(buf, want, 12);
-	assert_int_equal(buf[12], 0xEE);
-
-	assert_int_equal(rtp_write_header(buf, 12, 111, false, 1, 2, 3), 12);
-	assert_int_equal(buf[0], 0x80);
-	assert_int_equal(buf[1], 111);
-
-	/* It parses back as written. */
-	struct rtp_header h;
-	assert_int_equal(rtp_parse(buf, 12, &h), 0);
-	assert_false(h.marker);
-	assert_int_equal(h.payload_type, 111);
-	assert_int_equal(h.seq, 1);
-	assert_int_equal(h.timestamp, 2);
-	assert_int_equal(h.ssrc, 3);
-
-	assert_int_equal(rtp_write_header(buf, 11, 96, false, 1, 2, 3), MCU_EINVAL);
-	assert_int_equal(rtp_write_header(NULL, 0, 96, false, 1, 2, 3), MCU_EINVAL);
-	/* 128 would set the marker bit. */
-	assert_int_equal(rtp_write_header(buf, 12, 128, false, 1, 2, 3), MCU_EINVAL);
-}
 
 static void test_write_sr(void **state)
 {
@@ -702,10 +677,199 @@ static void test_ntp(void **state)
 	assert_int_equal(rtcp_ntp_from_wall_us(2085978497LL * 1000000), 1ull << 32);
 }
 
+/* SR with one report block (52 bytes) + SDES with one CNAME chunk (16). */
+enum { SR_LEN = 52, SDES_LEN = 16, COMPOUND_LEN = SR_LEN + SDES_LEN };
+
+static void build_compound(uint8_t *p)
+{
+	memset(p, 0, COMPOUND_LEN);
+	p[0] = 0x81;
+	p[1] = RTCP_SR;
+	put16(p + 2, SR_LEN / 4 - 1);
+	put32(p + 4, 0xCAFEBABE);
+	put32(p + 28, 0x01020304); /* report block: SSRC of source */
+	uint8_t *s = p + SR_LEN;
+	s[0] = 0x81;
+	s[1] = RTCP_SDES;
+	put16(s + 2, SDES_LEN / 4 - 1);
+	put32(s + 4, 0xCAFEBABE);
+	s[8] = 1; /* CNAME */
+	s[9] = 4;
+	memcpy(s + 10, "abcd", 4); /* then a zero end byte and padding */
+}
+
+static void test_rtcp_compound(void **state)
+{
+	(void)state;
+	uint8_t pkt[COMPOUND_LEN];
+	build_compound(pkt);
+	size_t pos = 0;
+	struct rtcp_packet p;
+	assert_int_equal(rtcp_next(pkt, sizeof(pkt), &pos, &p), 1);
+	assert_int_equal(p.type, RTCP_SR);
+	assert_int_equal(p.count, 1);
+	assert_int_equal(p.sender_ssrc, 0xCAFEBABE);
+	assert_int_equal(p.media_ssrc, 0);
+	assert_int_equal(p.offset, 0);
+	assert_int_equal(p.len, SR_LEN);
+	assert_int_equal(pos, SR_LEN);
+
+	assert_int_equal(rtcp_next(pkt, sizeof(pkt), &pos, &p), 1);
+	assert_int_equal(p.type, RTCP_SDES);
+	assert_int_equal(p.count, 1);
+	assert_int_equal(p.sender_ssrc, 0xCAFEBABE); /* the first chunk's SSRC */
+	assert_int_equal(p.offset, SR_LEN);
+	assert_int_equal(p.len, SDES_LEN);
+	assert_int_equal(pos, COMPOUND_LEN);
+
+	assert_int_equal(rtcp_next(pkt, sizeof(pkt), &pos, &p), 0);
+	assert_int_equal(rtcp_next(pkt, sizeof(pkt), &pos, &p), 0);
+	assert_int_equal(pos, COMPOUND_LEN);
+
+	pos = 0;
+	assert_int_equal(rtcp_next(NULL, 0, &pos, &p), 0);
+}
+
+static void test_rtcp_feedback(void **state)
+{
+	(void)state;
+	/* Reduced-size (RFC 5506): a lone PLI, then a NACK, then an empty
+	 * RR and a BYE with no SSRC at all. */
+	uint8_t pkt[12 + 16 + 8 + 4] = { 0 };
+	pkt[0] = 0x80 | 1; /* FMT 1 = PLI */
+	pkt[1] = RTCP_PSFB;
+	put16(pkt + 2, 2);
+	put32(pkt + 4, 0x0000AAAA);
+	put32(pkt + 8, 0x0000BBBB);
+	uint8_t *n = pkt + 12;
+	n[0] = 0x80 | 1; /* FMT 1 = generic NACK */
+	n[1] = RTCP_RTPFB;
+	put16(n + 2, 3);
+	put32(n + 4, 0x0000AAAA);
+	put32(n + 8, 0x0000CCCC);
+	put16(n + 12, 1000); /* PID */
+	uint8_t *rr = pkt + 28;
+	rr[0] = 0x80;
+	rr[1] = RTCP_RR;
+	put16(rr + 2, 1);
+	put32(rr + 4, 0x0000DDDD);
+	uint8_t *bye = pkt + 36;
+	bye[0] = 0x80;
+	bye[1] = RTCP_BYE;
+
+	size_t pos = 0;
+	struct rtcp_packet p;
+	assert_int_equal(rtcp_next(pkt, sizeof(pkt), &pos, &p), 1);
+	assert_int_equal(p.type, RTCP_PSFB);
+	assert_int_equal(p.count, 1);
+	assert_int_equal(p.sender_ssrc, 0xAAAA);
+	assert_int_equal(p.media_ssrc, 0xBBBB);
+	assert_int_equal(p.len, 12);
+
+	assert_int_equal(rtcp_next(pkt, sizeof(pkt), &pos, &p), 1);
+	assert_int_equal(p.type, RTCP_RTPFB);
+	assert_int_equal(p.media_ssrc, 0xCCCC);
+	assert_int_equal(p.offset, 12);
+	assert_int_equal(p.len, 16);
+
+	assert_int_equal(rtcp_next(pkt, sizeof(pkt), &pos, &p), 1);
+	assert_int_equal(p.type, RTCP_RR);
+	assert_int_equal(p.count, 0);
+	assert_int_equal(p.sender_ssrc, 0xDDDD);
+	assert_int_equal(p.media_ssrc, 0); /* not feedback */
+	assert_int_equal(p.len, 8);
+
+	assert_int_equal(rtcp_next(pkt, sizeof(pkt), &pos, &p), 1);
+	assert_int_equal(p.type, RTCP_BYE);
+	assert_int_equal(p.sender_ssrc, 0); /* too short to have one */
+	assert_int_equal(p.len, 4);
+	assert_int_equal(rtcp_next(pkt, sizeof(pkt), &pos, &p), 0);
+
+	/* A feedback packet too short for a media SSRC reports 0. */
+	uint8_t shortfb[8] = { 0x81, RTCP_PSFB, 0, 1, 0, 0, 0, 9 };
+	pos = 0;
+	assert_int_equal(rtcp_next(shortfb, sizeof(shortfb), &pos, &p), 1);
+	assert_int_equal(p.sender_ssrc, 9);
+	assert_int_equal(p.media_ssrc, 0);
+}
+
+static void test_rtcp_malformed(void **state)
+{
+	(void)state;
+	uint8_t pkt[COMPOUND_LEN];
+	size_t pos;
+	struct rtcp_packet p;
+
+	/* First packet's length runs past the datagram. */
+	build_compound(pkt);
+	put16(pkt + 2, COMPOUND_LEN / 4);
+	pos = 0;
+	assert_int_equal(rtcp_next(pkt, sizeof(pkt), &pos, &p), MCU_EPROTO);
+	assert_int_equal(pos, 0);
+
+	/* Second packet's length runs past: the first is still returned,
+	 * then the error, and pos stays at the bad packet. */
+	build_compound(pkt);
+	put16(pkt + SR_LEN + 2, SDES_LEN / 4);
+	pos = 0;
+	assert_int_equal(rtcp_next(pkt, sizeof(pkt), &pos, &p), 1);
+	assert_int_equal(rtcp_next(pkt, sizeof(pkt), &pos, &p), MCU_EPROTO);
+	assert_int_equal(pos, SR_LEN);
+	assert_int_equal(rtcp_next(pkt, sizeof(pkt), &pos, &p), MCU_EPROTO);
+
+	/* Bad version, first and second packet. */
+	build_compound(pkt);
+	pkt[0] = 0x41;
+	pos = 0;
+	assert_int_equal(rtcp_next(pkt, sizeof(pkt), &pos, &p), MCU_EPROTO);
+	build_compound(pkt);
+	pkt[SR_LEN] = 0xC1;
+	pos = 0;
+	assert_int_equal(rtcp_next(pkt, sizeof(pkt), &pos, &p), 1);
+	assert_int_equal(rtcp_next(pkt, sizeof(pkt), &pos, &p), MCU_EPROTO);
+
+	/* Trailing bytes too few for a header. */
+	build_compound(pkt);
+	for (size_t extra = 1; extra < 4; extra++) {
+		pos = 0;
+		assert_int_equal(rtcp_next(pkt, SR_LEN + extra, &pos, &p), 1);
+		assert_int_equal(rtcp_next(pkt, SR_LEN + extra, &pos, &p), MCU_EPROTO);
+	}
+}
+
+/* Every prefix of the compound datagram: no overread, and the walk ends
+ * cleanly only when the cut falls on a packet boundary. */
+static void test_rtcp_truncated(void **state)
+{
+	(void)state;
+	uint8_t full[COMPOUND_LEN];
+	build_compound(full);
+	for (size_t len = 0; len < COMPOUND_LEN; len++) {
+		uint8_t *d = heap_copy(full, len);
+		size_t pos = 0;
+		struct rtcp_packet p;
+		int rc, n = 0;
+		while ((rc = rtcp_next(d, len, &pos, &p)) == 1) {
+			assert_true(p.offset + p.len <= len);
+			n++;
+		}
+		if (len == 0) {
+			assert_int_equal(rc, 0);
+			assert_int_equal(n, 0);
+		} else if (len == SR_LEN) {
+			assert_int_equal(rc, 0);
+			assert_int_equal(n, 1);
+		} else {
+			assert_int_equal(rc, MCU_EPROTO);
+			assert_int_equal(n, len > SR_LEN ? 1 : 0);
+		}
+		free(d);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rtp_header),
 		cmocka_unit_test(test_write_sr),
 		cmocka_unit_test(test_write_rr),
 		cmocka_unit_test(test_write_pli),
@@ -719,6 +883,10 @@ int main(void)
 		cmocka_unit_test(test_readers_truncated),
 		cmocka_unit_test(test_padding),
 		cmocka_unit_test(test_ntp),
+		cmocka_unit_test(test_rtcp_compound),
+		cmocka_unit_test(test_rtcp_feedback),
+		cmocka_unit_test(test_rtcp_malformed),
+		cmocka_unit_test(test_rtcp_truncated),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

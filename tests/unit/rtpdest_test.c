@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include "mcu/config.h"
-#include "mcu/err.h"
+#include "base/err.h"
 #include "mcu/rtpdest.h"
 
 #include <arpa/inet.h>
@@ -118,13 +118,18 @@ static void test_own_ports(void **state)
 	pid_t child = fork();
 	assert_true(child >= 0);
 	if (child == 0) {
+		/* A port outside the server's ranges (an ephemeral one may fall
+		 * in rtp_port_min..rtp_port_max, which is refused anyway). */
 		int cfd = socket(AF_INET, SOCK_DGRAM, 0);
 		struct sockaddr_in ca = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-		socklen_t clen = sizeof(ca);
-		if (cfd < 0 || bind(cfd, (struct sockaddr *)&ca, sizeof(ca)) ||
-		    getsockname(cfd, (struct sockaddr *)&ca, &clen))
+		uint16_t port = 45000;
+		for (; port < 46000; port++) {
+			ca.sin_port = htons(port);
+			if (cfd >= 0 && bind(cfd, (struct sockaddr *)&ca, sizeof(ca)) == 0)
+				break;
+		}
+		if (cfd < 0 || port == 46000)
 			_exit(1);
-		uint16_t port = ntohs(ca.sin_port);
 		if (write(ready[1], &port, sizeof(port)) != sizeof(port))
 			_exit(1);
 		pause();

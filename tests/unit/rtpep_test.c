@@ -18,14 +18,14 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "mcu/clock.h"
+#include "base/clock.h"
 #include "mcu/config.h"
 #include "mcu/endpoint.h"
-#include "mcu/err.h"
-#include "mcu/log.h"
-#include "mcu/port.h"
-#include "mcu/rtcp.h"
-#include "mcu/rtp.h"
+#include "base/err.h"
+#include "base/log.h"
+#include "mixer/port.h"
+#include "base/rtcp.h"
+#include "base/rtp.h"
 #include "mcu/rtpep.h"
 #include "mcu/transport.h"
 

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "mcu/err.h"
+#include "base/err.h"
 #include "mcu/srtpctx.h"
 
 #include <string.h>

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "mcu/err.h"
+#include "base/err.h"
 #include "signaling/token.h"
 
 #include <string.h>

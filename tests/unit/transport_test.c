@@ -8,9 +8,9 @@
 
 #include <time.h>
 
-#include "mcu/clock.h"
-#include "mcu/err.h"
-#include "mcu/log.h"
+#include "base/clock.h"
+#include "base/err.h"
+#include "base/log.h"
 #include "mcu/transport.h"
 
 #include <glib.h>

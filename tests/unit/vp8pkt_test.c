@@ -10,7 +10,7 @@
 #include <cmocka.h>
 
 #include "codecs/vp8pkt.h"
-#include "mcu/err.h"
+#include "base/err.h"
 
 #include <stdlib.h>
 #include <string.h>

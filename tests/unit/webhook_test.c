@@ -8,8 +8,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "mcu/clock.h"
-#include "mcu/err.h"
+#include "base/clock.h"
+#include "base/err.h"
 #include "signaling/events.h"
 #include "signaling/webhook.h"
 

@@ -5,10 +5,12 @@ import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 
 // A free even UDP port on 127.0.0.1 with the next three free too (RTP and
-// RTCP for two media), above the server's plain-RTP range.
+// RTCP for two media), below the server's plain-RTP range and the kernel's
+// ephemeral ports: never one the server holds, which it would refuse as a
+// destination. Tests that name fixed legacy ports use 20000..29999 too.
 export async function freePorts() {
   for (let tries = 0; tries < 50; tries++) {
-    const base = 50000 + 4 * Math.floor(Math.random() * 2000);
+    const base = 20000 + 4 * Math.floor(Math.random() * 2000);
     const socks = [];
     try {
       for (let i = 0; i < 4; i++) {

@@ -1,5 +1,7 @@
 /*
- * rtp.h - RTP and RTCP on the wire (RFC 3550, 5761, 7983, 8285, 4585).
+ * rtp.h - RTP on the wire (RFC 3550, 5761, 7983, 8285): demultiplexing a
+ * datagram, parsing and writing the header, header extensions, and the
+ * wrap-safe comparison of sequence numbers and timestamps. RTCP is rtcp.h.
  *
  * Parsing only reads: it never writes the packet and never allocates.
  * Every length is checked against the buffer; a malformed packet is
@@ -11,6 +13,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#define RTP_VERSION 2             /* the V field of RTP and RTCP alike */
 
 /* What the first bytes of a datagram on an ICE transport are (RFC 7983). */
 enum rtp_demux {
@@ -49,32 +53,13 @@ int rtp_parse(const uint8_t *pkt, size_t len, struct rtp_header *out);
 int rtp_find_extension(const uint8_t *pkt, const struct rtp_header *hdr, int id,
 		       const uint8_t **data, size_t *len);
 
+/* Writes RTP's fixed 12-byte header. Returns 12, or MCU_EINVAL when cap < 12. */
+int rtp_write_header(uint8_t *buf, size_t cap, uint8_t pt, bool marker, uint16_t seq,
+		     uint32_t ts, uint32_t ssrc);
+
 /* Wrap-safe order of sequence numbers and timestamps: is a after b? */
 bool rtp_seq_after(uint16_t a, uint16_t b);
 bool rtp_ts_after(uint32_t a, uint32_t b);
 
-/* RTCP packet types we know by name (RFC 3550, 4585). */
-enum rtcp_type {
-	RTCP_SR = 200, RTCP_RR = 201, RTCP_SDES = 202, RTCP_BYE = 203,
-	RTCP_APP = 204, RTCP_RTPFB = 205, RTCP_PSFB = 206,
-};
-
-/* One packet of a compound RTCP datagram. */
-struct rtcp_packet {
-	uint8_t type;          /* enum rtcp_type, or another value seen on the wire */
-	uint8_t count;         /* RC/SC or FMT (feedback) */
-	uint32_t sender_ssrc;  /* 0 when the packet is too short to have one */
-	uint32_t media_ssrc;   /* feedback packets: the media source, else 0 */
-	size_t offset;         /* of this packet in the datagram */
-	size_t len;            /* whole packet, header included */
-};
-
-/*
- * Iterates a compound RTCP datagram: *pos starts at 0; each call fills *out
- * with the next packet and advances *pos. Returns 1 for a packet, 0 at the
- * end, MCU_EPROTO when the datagram is malformed (bad version, a length that
- * runs past the end, a first packet that is not SR or RR is tolerated).
- */
-int rtcp_next(const uint8_t *pkt, size_t len, size_t *pos, struct rtcp_packet *out);
 
 #endif

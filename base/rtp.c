@@ -12,7 +12,8 @@
 #include <assert.h>
 
 #define RTP_FIXED_HEADER 12
-#define RTP_VERSION 2
+#define RTP_VERSION_BITS 0x80      /* V=2 in the first byte, P=X=0 */
+#define RTP_MAX_PT 127
 #define EXT_PROFILE_ONE_BYTE 0xBEDE
 #define EXT_PROFILE_TWO_BYTE 0x1000 /* 0x100 + 4 "appbits", RFC 8285 4.3 */
 #define EXT_ONE_BYTE_STOP_ID 15
@@ -25,6 +26,18 @@ static uint16_t be16(const uint8_t *p)
 static uint32_t be32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, (uint16_t)(v >> 16));
+	put16(p + 2, (uint16_t)v);
 }
 
 /*
@@ -204,31 +217,18 @@ bool rtp_ts_after(uint32_t a, uint32_t b)
 }
 
 /*
- * Reduced-size RTCP (RFC 5506) is allowed, hence no SR/RR-first rule. On
- * MCU_EPROTO *pos is left where the bad packet starts, so the packets
- * already returned stay valid and a retry fails the same way. The RTCP
- * padding bit is not interpreted: padding is part of the packet's len.
- * An empty datagram simply has no packets (returns 0).
+ * V=2, no padding, extension or CSRCs. buf is borrowed. A payload type
+ * above 127 would spill into the marker bit, so it is MCU_EINVAL too.
  */
-int rtcp_next(const uint8_t *pkt, size_t len, size_t *pos, struct rtcp_packet *out)
+int rtp_write_header(uint8_t *buf, size_t cap, uint8_t pt, bool marker, uint16_t seq,
+		     uint32_t ts, uint32_t ssrc)
 {
-	if (*pos >= len)
-		return 0;
-	size_t left = len - *pos;
-	const uint8_t *p = pkt + *pos;
-	if (left < 4 || p[0] >> 6 != RTP_VERSION)
-		return MCU_EPROTO;
-	size_t plen = ((size_t)be16(p + 2) + 1) * 4;
-	if (plen > left)
-		return MCU_EPROTO;
-
-	out->type = p[1];
-	out->count = p[0] & 0x1f;
-	out->sender_ssrc = plen >= 8 ? be32(p + 4) : 0;
-	bool feedback = p[1] == RTCP_RTPFB || p[1] == RTCP_PSFB;
-	out->media_ssrc = feedback && plen >= 12 ? be32(p + 8) : 0;
-	out->offset = *pos;
-	out->len = plen;
-	*pos += plen;
-	return 1;
+	if (cap < RTP_FIXED_HEADER || pt > RTP_MAX_PT)
+		return MCU_EINVAL;
+	buf[0] = RTP_VERSION_BITS;
+	buf[1] = (uint8_t)((marker ? 0x80 : 0) | pt);
+	put16(buf + 2, seq);
+	put32(buf + 4, ts);
+	put32(buf + 8, ssrc);
+	return RTP_FIXED_HEADER;
 }

@@ -4,7 +4,7 @@
  *
  * Writers fill the caller's buffer and return the length written, or
  * MCU_EINVAL when it is too small. Readers take one packet found by
- * rtcp_next() (rtp.h) and check every length. Nothing allocates. Thread: any.
+ * rtcp_next() and check every length. Nothing allocates. Thread: any.
  */
 #ifndef MCU_RTCP_H
 #define MCU_RTCP_H
@@ -13,6 +13,30 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+/* RTCP packet types we know by name (RFC 3550, 4585). */
+enum rtcp_type {
+	RTCP_SR = 200, RTCP_RR = 201, RTCP_SDES = 202, RTCP_BYE = 203,
+	RTCP_APP = 204, RTCP_RTPFB = 205, RTCP_PSFB = 206,
+};
+
+/* One packet of a compound RTCP datagram. */
+struct rtcp_packet {
+	uint8_t type;          /* enum rtcp_type, or another value seen on the wire */
+	uint8_t count;         /* RC/SC or FMT (feedback) */
+	uint32_t sender_ssrc;  /* 0 when the packet is too short to have one */
+	uint32_t media_ssrc;   /* feedback packets: the media source, else 0 */
+	size_t offset;         /* of this packet in the datagram */
+	size_t len;            /* whole packet, header included */
+};
+
+/*
+ * Iterates a compound RTCP datagram: *pos starts at 0; each call fills *out
+ * with the next packet and advances *pos. Returns 1 for a packet, 0 at the
+ * end, MCU_EPROTO when the datagram is malformed (bad version, a length that
+ * runs past the end, a first packet that is not SR or RR is tolerated).
+ */
+int rtcp_next(const uint8_t *pkt, size_t len, size_t *pos, struct rtcp_packet *out);
 
 /* One reception report block (RFC 3550 6.4.1). */
 struct rtcp_report {
@@ -34,10 +58,6 @@ struct rtcp_sr {
 
 /* Converts wall-clock µs since the Unix epoch to the NTP format. */
 uint64_t rtcp_ntp_from_wall_us(int64_t wall_us);
-
-/* Writes RTP's fixed 12-byte header. Returns 12, or MCU_EINVAL when cap < 12. */
-int rtp_write_header(uint8_t *buf, size_t cap, uint8_t pt, bool marker, uint16_t seq,
-		     uint32_t ts, uint32_t ssrc);
 
 int rtcp_write_sr(uint8_t *buf, size_t cap, const struct rtcp_sr *sr,
 		  const struct rtcp_report *reports, int n_reports);

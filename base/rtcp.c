@@ -18,9 +18,7 @@
 #include <limits.h>
 #include <string.h>
 
-#define RTP_FIXED_HEADER 12
 #define RTP_VERSION_BITS 0x80      /* V=2 in the first byte, P=X=0 */
-#define RTP_MAX_PT 127
 
 #define RTCP_HEADER 4
 #define RTCP_PADDING_BIT 0x20
@@ -86,23 +84,6 @@ uint64_t rtcp_ntp_from_wall_us(int64_t wall_us)
 	uint32_t ntp_s = (uint32_t)(s + NTP_UNIX_OFFSET_S);
 	uint64_t frac = (((uint64_t)us << 32) + US_PER_S / 2) / US_PER_S;
 	return (uint64_t)ntp_s << 32 | frac;
-}
-
-/*
- * V=2, no padding, extension or CSRCs. buf is borrowed. A payload type
- * above 127 would spill into the marker bit, so it is MCU_EINVAL too.
- */
-int rtp_write_header(uint8_t *buf, size_t cap, uint8_t pt, bool marker, uint16_t seq,
-		     uint32_t ts, uint32_t ssrc)
-{
-	if (cap < RTP_FIXED_HEADER || pt > RTP_MAX_PT)
-		return MCU_EINVAL;
-	buf[0] = RTP_VERSION_BITS;
-	buf[1] = (uint8_t)((marker ? 0x80 : 0) | pt);
-	put16(buf + 2, seq);
-	put32(buf + 4, ts);
-	put32(buf + 8, ssrc);
-	return RTP_FIXED_HEADER;
 }
 
 /* The common header; len is the whole packet in bytes, a multiple of 4. */
@@ -427,4 +408,34 @@ int rtcp_read_remb(const uint8_t *pkt, const struct rtcp_packet *p, uint32_t *bp
 	else
 		*bps = mantissa << br_exp;
 	return 0;
+}
+
+/*
+ * Reduced-size RTCP (RFC 5506) is allowed, hence no SR/RR-first rule. On
+ * MCU_EPROTO *pos is left where the bad packet starts, so the packets
+ * already returned stay valid and a retry fails the same way. The RTCP
+ * padding bit is not interpreted: padding is part of the packet's len.
+ * An empty datagram simply has no packets (returns 0).
+ */
+int rtcp_next(const uint8_t *pkt, size_t len, size_t *pos, struct rtcp_packet *out)
+{
+	if (*pos >= len)
+		return 0;
+	size_t left = len - *pos;
+	const uint8_t *p = pkt + *pos;
+	if (left < 4 || p[0] >> 6 != RTP_VERSION)
+		return MCU_EPROTO;
+	size_t plen = ((size_t)get16(p + 2) + 1) * 4;
+	if (plen > left)
+		return MCU_EPROTO;
+
+	out->type = p[1];
+	out->count = p[0] & 0x1f;
+	out->sender_ssrc = plen >= 8 ? get32(p + 4) : 0;
+	bool feedback = p[1] == RTCP_RTPFB || p[1] == RTCP_PSFB;
+	out->media_ssrc = feedback && plen >= 12 ? get32(p + 8) : 0;
+	out->offset = *pos;
+	out->len = plen;
+	*pos += plen;
+	return 1;
 }
