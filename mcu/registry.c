@@ -25,6 +25,7 @@
 #include "base/log.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <time.h>
 #include <stdlib.h>
@@ -65,6 +66,10 @@ struct registry {
 	struct room **rooms;
 	int n_rooms, cap_rooms;
 	uint64_t joins, leaves;
+	/* What /api/health reads without the lock, which a join holds while
+	 * it waits for a room's thread: written under the lock. */
+	_Atomic int pub_rooms, pub_participants;
+	_Atomic uint64_t pub_joins, pub_leaves;
 	struct registry_traffic departed; /* of endpoints already destroyed */
 
 	double cpu_budget;             /* CPU-s per s all rooms may cost; 0: no limit */
@@ -153,6 +158,7 @@ static struct room *take_expired(struct registry *reg, int64_t now)
 		struct room *room = reg->rooms[i];
 		if (room->n_eps == 0 && now - room->empty_since_us >= timeout) {
 			reg->rooms[i] = reg->rooms[--reg->n_rooms];
+			atomic_store(&reg->pub_rooms, reg->n_rooms);
 			return room;
 		}
 	}
@@ -311,6 +317,8 @@ static void book_departure(struct registry *reg, struct member *m)
 	member_info(m, &info);
 	add_traffic(&reg->departed, &info);
 	reg->leaves++;
+	atomic_store(&reg->pub_leaves, reg->leaves);
+	atomic_fetch_sub(&reg->pub_participants, 1);
 }
 
 void registry_traffic(struct registry *reg, struct registry_traffic *out)
@@ -487,6 +495,7 @@ static int add_room(struct registry *reg, const char *name, const struct room_se
 		start_recording(reg, room);
 	LOG_I("registry", "room=%s created (layout %s, max %d)", name, s->layout, s->max_participants);
 	tell(reg, REGISTRY_ROOM_STARTED, name, NULL, NULL, NULL);
+	atomic_store(&reg->pub_rooms, reg->n_rooms + 1);
 	return reg->n_rooms++;
 }
 
@@ -541,6 +550,7 @@ int registry_delete_room(struct registry *reg, const char *name)
 	if (i >= 0) {
 		room = reg->rooms[i];
 		reg->rooms[i] = reg->rooms[--reg->n_rooms];
+		atomic_store(&reg->pub_rooms, reg->n_rooms);
 		for (int k = 0; k < room->n_eps; k++)
 			book_departure(reg, room->eps[k]);
 	}
@@ -651,14 +661,10 @@ const char *registry_recording_state(struct registry *reg, const char *file)
 
 void registry_totals(struct registry *reg, struct registry_totals *out)
 {
-	pthread_mutex_lock(&reg->lock);
-	out->rooms = reg->n_rooms;
-	out->participants = 0;
-	for (int i = 0; i < reg->n_rooms; i++)
-		out->participants += reg->rooms[i]->n_eps;
-	out->joins = reg->joins;
-	out->leaves = reg->leaves;
-	pthread_mutex_unlock(&reg->lock);
+	out->rooms = atomic_load(&reg->pub_rooms);
+	out->participants = atomic_load(&reg->pub_participants);
+	out->joins = atomic_load(&reg->pub_joins);
+	out->leaves = atomic_load(&reg->pub_leaves);
 }
 
 /* Caller holds reg->lock. May the room (index i, -1 when absent) take one more? */
@@ -771,6 +777,8 @@ static int insert_member(struct registry *reg, const char *name, bool create, st
 	mb->joined_us = clock_now_us();
 	room->eps[room->n_eps++] = mb;
 	reg->joins++;
+	atomic_store(&reg->pub_joins, reg->joins);
+	atomic_fetch_add(&reg->pub_participants, 1);
 	struct endpoint_info ei;
 	member_info(mb, &ei);
 	if (room->rec)

@@ -119,6 +119,9 @@ int registry_room(struct registry *reg, const char *name, struct room_info *out,
  * MCU_ENOMEM. Thread: any. */
 int registry_list(struct registry *reg, struct room_info **rooms, int *n_rooms);
 
+/* The totals as of the last change, read without the registry's lock, so
+ * /api/health answers even while a join waits for a stuck room's thread.
+ * Thread: any. */
 void registry_totals(struct registry *reg, struct registry_totals *out);
 
 /* The state ("recording", "failed"; static) of file (a recording's base
