@@ -5,7 +5,7 @@
  * The input is a program: the first byte sizes the buffers, then each op
  * byte picks an action (low 3 bits) and the bytes after it its arguments:
  * insert a video or audio packet (seq as a signed step from the last one,
- * or a jump; timestamp; marker; length up to one past JITTER_MAX_PAYLOAD),
+ * or a jump; timestamp; marker; length up to one past VJB_MAX_PAYLOAD),
  * pop video frames until none is ready, pop one audio packet, ask for
  * NACKs, let time pass, reset. Buffers are made and freed per input, so
  * LeakSanitizer sees any slot that escapes.
@@ -19,7 +19,8 @@
  * level they went in with (between resyncs); counts stay within capacity
  * and max.
  */
-#include "mixer/jitter.h"
+#include "mixer/ajb.h"
+#include "mixer/vjb.h"
 #include "base/err.h"
 #include "base/rtp.h"
 
@@ -53,11 +54,14 @@ static uint16_t take16(struct input *in)
 	return (uint16_t)(hi << 8 | take(in));
 }
 
+/* Both buffers take the same largest payload; the lengths below serve both. */
+_Static_assert(VJB_MAX_PAYLOAD == AJB_MAX_PAYLOAD, "one largest payload");
+
 /* 0 and one too many are rare but wanted; else room for the header. */
 static size_t payload_len(uint8_t b, size_t hdr)
 {
 	if (b == 255)
-		return JITTER_MAX_PAYLOAD + 1;
+		return VJB_MAX_PAYLOAD + 1;
 	if (b == 254)
 		return 0;
 	return hdr + (size_t)b * 5;
@@ -78,7 +82,7 @@ struct state {
 	struct ajb *ajb;
 	int vcap, acap;
 	int64_t now;
-	uint8_t buf[JITTER_MAX_PAYLOAD + 1];
+	uint8_t buf[VJB_MAX_PAYLOAD + 1];
 	uint16_t vseq, aseq;
 	uint32_t vts;
 	/* what came out */
@@ -112,7 +116,7 @@ static void insert_video(struct state *s, uint8_t op, struct input *in)
 	}
 	int rc = vjb_insert(s->vjb, s->vseq, s->vts, marker, len ? b : NULL, len, s->now);
 	CHECK(rc == 0 || rc == MCU_EEXIST || rc == MCU_EPROTO);
-	if (len > JITTER_MAX_PAYLOAD)
+	if (len > VJB_MAX_PAYLOAD)
 		CHECK(rc == MCU_EPROTO);
 }
 
@@ -129,7 +133,7 @@ static void on_payload(void *user, const uint8_t *payload, size_t len)
 {
 	struct popped *p = user;
 	CHECK(p->n < 4096);
-	CHECK(len <= JITTER_MAX_PAYLOAD);
+	CHECK(len <= VJB_MAX_PAYLOAD);
 	CHECK(len == 0 || payload);
 	p->len[p->n] = len;
 	p->marker[p->n] = -1;
@@ -205,7 +209,7 @@ static void insert_audio(struct state *s, uint8_t op, struct input *in)
 	 * than half the sequence space). */
 	if (rc == 0 && s->have_audio && (uint16_t)(s->aseq - s->last_audio) > s->acap)
 		s->have_audio = false;
-	if (len > JITTER_MAX_PAYLOAD)
+	if (len > AJB_MAX_PAYLOAD)
 		CHECK(rc == MCU_EPROTO);
 }
 
@@ -215,7 +219,7 @@ static void pop_audio(struct state *s)
 	enum ajb_result r = ajb_pop(s->ajb, s->now, &out);
 	CHECK(r == AJB_EMPTY || r == AJB_PACKET || r == AJB_LOST);
 	if (r == AJB_PACKET) {
-		CHECK(out.len <= JITTER_MAX_PAYLOAD && (out.len == 0 || out.payload));
+		CHECK(out.len <= AJB_MAX_PAYLOAD && (out.len == 0 || out.payload));
 		CHECK(out.level >= -1 && out.level <= 127);
 		if (out.len >= AHDR) {
 			uint16_t seq = get16(out.payload);
@@ -227,7 +231,7 @@ static void pop_audio(struct state *s)
 			s->last_audio = seq;
 		}
 	} else if (r == AJB_LOST) {
-		CHECK(!out.next || out.next_len <= JITTER_MAX_PAYLOAD);
+		CHECK(!out.next || out.next_len <= AJB_MAX_PAYLOAD);
 	} else {
 		CHECK(!out.payload && !out.len);
 	}
