@@ -5,6 +5,7 @@
  * (recorder/recordings.c, which alone turns a name into a file).
  */
 #include "api.h"
+#include "apijson.h"
 #include "mcu/clock.h"
 #include "mcu/config.h"
 #include "mcu/err.h"
@@ -29,23 +30,6 @@
 #include <unistd.h>
 
 #define MAX_SEGS 6
-
-static int reply_json(struct httpmsg_reply *reply, int status, json_t *obj)
-{
-	char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
-	json_decref(obj);
-	if (!text)
-		return httpmsg_error(reply, 500, "internal", "out of memory");
-	httpmsg_text(reply, status, "application/json", text, strlen(text));
-	free(text);
-	return status;
-}
-
-static json_t *iso_time(int64_t wall_us)
-{
-	char buf[32];
-	return json_string(clock_format_utc(wall_us, buf, sizeof(buf)));
-}
 
 static json_t *media_stats_json(const struct endpoint_media_stats *m)
 {
@@ -74,7 +58,7 @@ static json_t *participant_json(const struct endpoint_info *p)
 			 "kind", p->legacy ? "rtp" : "webrtc", "direction", p->direction,
 			 "profile", p->profile,
 			 "receiving_profile", receiving,
-			 "joined", iso_time(p->joined_wall_us), "stats", stats);
+			 "joined", apijson_time(p->joined_wall_us), "stats", stats);
 }
 
 /* What the room's mixer runs: the cost model of ARCHITECTURE.md, live. */
@@ -106,7 +90,7 @@ static json_t *room_json(const struct room_info *r, const struct endpoint_info *
 	return json_pack("{s:s, s:s, s:b, s:i, s:o, s:o, s:o}", "room", r->name,
 			 "layout", r->settings.layout, "record", r->settings.record,
 			 "max_participants", r->settings.max_participants,
-			 "created", iso_time(r->created_wall_us), "participants", list,
+			 "created", apijson_time(r->created_wall_us), "participants", list,
 			 "mixer", mixer_json(&r->mixer));
 }
 
@@ -129,7 +113,7 @@ static int reply_room(const struct signaling_env *env, const char *name, int sta
 	json_t *obj = load_room_json(env, name);
 	if (!obj)
 		return httpmsg_error(reply, 404, "room_not_found", "no room '%s'", name);
-	return reply_json(reply, status, obj);
+	return apijson_reply(reply, status, obj);
 }
 
 static int get_health(const struct signaling_env *env, struct httpmsg_reply *reply)
@@ -137,9 +121,9 @@ static int get_health(const struct signaling_env *env, struct httpmsg_reply *rep
 	struct registry_totals t;
 	registry_totals(env->registry, &t);
 	json_int_t uptime = (clock_now_us() - env->started_us) / 1000000;
-	return reply_json(reply, 200, json_pack("{s:s, s:s, s:i, s:i, s:I}", "status", "ok",
-						"version", env->version, "rooms", t.rooms,
-						"participants", t.participants, "uptime_s", uptime));
+	return apijson_reply(reply, 200, json_pack("{s:s, s:s, s:i, s:i, s:I}", "status", "ok",
+						   "version", env->version, "rooms", t.rooms,
+						   "participants", t.participants, "uptime_s", uptime));
 }
 
 /* Appends one Prometheus sample with its HELP and TYPE lines. */
@@ -281,26 +265,6 @@ static int get_metrics(const struct signaling_env *env, struct httpmsg_reply *re
 	return status;
 }
 
-/* Parses a JSON object body. Returns NULL with an error reply set. */
-static json_t *parse_body(const struct httpmsg_request *req, struct httpmsg_reply *reply)
-{
-	if (!httpmsg_content_type_is(req, "application/json")) {
-		httpmsg_error(reply, 415, "unsupported_media_type", "send the body as application/json");
-		return NULL;
-	}
-	json_error_t jerr;
-	json_t *obj = json_loadb(req->body ? req->body : "", req->body_len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!obj) {
-		httpmsg_error(reply, 400, "bad_json", "line %d: %s", jerr.line, jerr.text);
-		return NULL;
-	}
-	if (!json_is_object(obj)) {
-		json_decref(obj);
-		httpmsg_error(reply, 400, "bad_json", "the body must be a JSON object");
-		return NULL;
-	}
-	return obj;
-}
 
 /* Reads layout/record/max_participants from obj into s (fields absent keep
  * their value; record_out -1 when absent). Returns 0 or sets a 400 reply. */
@@ -343,7 +307,7 @@ static void random_room_name(char *out, size_t size)
 static int post_room(const struct signaling_env *env, const struct httpmsg_request *req,
 		     struct httpmsg_reply *reply)
 {
-	json_t *obj = parse_body(req, reply);
+	json_t *obj = apijson_parse_body(req, reply);
 	if (!obj)
 		return reply->status;
 	struct room_settings s = { .layout = "grid", .record = env->cfg->record,
@@ -374,13 +338,13 @@ static int post_room(const struct signaling_env *env, const struct httpmsg_reque
 	}
 	if (rc)
 		return httpmsg_error(reply, 400, "bad_room", "%s", err_str(rc));
-	return reply_json(reply, 201, room_json(&info, NULL, 0));
+	return apijson_reply(reply, 201, room_json(&info, NULL, 0));
 }
 
 static int patch_room(const struct signaling_env *env, const char *name,
 		      const struct httpmsg_request *req, struct httpmsg_reply *reply)
 {
-	json_t *obj = parse_body(req, reply);
+	json_t *obj = apijson_parse_body(req, reply);
 	if (!obj)
 		return reply->status;
 	struct room_settings s = { .layout = "grid", .max_participants = 1 };
@@ -411,7 +375,7 @@ static int list_rooms(const struct signaling_env *env, struct httpmsg_reply *rep
 			json_array_append_new(list, obj);
 	}
 	free(rooms);
-	return reply_json(reply, 200, json_pack("{s:o}", "rooms", list));
+	return apijson_reply(reply, 200, json_pack("{s:o}", "rooms", list));
 }
 
 static bool operator_presented(const struct signaling_env *env, const struct httpmsg_request *req);
@@ -419,7 +383,7 @@ static bool operator_presented(const struct signaling_env *env, const struct htt
 static int post_participant(const struct signaling_env *env, const char *room,
 			    const struct httpmsg_request *req, struct httpmsg_reply *reply)
 {
-	json_t *obj = parse_body(req, reply);
+	json_t *obj = apijson_parse_body(req, reply);
 	if (!obj)
 		return reply->status;
 	json_t *sdp = json_object_get(obj, "sdp");
@@ -449,7 +413,7 @@ static int post_participant(const struct signaling_env *env, const char *room,
 	if (out && iceservers_count(env->ice_servers) &&
 	    !iceservers_credentials(env->ice_servers, clock_wall_us() / 1000000, user, cred))
 		json_object_set_new(out, "ice_servers", iceservers_json(env->ice_servers, user, cred));
-	return reply_json(reply, 201, out);
+	return apijson_reply(reply, 201, out);
 }
 
 static int participant_route(const struct signaling_env *env, const struct httpmsg_request *req,
@@ -467,12 +431,6 @@ static int participant_route(const struct signaling_env *env, const struct httpm
 		return httpmsg_error(reply, 404, "participant_not_found", "no participant '%s' in room '%s'",
 				     segs[4], room);
 	return httpmsg_text(reply, 200, "application/json", "{}", 2);
-}
-
-/* GET routes answer HEAD alike; MHD leaves the body out. */
-static bool is_get(const char *method)
-{
-	return !strcmp(method, "GET") || !strcmp(method, "HEAD");
 }
 
 static int get_snapshot(const struct signaling_env *env, const char *room,
@@ -506,7 +464,7 @@ static int post_token(const struct signaling_env *env, const char *room,
 		return httpmsg_error(reply, 400, "bad_room", "room names are 1-64 of [A-Za-z0-9_-]");
 	json_int_t ttl = 3600;
 	if (req->body_len) {
-		json_t *obj = parse_body(req, reply);
+		json_t *obj = apijson_parse_body(req, reply);
 		if (!obj)
 			return reply->status;
 		json_t *jttl = json_object_get(obj, "ttl_s");
@@ -522,8 +480,8 @@ static int post_token(const struct signaling_env *env, const char *room,
 	int64_t now_us = clock_wall_us(), now = now_us / 1000000;
 	if (token_mint(env->cfg->join_secret, room, now_us, ttl, token))
 		return httpmsg_error(reply, 500, "internal", "cannot mint a token");
-	return reply_json(reply, 201, json_pack("{s:s, s:s, s:o}", "token", token, "room", room,
-						"expires", iso_time((now + ttl) * 1000000)));
+	return apijson_reply(reply, 201, json_pack("{s:s, s:s, s:o}", "token", token, "room", room,
+						   "expires", apijson_time((now + ttl) * 1000000)));
 }
 
 static int rooms_route(const struct signaling_env *env, const struct httpmsg_request *req,
@@ -531,14 +489,14 @@ static int rooms_route(const struct signaling_env *env, const struct httpmsg_req
 {
 	const char *m = req->method;
 	if (n == 2) {
-		if (is_get(m))
+		if (httpmsg_is_get(m))
 			return list_rooms(env, reply);
 		if (!strcmp(m, "POST"))
 			return post_room(env, req, reply);
 		return httpmsg_not_allowed(reply, "GET, HEAD, POST");
 	}
 	if (n == 3) {
-		if (is_get(m))
+		if (httpmsg_is_get(m))
 			return reply_room(env, segs[2], 200, reply);
 		if (!strcmp(m, "PATCH"))
 			return patch_room(env, segs[2], req, reply);
@@ -561,7 +519,7 @@ static int rooms_route(const struct signaling_env *env, const struct httpmsg_req
 		return post_token(env, segs[2], req, reply);
 	}
 	if (n == 4 && !strcmp(segs[3], "snapshot.jpg")) {
-		if (!is_get(m))
+		if (!httpmsg_is_get(m))
 			return httpmsg_not_allowed(reply, "GET, HEAD");
 		return get_snapshot(env, segs[2], reply);
 	}
@@ -597,7 +555,7 @@ static const char *recording_state(const struct signaling_env *env,
 static json_t *recording_json(const struct signaling_env *env, const struct recording_info *r)
 {
 	return json_pack("{s:s, s:s, s:o, s:f, s:I, s:s}", "file", r->file, "room", r->room,
-			 "started", iso_time(r->started_wall_us), "duration_s", r->duration_s,
+			 "started", apijson_time(r->started_wall_us), "duration_s", r->duration_s,
 			 "bytes", (json_int_t)r->bytes, "state", recording_state(env, r));
 }
 
@@ -619,7 +577,7 @@ static int list_recordings(const struct signaling_env *env, struct httpmsg_reply
 	for (int i = 0; i < n; i++)
 		json_array_append_new(list, recording_json(env, &recs[i]));
 	free(recs);
-	return reply_json(reply, 200, json_pack("{s:o}", "recordings", list));
+	return apijson_reply(reply, 200, json_pack("{s:o}", "recordings", list));
 }
 
 /* GET /api/recordings/{file}: one recording's object (an extension of
@@ -630,7 +588,7 @@ static int get_recording(const struct signaling_env *env, const char *name,
 	struct recording_info info;
 	if (recordings_get(recordings_dir(env), name, &info))
 		return recording_not_found(reply, name);
-	return reply_json(reply, 200, recording_json(env, &info));
+	return apijson_reply(reply, 200, recording_json(env, &info));
 }
 
 static int delete_recording(const struct signaling_env *env, const char *name,
@@ -695,12 +653,12 @@ static int recordings_route(const struct signaling_env *env, const struct httpms
 	if (!is_api) {
 		if (depth != 2)
 			return recording_not_found(reply, n > 1 ? segs[1] : "");
-		if (!is_get(m))
+		if (!httpmsg_is_get(m))
 			return httpmsg_not_allowed(reply, "GET, HEAD");
 		return serve_recording(env, req, segs[1], reply);
 	}
 	if (depth == 1) {
-		if (!is_get(m))
+		if (!httpmsg_is_get(m))
 			return httpmsg_not_allowed(reply, "GET, HEAD");
 		return list_recordings(env, reply);
 	}
@@ -708,7 +666,7 @@ static int recordings_route(const struct signaling_env *env, const struct httpms
 		return recording_not_found(reply, segs[2]);
 	if (!strcmp(m, "DELETE"))
 		return delete_recording(env, segs[2], reply);
-	if (is_get(m))
+	if (httpmsg_is_get(m))
 		return get_recording(env, segs[2], reply);
 	return httpmsg_not_allowed(reply, "GET, HEAD, DELETE");
 }
@@ -773,7 +731,7 @@ static bool operator_presented(const struct signaling_env *env, const struct htt
 static int serve_asset(const struct httpmsg_request *req, const char *name,
 		       struct httpmsg_reply *reply)
 {
-	if (!is_get(req->method))
+	if (!httpmsg_is_get(req->method))
 		return httpmsg_not_allowed(reply, "GET, HEAD");
 	struct asset a;
 	if (assets_find(name, &a))
@@ -833,7 +791,7 @@ int api_route(const struct signaling_env *env, const struct httpmsg_request *req
 		return httpmsg_error(reply, 404, "not_found", "no such resource");
 	bool is_api = !strcmp(segs[0], "api");
 	if (is_api && n == 2 && !strcmp(segs[1], "health")) {
-		if (!is_get(req->method))
+		if (!httpmsg_is_get(req->method))
 			return httpmsg_not_allowed(reply, "GET, HEAD");
 		return get_health(env, reply);
 	}
@@ -857,7 +815,8 @@ int api_route(const struct signaling_env *env, const struct httpmsg_request *req
 		return httpmsg_error(reply, 401, "unauthorized", "this needs Authorization: Bearer <operator_key>");
 	}
 	if (is_metrics)
-		return is_get(req->method) ? get_metrics(env, reply) : httpmsg_not_allowed(reply, "GET, HEAD");
+		return httpmsg_is_get(req->method) ? get_metrics(env, reply)
+						   : httpmsg_not_allowed(reply, "GET, HEAD");
 	if (is_files || (n >= 2 && !strcmp(segs[1], "recordings")))
 		return recordings_route(env, req, segs, n, reply);
 	if (n >= 2 && !strcmp(segs[1], "rooms"))
