@@ -6,6 +6,7 @@
  */
 #include "api.h"
 #include "apijson.h"
+#include "auth.h"
 #include "mcu/clock.h"
 #include "mcu/config.h"
 #include "mcu/err.h"
@@ -21,8 +22,6 @@
 #include "token.h"
 
 #include <jansson.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -378,8 +377,6 @@ static int list_rooms(const struct signaling_env *env, struct httpmsg_reply *rep
 	return apijson_reply(reply, 200, json_pack("{s:o}", "rooms", list));
 }
 
-static bool operator_presented(const struct signaling_env *env, const struct httpmsg_request *req);
-
 static int post_participant(const struct signaling_env *env, const char *room,
 			    const struct httpmsg_request *req, struct httpmsg_reply *reply)
 {
@@ -396,7 +393,7 @@ static int post_participant(const struct signaling_env *env, const char *room,
 		status = httpmsg_error(reply, 400, "bad_request", "\"profile\" and \"name\" are strings");
 	struct whip_join_result res;
 	struct whip_origin origin = { .client_addr = req->client_addr,
-				      .operator_key = operator_presented(env, req) };
+				      .operator_key = auth_operator_presented(env, req) };
 	if (!status)
 		status = whip_join(env, room, WHIP_ANY, json_string_value(sdp), json_string_length(sdp),
 				   profile ? json_string_value(profile) : NULL,
@@ -671,62 +668,6 @@ static int recordings_route(const struct signaling_env *env, const struct httpms
 	return httpmsg_not_allowed(reply, "GET, HEAD, DELETE");
 }
 
-/* Is the operator key (if any) presented? Compared in constant time. */
-static bool key_matches(const char *given, size_t given_len, const char *key)
-{
-	size_t n = strlen(key);
-	return given_len == n && CRYPTO_memcmp(given, key, n) == 0;
-}
-
-/* The password of "Basic base64(user:password)" into buf; false when the
- * header is not that. Browsers send it for the console after one prompt. */
-static bool basic_password(const char *auth, char *buf, size_t size, size_t *len)
-{
-	size_t in = strlen(auth);
-	if (in == 0 || in % 4 || in / 4 * 3 >= size)
-		return false;
-	int n = EVP_DecodeBlock((unsigned char *)buf, (const unsigned char *)auth, (int)in);
-	if (n < 0)
-		return false;
-	while (n > 0 && in > 0 && auth[--in] == '=') /* DecodeBlock counts padding */
-		n--;
-	buf[n] = '\0';
-	const char *colon = memchr(buf, ':', (size_t)n);
-	if (!colon)
-		return false;
-	*len = (size_t)n - (size_t)(colon + 1 - buf);
-	memmove(buf, colon + 1, *len + 1);
-	return true;
-}
-
-/* Is the operator key (if any) presented, as Bearer or as a Basic password?
- * Compared in constant time. */
-static bool operator_ok(const struct signaling_env *env, const struct httpmsg_request *req)
-{
-	const char *key = env->cfg->operator_key;
-	if (!key[0])
-		return true;
-	const char *auth = req->authorization ? req->authorization : "";
-	if (!strncmp(auth, "Bearer ", 7))
-		return key_matches(auth + 7, strlen(auth + 7), key);
-	char buf[512];
-	size_t len;
-	if (!strncmp(auth, "Basic ", 6) && basic_password(auth + 6, buf, sizeof(buf), &len)) {
-		bool ok = key_matches(buf, len, key);
-		explicit_bzero(buf, sizeof(buf));
-		return ok;
-	}
-	return false;
-}
-
-/* Is an operator key configured, and did the request present it? Unlike
- * operator_ok, false on a server without a key: there, nobody holds the
- * operator's extra powers (such as sending plain RTP anywhere). */
-static bool operator_presented(const struct signaling_env *env, const struct httpmsg_request *req)
-{
-	return env->cfg->operator_key[0] && operator_ok(env, req);
-}
-
 /* GET of one of the pages or their files, built into the binary. */
 static int serve_asset(const struct httpmsg_request *req, const char *name,
 		       struct httpmsg_reply *reply)
@@ -751,7 +692,7 @@ static int pages_route(const struct signaling_env *env, const struct httpmsg_req
 	if (n == 2 && !strcmp(segs[0], "static"))
 		return serve_asset(req, segs[1], reply);
 	if (n == 1 && !strcmp(segs[0], "admin")) {
-		if (!operator_ok(env, req)) {
+		if (!auth_operator_ok(env, req)) {
 			httpmsg_header(reply, "WWW-Authenticate", "Basic realm=\"mcu operator\"");
 			return httpmsg_error(reply, 401, "unauthorized",
 					     "the console needs the operator key (any user name)");
@@ -806,11 +747,11 @@ int api_route(const struct signaling_env *env, const struct httpmsg_request *req
 	 * does (or the operator key). */
 	bool is_join = is_api && n == 4 && !strcmp(segs[1], "rooms") &&
 		       !strcmp(segs[3], "participants") && !strcmp(req->method, "POST");
-	if (is_join && env->cfg->join_secret[0] && !operator_presented(env, req)) {
+	if (is_join && env->cfg->join_secret[0] && !auth_operator_presented(env, req)) {
 		int denied = whip_check_join(env, req, segs[2], reply);
 		return denied ? denied : rooms_route(env, req, segs, n, reply);
 	}
-	if (!operator_ok(env, req)) {
+	if (!auth_operator_ok(env, req)) {
 		httpmsg_header(reply, "WWW-Authenticate", "Bearer");
 		return httpmsg_error(reply, 401, "unauthorized", "this needs Authorization: Bearer <operator_key>");
 	}
