@@ -59,31 +59,40 @@ static double m_decode(const struct mix_stats *s) { return (double)s->decode_us 
 static double m_encode(const struct mix_stats *s) { return (double)s->encode_us / 1e6; }
 static double m_dropped(const struct mix_stats *s) { return (double)s->dropped_packets; }
 
+/* The per-room families, in the order /metrics writes them. */
+static const struct room_metric {
+	const char *name, *type, *help;
+	double (*value)(const struct mix_stats *);
+} room_metric_table[] = {
+	{ "mcu_room_video_decoders", "gauge",
+	  "Video decoders running in the room (one per video sender).", m_vdec },
+	{ "mcu_room_audio_decoders", "gauge",
+	  "Audio decoders running in the room (one per audio sender).", m_adec },
+	{ "mcu_room_video_encoders", "gauge",
+	  "Video encoders running in the room (one per output profile in use).", m_venc },
+	{ "mcu_room_audio_encoders", "gauge",
+	  "Opus encoders running in the room (the shared mix plus one per mixed speaker).", m_aenc },
+	{ "mcu_room_mixer_tick_seconds", "gauge", "Work of the room thread's last tick.", m_tick },
+	{ "mcu_room_mixer_tick_max_seconds", "gauge", "Longest tick of the room thread so far.",
+	  m_tick_max },
+	{ "mcu_room_mixer_overruns_total", "counter", "Room ticks that ran late.", m_overruns },
+	{ "mcu_room_video_frames_encoded_total", "counter", "Video frames encoded, all profiles.",
+	  m_frames },
+	{ "mcu_room_video_decode_seconds_total", "counter",
+	  "Room thread CPU time spent decoding video.", m_decode },
+	{ "mcu_room_video_encode_seconds_total", "counter",
+	  "Room thread CPU time spent encoding video.", m_encode },
+	{ "mcu_room_dropped_packets_total", "counter",
+	  "Inbound media packets the room's buffers refused.", m_dropped },
+};
+
 static size_t room_metrics(char *buf, size_t size, size_t n, const struct room_info *rooms, int nr)
 {
-	n = room_family(buf, size, n, "mcu_room_video_decoders", "gauge",
-			"Video decoders running in the room (one per video sender).", rooms, nr, m_vdec);
-	n = room_family(buf, size, n, "mcu_room_audio_decoders", "gauge",
-			"Audio decoders running in the room (one per audio sender).", rooms, nr, m_adec);
-	n = room_family(buf, size, n, "mcu_room_video_encoders", "gauge",
-			"Video encoders running in the room (one per output profile in use).", rooms, nr, m_venc);
-	n = room_family(buf, size, n, "mcu_room_audio_encoders", "gauge",
-			"Opus encoders running in the room (the shared mix plus one per mixed speaker).",
-			rooms, nr, m_aenc);
-	n = room_family(buf, size, n, "mcu_room_mixer_tick_seconds", "gauge",
-			"Work of the room thread's last tick.", rooms, nr, m_tick);
-	n = room_family(buf, size, n, "mcu_room_mixer_tick_max_seconds", "gauge",
-			"Longest tick of the room thread so far.", rooms, nr, m_tick_max);
-	n = room_family(buf, size, n, "mcu_room_mixer_overruns_total", "counter",
-			"Room ticks that ran late.", rooms, nr, m_overruns);
-	n = room_family(buf, size, n, "mcu_room_video_frames_encoded_total", "counter",
-			"Video frames encoded, all profiles.", rooms, nr, m_frames);
-	n = room_family(buf, size, n, "mcu_room_video_decode_seconds_total", "counter",
-			"Room thread CPU time spent decoding video.", rooms, nr, m_decode);
-	n = room_family(buf, size, n, "mcu_room_video_encode_seconds_total", "counter",
-			"Room thread CPU time spent encoding video.", rooms, nr, m_encode);
-	n = room_family(buf, size, n, "mcu_room_dropped_packets_total", "counter",
-			"Inbound media packets the room's buffers refused.", rooms, nr, m_dropped);
+	size_t count = sizeof(room_metric_table) / sizeof(room_metric_table[0]);
+	for (size_t i = 0; i < count; i++) {
+		const struct room_metric *m = &room_metric_table[i];
+		n = room_family(buf, size, n, m->name, m->type, m->help, rooms, nr, m->value);
+	}
 	return n;
 }
 
