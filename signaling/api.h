@@ -1,6 +1,8 @@
 /*
- * api.h - the routes of API.md: health, metrics, rooms, participants, and
- * the hand-off of /whip and /whep to whip.c. Knows nothing of the HTTP
+ * api.h - the router of API.md's routes: the pages (pages.c), health and
+ * metrics (metrics.c), rooms, participants and tokens (rooms.c),
+ * recordings (recapi.c), and the hand-off of /whip and /whep to whip.c; the
+ * operator key is checked here, once (auth.c). Knows nothing of the HTTP
  * library: requests and replies are httpmsg plain data.
  */
 #ifndef MCU_API_H

@@ -29,6 +29,11 @@ int httpmsg_content_type_is(const struct httpmsg_request *req, const char *media
 	return next == '\0' || next == ';' || next == ' ';
 }
 
+bool httpmsg_is_get(const char *method)
+{
+	return !strcmp(method, "GET") || !strcmp(method, "HEAD");
+}
+
 void httpmsg_reply_init(struct httpmsg_reply *reply)
 {
 	*reply = (struct httpmsg_reply)HTTPMSG_REPLY_INIT;

@@ -13,6 +13,7 @@
 #ifndef MCU_HTTPMSG_H
 #define MCU_HTTPMSG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -58,6 +59,10 @@ const char *httpmsg_arg(const struct httpmsg_request *req, const char *key);
 /* Does the request's Content-Type name this media type (parameters and case
  * ignored)? */
 int httpmsg_content_type_is(const struct httpmsg_request *req, const char *media_type);
+
+/* Is method "GET" or "HEAD"? GET routes answer HEAD alike; the HTTP library
+ * leaves the body out. */
+bool httpmsg_is_get(const char *method);
 
 /* Sets status and an error body {"error": code, "message": message...}.
  * Returns status. */

@@ -1,8 +1,8 @@
 /*
- * json_api.c - fuzzes the JSON request bodies of the API (signaling/api.c)
- * through api_route, as http.c hands them over: the input is the body of
- * POST /api/rooms, PATCH /api/rooms/x and POST /api/rooms/y/participants,
- * each with Content-Type application/json. Links the full archives (the
+ * json_api.c - fuzzes the JSON request bodies of the API (signaling/rooms.c
+ * and apijson.c) through api_route, as http.c hands them over: the input is
+ * the body of POST /api/rooms, PATCH /api/rooms/x and
+ * POST /api/rooms/y/participants, each with Content-Type application/json. Links the full archives (the
  * routes reach the registry, the mixer and the recorder).
  *
  * The registry lives across inputs (made on the first call, destroyed at

@@ -212,6 +212,11 @@ static void test_httpmsg(void **state)
 	assert_string_equal(httpmsg_arg(&req, "profile"), "sd");
 	assert_string_equal(httpmsg_arg(&req, "name"), "");
 	assert_null(httpmsg_arg(&req, "other"));
+	assert_true(httpmsg_is_get("GET"));
+	assert_true(httpmsg_is_get("HEAD"));
+	assert_false(httpmsg_is_get("POST"));
+	assert_false(httpmsg_is_get("get")); /* methods are case-sensitive (RFC 9110 9.1) */
+	assert_false(httpmsg_is_get("GETX"));
 
 	struct httpmsg_reply reply = HTTPMSG_REPLY_INIT;
 	assert_int_equal(reply.file_fd, -1);
