@@ -5,7 +5,8 @@
  * transport thread's GMainContext, so libnice delivers every datagram and
  * state change there. That thread demultiplexes (RFC 7983): DTLS records feed
  * the handshake, RTP and RTCP are decrypted in a per-endpoint buffer (no
- * allocation per packet) and counted. Counters other threads read are
+ * allocation per packet) and counted; a timer sends our RTCP reports
+ * (rtcpreport.h) every second. Counters other threads read are
  * atomics; the local description, which an ICE restart rewrites from an HTTP
  * thread, sits behind a mutex. Teardown is two-phase: the transport thread
  * detaches every callback and drops the agent, then the caller frees.
@@ -19,6 +20,7 @@
 #include "pktq.h"
 #include "ratecap.h"
 #include "rtcp.h"
+#include "rtcpreport.h"
 #include "rtp.h"
 #include "rtpstats.h"
 #include "srtpctx.h"
@@ -40,14 +42,6 @@
 #define INBOUND_QUEUE 512         /* packets: a keyframe burst with room to spare */
 #define RTCP_BUFFER 1500
 
-/* What we sent of one media kind, for sender reports. */
-struct send_state {
-	uint32_t packets, octets;
-	uint32_t last_ts;           /* RTP timestamp of the newest packet */
-	int64_t last_capture_us;    /* the room-clock time it stands for */
-	int rate;                   /* its clock rate */
-};
-
 #define HELD_DATAGRAMS 8
 
 /* DTLS datagrams sent before ICE had a pair (transport thread only). */
@@ -56,17 +50,6 @@ struct held_flight {
 	size_t len[HELD_DATAGRAMS];
 	size_t used;
 	int n;
-};
-
-/* The peer's newest sender report on one stream, for our LSR/DLSR. */
-struct peer_sr {
-	uint32_t ntp_mid;           /* middle 32 bits of its NTP time */
-	int64_t arrival_us;
-};
-
-/* The last report's totals, for the fraction lost since then. */
-struct report_prior {
-	uint64_t expected, received;
 };
 
 struct media_counters {
@@ -103,15 +86,13 @@ struct endpoint {
 	struct log_limit complaint_limit;
 	uint8_t rx[RX_BUFFER_SIZE];
 	struct port_packet inbound;  /* scratch for one packet to the room */
-	struct peer_sr peer_sr[2];   /* by enum port_media */
-	struct report_prior prior[2];
 	struct held_flight held;
 	struct ratecap cap;         /* inbound packet rate */
 
 	/* Between the transport thread and the room thread. */
 	struct pktq *inq;           /* media for the room */
-	GMutex send_lock;           /* guards srtp's outbound use, sent[] and txbuf */
-	struct send_state sent[2];  /* by enum port_media */
+	GMutex send_lock;           /* guards srtp's outbound use, reports' send side and txbuf */
+	struct rtcpreport *reports; /* receive side: transport thread */
 	uint8_t txbuf[RTCP_BUFFER + SRTPCTX_MAX_TRAILER];
 	GMutex fb_lock;             /* guards fb */
 	struct port_feedback fb;
@@ -274,22 +255,6 @@ static void take_feedback(struct endpoint *ep, const uint8_t *pkt, const struct 
 	}
 }
 
-/* Remembers the peer's sender report for the LSR/DLSR of ours. */
-static void note_peer_sr(struct endpoint *ep, const uint8_t *pkt, const struct rtcp_packet *p)
-{
-	if (p->type != RTCP_SR || p->len < 28)
-		return;
-	const uint8_t *ntp = pkt + p->offset + 8;
-	uint32_t mid = (uint32_t)ntp[2] << 24 | (uint32_t)ntp[3] << 16 | (uint32_t)ntp[4] << 8 | ntp[5];
-	for (int k = 0; k < 2; k++) {
-		const struct rtpstats *s = k == PORT_AUDIO ? &ep->audio_rx : &ep->video_rx;
-		if (s->started && s->ssrc == p->sender_ssrc) {
-			ep->peer_sr[k].ntp_mid = mid;
-			ep->peer_sr[k].arrival_us = clock_now_us();
-		}
-	}
-}
-
 static void handle_rtcp(struct endpoint *ep, uint8_t *pkt, size_t len)
 {
 	int rc = srtpctx_unprotect_rtcp(ep->srtp, pkt, &len);
@@ -301,11 +266,12 @@ static void handle_rtcp(struct endpoint *ep, uint8_t *pkt, size_t len)
 	size_t pos = 0;
 	struct rtcp_packet p;
 	g_mutex_lock(&ep->fb_lock);
-	atomic_store(&ep->alive_us, clock_now_us());
+	int64_t now = clock_now_us();
+	atomic_store(&ep->alive_us, now);
 	while ((rc = rtcp_next(pkt, len, &pos, &p)) == 1) {
 		atomic_fetch_add(&ep->rtcp_in, 1);
 		take_feedback(ep, pkt, &p);
-		note_peer_sr(ep, pkt, &p);
+		rtcpreport_peer_sr(ep->reports, pkt, &p, &ep->audio_rx, &ep->video_rx, now);
 	}
 	g_mutex_unlock(&ep->fb_lock);
 	if (rc < 0)
@@ -424,37 +390,6 @@ static gboolean on_dtls_timer(gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
-/* A report block on what we receive of one kind; false before any packet.
- * Transport thread. */
-static bool make_report(struct endpoint *ep, int kind, int64_t now, struct rtcp_report *r)
-{
-	const struct rtpstats *s = kind == PORT_AUDIO ? &ep->audio_rx : &ep->video_rx;
-	if (!s->started)
-		return false;
-	struct report_prior *prior = &ep->prior[kind];
-	uint64_t expected = rtpstats_expected(s);
-	uint64_t exp_int = expected - prior->expected;
-	uint64_t rec_int = s->received - prior->received;
-	prior->expected = expected;
-	prior->received = s->received;
-	uint64_t lost = rtpstats_lost(s);
-	memset(r, 0, sizeof(*r));
-	r->ssrc = s->ssrc;
-	if (exp_int > rec_int) {
-		uint64_t fraction = ((exp_int - rec_int) << 8) / exp_int;
-		r->fraction_lost = (uint8_t)(fraction > 255 ? 255 : fraction);
-	}
-	r->cumulative_lost = (int32_t)(lost > 0x7fffff ? 0x7fffff : lost);
-	r->highest_seq = s->cycles + s->max_seq;
-	r->jitter = (uint32_t)s->jitter;
-	const struct peer_sr *sr = &ep->peer_sr[kind];
-	if (sr->arrival_us) {
-		r->lsr = sr->ntp_mid;
-		r->dlsr = (uint32_t)((now - sr->arrival_us) * 65536 / 1000000);
-	}
-	return true;
-}
-
 /* Every second: a sender report per stream we send (the first carrying
  * our reception reports), or a receiver report when we send nothing yet. */
 static gboolean on_rtcp_timer(gpointer data)
@@ -463,32 +398,11 @@ static gboolean on_rtcp_timer(gpointer data)
 	if (!ep->srtp)
 		return G_SOURCE_CONTINUE;
 	int64_t now = clock_now_us();
-	struct rtcp_report reports[2];
-	int n = 0;
-	for (int k = 0; k < 2; k++)
-		n += make_report(ep, k, now, &reports[n]);
+	struct rtcp_report blocks[2];
+	int n = rtcpreport_blocks(ep->reports, &ep->audio_rx, &ep->video_rx, now, blocks);
 	g_mutex_lock(&ep->send_lock);
-	size_t len = 0;
-	uint64_t ntp = rtcp_ntp_from_wall_us(clock_wall_us());
-	for (int k = PORT_VIDEO; k >= PORT_AUDIO; k--) {
-		const struct send_state *st = &ep->sent[k];
-		if (!st->packets)
-			continue;
-		struct rtcp_sr sr = {
-			.ssrc = k == PORT_VIDEO ? ep->local.video_ssrc : ep->local.audio_ssrc,
-			.ntp = ntp,
-			.rtp_ts = st->last_ts + (uint32_t)((now - st->last_capture_us) * st->rate / 1000000),
-			.packets = st->packets, .octets = st->octets,
-		};
-		int w = rtcp_write_sr(ep->txbuf + len, RTCP_BUFFER - len, &sr, len ? NULL : reports,
-				      len ? 0 : n);
-		if (w > 0)
-			len += (size_t)w;
-	}
-	if (!len) {
-		int w = rtcp_write_rr(ep->txbuf, RTCP_BUFFER, ep->local.video_ssrc, reports, n);
-		len = w > 0 ? (size_t)w : 0;
-	}
+	size_t len = rtcpreport_write(ep->reports, blocks, n, now, clock_wall_us(), ep->txbuf,
+				      RTCP_BUFFER);
 	if (len)
 		send_rtcp_locked(ep, ep->txbuf, len);
 	g_mutex_unlock(&ep->send_lock);
@@ -511,12 +425,7 @@ static void port_send_rtp(void *port, enum port_media kind, uint8_t *pkt, size_t
 		return;
 	g_mutex_lock(&ep->send_lock);
 	if (ep->srtp) {
-		struct send_state *st = &ep->sent[kind];
-		st->last_ts = (uint32_t)pkt[4] << 24 | (uint32_t)pkt[5] << 16 | (uint32_t)pkt[6] << 8 | pkt[7];
-		st->last_capture_us = capture_us;
-		st->rate = kind == PORT_AUDIO ? 48000 : 90000;
-		st->packets++;
-		st->octets += (uint32_t)(len - 12);
+		rtcpreport_sent(ep->reports, kind, pkt, len, capture_us);
 		if (!srtpctx_protect_rtp(ep->srtp, pkt, &len, cap)) {
 			int sent = nice_agent_send(ep->agent, ep->stream_id, 1, (guint)len, (const gchar *)pkt);
 			if (sent > 0) {
@@ -835,6 +744,8 @@ int endpoint_create(const struct endpoint_env *env, const struct endpoint_params
 	ratecap_init(&ep->cap, env->cfg->max_packet_rate, env->cfg->max_packet_rate / 4.0);
 	ep->ctx = transport_next_context(env->transport);
 	int rc = pktq_create(INBOUND_QUEUE, &ep->inq);
+	if (!rc)
+		rc = rtcpreport_create(ep->local.audio_ssrc, ep->local.video_ssrc, &ep->reports);
 	if (rc) {
 		snprintf(err, err_size, "out of memory");
 		goto fail;
@@ -903,6 +814,7 @@ void endpoint_destroy(struct endpoint *ep)
 	srtpctx_destroy(ep->srtp);
 	dtls_destroy(ep->dtls);
 	pktq_destroy(ep->inq);
+	rtcpreport_destroy(ep->reports);
 	g_mutex_clear(&ep->desc_lock);
 	g_mutex_clear(&ep->send_lock);
 	g_mutex_clear(&ep->fb_lock);
