@@ -1,11 +1,12 @@
 /*
  * endpoint.c - see endpoint.h.
  *
- * DESIGN: the NiceAgent is made on the caller's thread but bound to a
- * transport thread's GMainContext, so libnice delivers every datagram and
+ * DESIGN: the ICE agent (iceagent.h) is made on the caller's thread but bound
+ * to a transport thread's GMainContext, so libnice delivers every datagram and
  * state change there. That thread demultiplexes (RFC 7983): DTLS records feed
  * the handshake, RTP and RTCP are decrypted in a per-endpoint buffer (no
- * allocation per packet) and counted. Counters other threads read are
+ * allocation per packet) and counted; a timer sends our RTCP reports
+ * (rtcpreport.h) every second. Counters other threads read are
  * atomics; the local description, which an ICE restart rewrites from an HTTP
  * thread, sits behind a mutex. Teardown is two-phase: the transport thread
  * detaches every callback and drops the agent, then the caller frees.
@@ -15,17 +16,17 @@
 #include "config.h"
 #include "dtls.h"
 #include "base/err.h"
+#include "iceagent.h"
 #include "base/log.h"
 #include "pktq.h"
 #include "ratecap.h"
 #include "base/rtcp.h"
+#include "rtcpreport.h"
 #include "base/rtp.h"
 #include "rtpstats.h"
 #include "srtpctx.h"
 #include "transport.h"
 
-#include <agent.h>
-#include <interfaces.h>
 #include <glib.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -40,15 +41,13 @@
 #define INBOUND_QUEUE 512         /* packets: a keyframe burst with room to spare */
 #define RTCP_BUFFER 1500
 
-/* What we sent of one media kind, for sender reports. */
-struct send_state {
-	uint32_t packets, octets;
-	uint32_t last_ts;           /* RTP timestamp of the newest packet */
-	int64_t last_capture_us;    /* the room-clock time it stands for */
-	int rate;                   /* its clock rate */
-};
-
 #define HELD_DATAGRAMS 8
+
+/* The answer's buffers are the agent's (endpoint_local in endpoint.h). */
+_Static_assert(ENDPOINT_CANDIDATE_LEN == ICEAGENT_CANDIDATE_LEN, "candidate buffers differ");
+_Static_assert(sizeof(((struct endpoint_local *)0)->ice_ufrag) == ICEAGENT_CREDENTIAL_LEN &&
+	       sizeof(((struct endpoint_local *)0)->ice_pwd) == ICEAGENT_CREDENTIAL_LEN,
+	       "credential buffers differ");
 
 /* DTLS datagrams sent before ICE had a pair (transport thread only). */
 struct held_flight {
@@ -56,17 +55,6 @@ struct held_flight {
 	size_t len[HELD_DATAGRAMS];
 	size_t used;
 	int n;
-};
-
-/* The peer's newest sender report on one stream, for our LSR/DLSR. */
-struct peer_sr {
-	uint32_t ntp_mid;           /* middle 32 bits of its NTP time */
-	int64_t arrival_us;
-};
-
-/* The last report's totals, for the fraction lost since then. */
-struct report_prior {
-	uint64_t expected, received;
 };
 
 struct media_counters {
@@ -87,8 +75,7 @@ struct endpoint {
 	struct port_info port;      /* what the mixer sees; fixed */
 
 	GMainContext *ctx;          /* the transport thread's; borrowed */
-	NiceAgent *agent;
-	guint stream_id;
+	struct iceagent *ice;
 	GSource *dtls_timer;
 	GSource *rtcp_timer;
 
@@ -103,28 +90,24 @@ struct endpoint {
 	struct log_limit complaint_limit;
 	uint8_t rx[RX_BUFFER_SIZE];
 	struct port_packet inbound;  /* scratch for one packet to the room */
-	struct peer_sr peer_sr[2];   /* by enum port_media */
-	struct report_prior prior[2];
 	struct held_flight held;
 	struct ratecap cap;         /* inbound packet rate */
 
 	/* Between the transport thread and the room thread. */
 	struct pktq *inq;           /* media for the room */
-	GMutex send_lock;           /* guards srtp's outbound use, sent[] and txbuf */
-	struct send_state sent[2];  /* by enum port_media */
+	GMutex send_lock;           /* guards srtp's outbound use, reports' send side and txbuf */
+	struct rtcpreport *reports; /* receive side: transport thread */
 	uint8_t txbuf[RTCP_BUFFER + SRTPCTX_MAX_TRAILER];
 	GMutex fb_lock;             /* guards fb */
 	struct port_feedback fb;
 
 	/* Published for other threads. */
-	_Atomic int ice_state;      /* NiceComponentState */
 	_Atomic int dtls_state;     /* enum dtls_state */
 	_Atomic int srtp_profile;   /* enum srtpctx_profile, 0 = none */
 	struct media_counters audio, video;
 	_Atomic uint64_t rtcp_in, srtp_errors, other_in, packets_out, bytes_out;
 	_Atomic int64_t alive_us;   /* monotonic: creation, then the last packet decrypted */
 	_Atomic uint64_t rate_limited; /* datagrams over max_packet_rate, dropped */
-	_Atomic int selected_transport; /* NiceCandidateTransport + 1 of the pair; 0: none */
 };
 
 static uint32_t random_u32(void)
@@ -233,17 +216,25 @@ static void handle_rtp(struct endpoint *ep, uint8_t *pkt, size_t len)
 	queue_media(ep, pkt, &h, kind);
 }
 
+/* Sends one datagram on the selected pair and counts it when it left.
+ * Returns what iceagent_send() did. Thread: any. */
+static int send_counted(struct endpoint *ep, const uint8_t *buf, size_t len)
+{
+	int sent = iceagent_send(ep->ice, buf, len);
+	if (sent > 0) {
+		atomic_fetch_add(&ep->packets_out, 1);
+		atomic_fetch_add(&ep->bytes_out, (uint64_t)sent);
+	}
+	return sent;
+}
+
 /* Protects and sends one RTCP packet of ours. Caller holds send_lock;
  * buf has SRTPCTX_MAX_TRAILER bytes of room after len. */
 static void send_rtcp_locked(struct endpoint *ep, uint8_t *buf, size_t len)
 {
 	if (!ep->srtp || srtpctx_protect_rtcp(ep->srtp, buf, &len, len + SRTPCTX_MAX_TRAILER))
 		return;
-	int sent = nice_agent_send(ep->agent, ep->stream_id, 1, (guint)len, (const gchar *)buf);
-	if (sent > 0) {
-		atomic_fetch_add(&ep->packets_out, 1);
-		atomic_fetch_add(&ep->bytes_out, (uint64_t)sent);
-	}
+	send_counted(ep, buf, len);
 }
 
 /* Reads what a receiver says about our streams into ep->fb. */
@@ -274,22 +265,6 @@ static void take_feedback(struct endpoint *ep, const uint8_t *pkt, const struct 
 	}
 }
 
-/* Remembers the peer's sender report for the LSR/DLSR of ours. */
-static void note_peer_sr(struct endpoint *ep, const uint8_t *pkt, const struct rtcp_packet *p)
-{
-	if (p->type != RTCP_SR || p->len < 28)
-		return;
-	const uint8_t *ntp = pkt + p->offset + 8;
-	uint32_t mid = (uint32_t)ntp[2] << 24 | (uint32_t)ntp[3] << 16 | (uint32_t)ntp[4] << 8 | ntp[5];
-	for (int k = 0; k < 2; k++) {
-		const struct rtpstats *s = k == PORT_AUDIO ? &ep->audio_rx : &ep->video_rx;
-		if (s->started && s->ssrc == p->sender_ssrc) {
-			ep->peer_sr[k].ntp_mid = mid;
-			ep->peer_sr[k].arrival_us = clock_now_us();
-		}
-	}
-}
-
 static void handle_rtcp(struct endpoint *ep, uint8_t *pkt, size_t len)
 {
 	int rc = srtpctx_unprotect_rtcp(ep->srtp, pkt, &len);
@@ -301,11 +276,12 @@ static void handle_rtcp(struct endpoint *ep, uint8_t *pkt, size_t len)
 	size_t pos = 0;
 	struct rtcp_packet p;
 	g_mutex_lock(&ep->fb_lock);
-	atomic_store(&ep->alive_us, clock_now_us());
+	int64_t now = clock_now_us();
+	atomic_store(&ep->alive_us, now);
 	while ((rc = rtcp_next(pkt, len, &pos, &p)) == 1) {
 		atomic_fetch_add(&ep->rtcp_in, 1);
 		take_feedback(ep, pkt, &p);
-		note_peer_sr(ep, pkt, &p);
+		rtcpreport_peer_sr(ep->reports, pkt, &p, &ep->audio_rx, &ep->video_rx, now);
 	}
 	g_mutex_unlock(&ep->fb_lock);
 	if (rc < 0)
@@ -345,13 +321,10 @@ static void handle_dtls(struct endpoint *ep, const uint8_t *data, size_t len)
 		dtls_became_connected(ep);
 }
 
-/* libnice's receive callback: one datagram, on the transport thread. */
-static void on_datagram(NiceAgent *agent, guint stream_id, guint component_id,
-			guint len, gchar *buf, gpointer data)
+/* The ICE agent's receive callback: one datagram, on the transport thread. */
+static void on_datagram(void *user, const uint8_t *pkt, size_t len)
 {
-	(void)agent, (void)stream_id, (void)component_id;
-	struct endpoint *ep = data;
-	const uint8_t *pkt = (const uint8_t *)buf;
+	struct endpoint *ep = user;
 	if (!ratecap_take(&ep->cap, clock_now_us())) {
 		atomic_store(&ep->rate_limited, ep->cap.dropped);
 		return;
@@ -379,12 +352,8 @@ static void on_datagram(NiceAgent *agent, guint stream_id, guint component_id,
 static void dtls_send(void *user, const uint8_t *data, size_t len)
 {
 	struct endpoint *ep = user;
-	int sent = nice_agent_send(ep->agent, ep->stream_id, 1, (guint)len, (const gchar *)data);
-	if (sent > 0) {
-		atomic_fetch_add(&ep->packets_out, 1);
-		atomic_fetch_add(&ep->bytes_out, (uint64_t)sent);
+	if (send_counted(ep, data, len) > 0)
 		return;
-	}
 	/* The peer's ClientHello can reach us before our side of ICE has a
 	 * pair to answer on; hold the flight for the moment it has, instead of
 	 * waiting a second for the peer's retransmission. */
@@ -396,18 +365,15 @@ static void dtls_send(void *user, const uint8_t *data, size_t len)
 	}
 }
 
-/* Sends what dtls_send could not, now that ICE has a pair. */
-static void flush_held_flight(struct endpoint *ep)
+/* The ICE agent's ready callback: sends what dtls_send could not, now that
+ * ICE has a pair. Transport thread. */
+static void flush_held_flight(void *user)
 {
+	struct endpoint *ep = user;
 	struct held_flight *h = &ep->held;
 	size_t off = 0;
 	for (int i = 0; i < h->n; i++) {
-		int sent = nice_agent_send(ep->agent, ep->stream_id, 1, (guint)h->len[i],
-					   (const gchar *)h->bytes + off);
-		if (sent > 0) {
-			atomic_fetch_add(&ep->packets_out, 1);
-			atomic_fetch_add(&ep->bytes_out, (uint64_t)sent);
-		}
+		send_counted(ep, h->bytes + off, h->len[i]);
 		off += h->len[i];
 	}
 	h->n = 0;
@@ -424,37 +390,6 @@ static gboolean on_dtls_timer(gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
-/* A report block on what we receive of one kind; false before any packet.
- * Transport thread. */
-static bool make_report(struct endpoint *ep, int kind, int64_t now, struct rtcp_report *r)
-{
-	const struct rtpstats *s = kind == PORT_AUDIO ? &ep->audio_rx : &ep->video_rx;
-	if (!s->started)
-		return false;
-	struct report_prior *prior = &ep->prior[kind];
-	uint64_t expected = rtpstats_expected(s);
-	uint64_t exp_int = expected - prior->expected;
-	uint64_t rec_int = s->received - prior->received;
-	prior->expected = expected;
-	prior->received = s->received;
-	uint64_t lost = rtpstats_lost(s);
-	memset(r, 0, sizeof(*r));
-	r->ssrc = s->ssrc;
-	if (exp_int > rec_int) {
-		uint64_t fraction = ((exp_int - rec_int) << 8) / exp_int;
-		r->fraction_lost = (uint8_t)(fraction > 255 ? 255 : fraction);
-	}
-	r->cumulative_lost = (int32_t)(lost > 0x7fffff ? 0x7fffff : lost);
-	r->highest_seq = s->cycles + s->max_seq;
-	r->jitter = (uint32_t)s->jitter;
-	const struct peer_sr *sr = &ep->peer_sr[kind];
-	if (sr->arrival_us) {
-		r->lsr = sr->ntp_mid;
-		r->dlsr = (uint32_t)((now - sr->arrival_us) * 65536 / 1000000);
-	}
-	return true;
-}
-
 /* Every second: a sender report per stream we send (the first carrying
  * our reception reports), or a receiver report when we send nothing yet. */
 static gboolean on_rtcp_timer(gpointer data)
@@ -463,32 +398,11 @@ static gboolean on_rtcp_timer(gpointer data)
 	if (!ep->srtp)
 		return G_SOURCE_CONTINUE;
 	int64_t now = clock_now_us();
-	struct rtcp_report reports[2];
-	int n = 0;
-	for (int k = 0; k < 2; k++)
-		n += make_report(ep, k, now, &reports[n]);
+	struct rtcp_report blocks[2];
+	int n = rtcpreport_blocks(ep->reports, &ep->audio_rx, &ep->video_rx, now, blocks);
 	g_mutex_lock(&ep->send_lock);
-	size_t len = 0;
-	uint64_t ntp = rtcp_ntp_from_wall_us(clock_wall_us());
-	for (int k = PORT_VIDEO; k >= PORT_AUDIO; k--) {
-		const struct send_state *st = &ep->sent[k];
-		if (!st->packets)
-			continue;
-		struct rtcp_sr sr = {
-			.ssrc = k == PORT_VIDEO ? ep->local.video_ssrc : ep->local.audio_ssrc,
-			.ntp = ntp,
-			.rtp_ts = st->last_ts + (uint32_t)((now - st->last_capture_us) * st->rate / 1000000),
-			.packets = st->packets, .octets = st->octets,
-		};
-		int w = rtcp_write_sr(ep->txbuf + len, RTCP_BUFFER - len, &sr, len ? NULL : reports,
-				      len ? 0 : n);
-		if (w > 0)
-			len += (size_t)w;
-	}
-	if (!len) {
-		int w = rtcp_write_rr(ep->txbuf, RTCP_BUFFER, ep->local.video_ssrc, reports, n);
-		len = w > 0 ? (size_t)w : 0;
-	}
+	size_t len = rtcpreport_write(ep->reports, blocks, n, now, clock_wall_us(), ep->txbuf,
+				      RTCP_BUFFER);
 	if (len)
 		send_rtcp_locked(ep, ep->txbuf, len);
 	g_mutex_unlock(&ep->send_lock);
@@ -511,19 +425,9 @@ static void port_send_rtp(void *port, enum port_media kind, uint8_t *pkt, size_t
 		return;
 	g_mutex_lock(&ep->send_lock);
 	if (ep->srtp) {
-		struct send_state *st = &ep->sent[kind];
-		st->last_ts = (uint32_t)pkt[4] << 24 | (uint32_t)pkt[5] << 16 | (uint32_t)pkt[6] << 8 | pkt[7];
-		st->last_capture_us = capture_us;
-		st->rate = kind == PORT_AUDIO ? 48000 : 90000;
-		st->packets++;
-		st->octets += (uint32_t)(len - 12);
-		if (!srtpctx_protect_rtp(ep->srtp, pkt, &len, cap)) {
-			int sent = nice_agent_send(ep->agent, ep->stream_id, 1, (guint)len, (const gchar *)pkt);
-			if (sent > 0) {
-				atomic_fetch_add(&ep->packets_out, 1);
-				atomic_fetch_add(&ep->bytes_out, (uint64_t)sent);
-			}
-		}
+		rtcpreport_sent(ep->reports, kind, pkt, len, capture_us);
+		if (!srtpctx_protect_rtp(ep->srtp, pkt, &len, cap))
+			send_counted(ep, pkt, len);
 	}
 	g_mutex_unlock(&ep->send_lock);
 }
@@ -605,139 +509,16 @@ void endpoint_port_info(const struct endpoint *ep, struct port_info *out)
 	*out = ep->port;
 }
 
-static void on_selected_pair(NiceAgent *agent, guint stream_id, guint component_id,
-			     NiceCandidate *local, NiceCandidate *remote, gpointer data)
-{
-	(void)agent, (void)stream_id, (void)component_id;
-	struct endpoint *ep = data;
-	atomic_store(&ep->selected_transport, (int)local->transport + 1);
-	char laddr[NICE_ADDRESS_STRING_LEN], raddr[NICE_ADDRESS_STRING_LEN];
-	nice_address_to_string(&local->addr, laddr);
-	nice_address_to_string(&remote->addr, raddr);
-	LOG_I("endpoint", "room=%s ep=%s selected pair %s %s:%u <-> %s:%u", ep->room, ep->id,
-	      local->transport == NICE_CANDIDATE_TRANSPORT_UDP ? "udp" : "tcp", laddr,
-	      nice_address_get_port(&local->addr), raddr, nice_address_get_port(&remote->addr));
-}
-
-static void on_component_state(NiceAgent *agent, guint stream_id, guint component_id,
-			       guint state, gpointer data)
-{
-	(void)agent, (void)stream_id, (void)component_id;
-	struct endpoint *ep = data;
-	atomic_store(&ep->ice_state, (int)state);
-	enum log_level level = state == NICE_COMPONENT_STATE_FAILED ? LOG_WARN : LOG_INFO;
-	log_msg(level, "endpoint", "room=%s ep=%s ICE %s", ep->room, ep->id,
-		nice_component_state_to_string(state));
-	if (state == NICE_COMPONENT_STATE_CONNECTED || state == NICE_COMPONENT_STATE_READY)
-		flush_held_flight(ep);
-}
-
-/* Adds the configured addresses (or every interface's) as host candidates. */
-static int add_local_addresses(struct endpoint *ep, const struct config *cfg)
-{
-	int added = 0;
-	if (cfg->ice_addresses[0]) {
-		gchar **parts = g_strsplit(cfg->ice_addresses, ",", -1);
-		for (gchar **p = parts; *p; p++) {
-			NiceAddress addr;
-			g_strstrip(*p);
-			if (!**p)
-				continue;
-			if (!nice_address_set_from_string(&addr, *p)) {
-				LOG_W("endpoint", "ice_addresses: '%s' is not an IP address", *p);
-				continue;
-			}
-			added += nice_agent_add_local_address(ep->agent, &addr) ? 1 : 0;
-		}
-		g_strfreev(parts);
-		return added;
-	}
-	GList *ips = nice_interfaces_get_local_ips(TRUE);
-	for (GList *i = ips; i; i = i->next) {
-		NiceAddress addr;
-		if (nice_address_set_from_string(&addr, i->data))
-			added += nice_agent_add_local_address(ep->agent, &addr) ? 1 : 0;
-	}
-	g_list_free_full(ips, g_free);
-	return added;
-}
-
-/* Writes the "candidate:..." value of a libnice candidate, optionally with
- * its address replaced (public_ip for 1:1 NAT). Returns 0 or MCU_EINVAL. */
-static int format_candidate(struct endpoint *ep, NiceCandidate *c, const char *addr_override,
-			    char *out, size_t size)
-{
-	NiceCandidate copy = *c;
-	if (addr_override) {
-		guint port = nice_address_get_port(&c->addr);
-		if (!nice_address_set_from_string(&copy.addr, addr_override))
-			return MCU_EINVAL;
-		nice_address_set_port(&copy.addr, port);
-	}
-	gchar *line = nice_agent_generate_local_candidate_sdp(ep->agent, &copy);
-	if (!line)
-		return MCU_EINVAL;
-	const char *value = g_str_has_prefix(line, "a=") ? line + 2 : line;
-	int n = snprintf(out, size, "%s", value);
-	g_free(line);
-	return n > 0 && (size_t)n < size ? 0 : MCU_EINVAL;
-}
-
 /* Fills ep->local's credentials and candidates from the agent. Caller holds
  * desc_lock or owns ep exclusively. Returns 0 or MCU_EIO (no candidate). */
 static int read_local_description(struct endpoint *ep, const struct config *cfg)
 {
-	gchar *ufrag = NULL, *pwd = NULL;
-	if (!nice_agent_get_local_credentials(ep->agent, ep->stream_id, &ufrag, &pwd))
-		return MCU_EIO;
-	snprintf(ep->local.ice_ufrag, sizeof(ep->local.ice_ufrag), "%s", ufrag);
-	snprintf(ep->local.ice_pwd, sizeof(ep->local.ice_pwd), "%s", pwd);
-	g_free(ufrag);
-	g_free(pwd);
-
-	ep->local.n_candidates = 0;
-	GSList *cands = nice_agent_get_local_candidates(ep->agent, ep->stream_id, 1);
-	for (GSList *i = cands; i; i = i->next) {
-		NiceCandidate *c = i->data;
-		int *n = &ep->local.n_candidates;
-		/* Our TCP candidates are passive: the browser connects to them.
-		 * The active ones (no port) are only for the agent's own use. */
-		if (c->transport != NICE_CANDIDATE_TRANSPORT_UDP &&
-		    c->transport != NICE_CANDIDATE_TRANSPORT_TCP_PASSIVE)
-			continue;
-		if (cfg->public_ip[0] && *n < ENDPOINT_MAX_CANDIDATES &&
-		    !format_candidate(ep, c, cfg->public_ip, ep->local.candidates[*n],
-				      ENDPOINT_CANDIDATE_LEN))
-			(*n)++;
-		if (*n < ENDPOINT_MAX_CANDIDATES &&
-		    !format_candidate(ep, c, NULL, ep->local.candidates[*n], ENDPOINT_CANDIDATE_LEN))
-			(*n)++;
-	}
-	g_slist_free_full(cands, (GDestroyNotify)nice_candidate_free);
+	int rc = iceagent_local_credentials(ep->ice, ep->local.ice_ufrag, ep->local.ice_pwd);
+	if (rc)
+		return rc;
+	ep->local.n_candidates = iceagent_local_candidates(ep->ice, cfg->public_ip, ep->local.candidates,
+							   ENDPOINT_MAX_CANDIDATES);
 	return ep->local.n_candidates > 0 ? 0 : MCU_EIO;
-}
-
-/* Parses "candidate:..." values and hands them to the agent. Returns how
- * many were taken. Thread: any (libnice locks the agent). */
-static int set_remote_candidates(struct endpoint *ep, const char *const *values, int n)
-{
-	GSList *list = NULL;
-	for (int i = 0; i < n; i++) {
-		gchar *line = g_strconcat("a=", values[i], NULL);
-		NiceCandidate *c = nice_agent_parse_remote_candidate_sdp(ep->agent, ep->stream_id, line);
-		g_free(line);
-		if (!c) {
-			LOG_D("endpoint", "room=%s ep=%s skipped candidate '%s'", ep->room, ep->id, values[i]);
-			continue;
-		}
-		list = g_slist_append(list, c);
-	}
-	int added = 0;
-	if (list) {
-		added = nice_agent_set_remote_candidates(ep->agent, ep->stream_id, 1, list);
-		g_slist_free_full(list, (GDestroyNotify)nice_candidate_free);
-	}
-	return added < 0 ? 0 : added;
 }
 
 static void copy_pts(int *dst, int *n_dst, const int *src, int n)
@@ -785,36 +566,20 @@ static void copy_identity(struct endpoint *ep, const struct endpoint_params *p)
 	fill_port_info(ep, p);
 }
 
+/* The ICE agent, the offer's side of ICE set, and our description read. */
 static int make_agent(struct endpoint *ep, const struct endpoint_env *env, const struct endpoint_params *p)
 {
-	/* Not libnice's CONSENT_FRESHNESS: it fails a pair 10 s after the last
-	 * answered check (one per 4-6 s, never resent). Keepalive checks are
-	 * the same requests and fail only after 50 s; consent expires at
-	 * media_timeout_s (endpoint_gone). No UPnP: no router search anywhere. */
-	ep->agent = nice_agent_new_full(ep->ctx, NICE_COMPATIBILITY_RFC5245, NICE_AGENT_OPTION_ICE_TRICKLE);
-	if (!ep->agent)
-		return MCU_ENOMEM;
-	g_object_set(ep->agent, "controlling-mode", FALSE, "ice-tcp", (gboolean)env->cfg->ice_tcp,
-		     "upnp", FALSE, "keepalive-conncheck", TRUE, NULL);
-	if (add_local_addresses(ep, env->cfg) == 0)
-		return MCU_EIO;
-	ep->stream_id = nice_agent_add_stream(ep->agent, 1);
-	if (!ep->stream_id)
-		return MCU_ENOMEM;
-	if (env->cfg->ice_port_min > 0 && env->cfg->ice_port_max >= env->cfg->ice_port_min)
-		nice_agent_set_port_range(ep->agent, ep->stream_id, 1, (guint)env->cfg->ice_port_min,
-					  (guint)env->cfg->ice_port_max);
-	g_signal_connect(ep->agent, "component-state-changed", G_CALLBACK(on_component_state), ep);
-	g_signal_connect(ep->agent, "new-selected-pair-full", G_CALLBACK(on_selected_pair), ep);
-	if (!nice_agent_attach_recv(ep->agent, ep->stream_id, 1, ep->ctx, on_datagram, ep))
-		return MCU_EIO;
-	if (!nice_agent_gather_candidates(ep->agent, ep->stream_id))
-		return MCU_EIO;
-	if (!nice_agent_set_remote_credentials(ep->agent, ep->stream_id, p->remote_ufrag, p->remote_pwd))
-		return MCU_EPROTO;
-	set_remote_candidates(ep, p->remote_candidates, p->n_remote_candidates);
-	if (p->remote_end_of_candidates)
-		nice_agent_peer_candidate_gathering_done(ep->agent, ep->stream_id);
+	char tag[160];
+	snprintf(tag, sizeof(tag), "room=%s ep=%s", ep->room, ep->id);
+	const struct iceagent_callbacks cb = { .recv = on_datagram, .ready = flush_held_flight, .user = ep };
+	int rc = iceagent_create(ep->ctx, env->cfg, tag, &cb, &ep->ice);
+	if (rc)
+		return rc;
+	rc = iceagent_set_remote_credentials(ep->ice, p->remote_ufrag, p->remote_pwd);
+	if (rc)
+		return rc;
+	iceagent_add_remote_candidates(ep->ice, p->remote_candidates, p->n_remote_candidates,
+				       p->remote_end_of_candidates);
 	return read_local_description(ep, env->cfg);
 }
 
@@ -835,6 +600,8 @@ int endpoint_create(const struct endpoint_env *env, const struct endpoint_params
 	ratecap_init(&ep->cap, env->cfg->max_packet_rate, env->cfg->max_packet_rate / 4.0);
 	ep->ctx = transport_next_context(env->transport);
 	int rc = pktq_create(INBOUND_QUEUE, &ep->inq);
+	if (!rc)
+		rc = rtcpreport_create(ep->local.audio_ssrc, ep->local.video_ssrc, &ep->reports);
 	if (rc) {
 		snprintf(err, err_size, "out of memory");
 		goto fail;
@@ -885,13 +652,9 @@ static void teardown_on_thread(void *arg)
 		g_source_unref(ep->rtcp_timer);
 		ep->rtcp_timer = NULL;
 	}
-	if (ep->agent) {
-		if (ep->stream_id)
-			nice_agent_attach_recv(ep->agent, ep->stream_id, 1, ep->ctx, NULL, NULL);
-		g_signal_handlers_disconnect_by_data(ep->agent, ep);
-		g_object_unref(ep->agent);
-		ep->agent = NULL;
-	}
+	/* Inline: we are on the agent's thread already. */
+	iceagent_destroy(ep->ice);
+	ep->ice = NULL;
 }
 
 void endpoint_destroy(struct endpoint *ep)
@@ -903,6 +666,7 @@ void endpoint_destroy(struct endpoint *ep)
 	srtpctx_destroy(ep->srtp);
 	dtls_destroy(ep->dtls);
 	pktq_destroy(ep->inq);
+	rtcpreport_destroy(ep->reports);
 	g_mutex_clear(&ep->desc_lock);
 	g_mutex_clear(&ep->send_lock);
 	g_mutex_clear(&ep->fb_lock);
@@ -924,33 +688,22 @@ void endpoint_local(struct endpoint *ep, struct endpoint_local *out)
 int endpoint_add_remote_candidates(struct endpoint *ep, const char *const *candidates,
 				   int n, int end)
 {
-	int added = set_remote_candidates(ep, candidates, n);
-	if (end)
-		nice_agent_peer_candidate_gathering_done(ep->agent, ep->stream_id);
-	return added;
+	return iceagent_add_remote_candidates(ep->ice, candidates, n, end);
 }
 
 int endpoint_restart_ice(struct endpoint *ep, const char *ufrag, const char *pwd,
 			 const char *const *candidates, int n, struct endpoint_local *out)
 {
 	g_mutex_lock(&ep->desc_lock);
-	int rc = MCU_EIO;
-	if (nice_agent_restart_stream(ep->agent, ep->stream_id) &&
-	    nice_agent_set_remote_credentials(ep->agent, ep->stream_id, ufrag, pwd)) {
+	int rc = iceagent_restart(ep->ice, ufrag, pwd);
+	if (!rc) {
 		snprintf(ep->remote_ufrag, sizeof(ep->remote_ufrag), "%s", ufrag);
-		gchar *lu = NULL, *lp = NULL;
-		if (nice_agent_get_local_credentials(ep->agent, ep->stream_id, &lu, &lp)) {
-			snprintf(ep->local.ice_ufrag, sizeof(ep->local.ice_ufrag), "%s", lu);
-			snprintf(ep->local.ice_pwd, sizeof(ep->local.ice_pwd), "%s", lp);
-			rc = 0;
-		}
-		g_free(lu);
-		g_free(lp);
+		rc = iceagent_local_credentials(ep->ice, ep->local.ice_ufrag, ep->local.ice_pwd);
 	}
 	*out = ep->local;
 	g_mutex_unlock(&ep->desc_lock);
 	if (!rc)
-		set_remote_candidates(ep, candidates, n);
+		iceagent_add_remote_candidates(ep->ice, candidates, n, 0);
 	return rc;
 }
 
@@ -959,19 +712,6 @@ void endpoint_remote_ufrag(struct endpoint *ep, char *buf, size_t size)
 	g_mutex_lock(&ep->desc_lock);
 	snprintf(buf, size, "%s", ep->remote_ufrag);
 	g_mutex_unlock(&ep->desc_lock);
-}
-
-static const char *ice_state_name(int state)
-{
-	switch (state) {
-	case NICE_COMPONENT_STATE_DISCONNECTED: return "new";
-	case NICE_COMPONENT_STATE_GATHERING: return "gathering";
-	case NICE_COMPONENT_STATE_CONNECTING: return "connecting";
-	case NICE_COMPONENT_STATE_CONNECTED: return "connected";
-	case NICE_COMPONENT_STATE_READY: return "ready";
-	case NICE_COMPONENT_STATE_FAILED: return "failed";
-	default: return "unknown";
-	}
 }
 
 static void read_media(const struct media_counters *c, struct endpoint_media_stats *out)
@@ -991,9 +731,8 @@ void endpoint_get_info(struct endpoint *ep, struct endpoint_info *out)
 	memcpy(out->profile, ep->profile, sizeof(out->profile));
 	memcpy(out->direction, ep->direction, sizeof(out->direction));
 	out->joined_wall_us = ep->joined_wall_us;
-	out->ice_state = ice_state_name(atomic_load(&ep->ice_state));
-	int transport = atomic_load(&ep->selected_transport);
-	out->ice_transport = !transport ? "" : transport - 1 == NICE_CANDIDATE_TRANSPORT_UDP ? "udp" : "tcp";
+	out->ice_state = iceagent_state_name(ep->ice);
+	out->ice_transport = iceagent_transport_name(ep->ice);
 	out->dtls_state = dtls_state_name((enum dtls_state)atomic_load(&ep->dtls_state));
 	int profile = atomic_load(&ep->srtp_profile);
 	out->srtp_profile = profile ? srtpctx_profile_name((enum srtpctx_profile)profile) : "";
