@@ -124,7 +124,8 @@ test-all:
 # runs each for FUZZ_SECONDS; what it finds goes to $(BUILD)/fuzz/new/ and
 # $(BUILD)/fuzz/crashes/, never into the checked-in corpus.
 FUZZ_TARGETS := $(filter-out replay,$(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/*.c)))
-FUZZ_OBJS_sdp_offer := signaling/sdp.o mcu/err.o
+FUZZ_OBJS_sdp_offer := signaling/sdp.o signaling/sdpanswer.o signaling/sdprtp.o \
+	signaling/sdpwriter.o mcu/err.o
 FUZZ_OBJS_sdp_frag := signaling/sdp.o mcu/err.o
 FUZZ_OBJS_rtp := mcu/rtp.o mcu/rtcp.o mcu/err.o
 FUZZ_OBJS_h264_depack := codecs/h264pkt.o mcu/err.o

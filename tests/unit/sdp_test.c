@@ -24,6 +24,8 @@
 
 #include "mcu/err.h"
 #include "signaling/sdp.h"
+#include "signaling/sdpanswer.h"
+#include "signaling/sdprtp.h"
 
 #include <ctype.h>
 #include <stdbool.h>
@@ -324,9 +326,9 @@ static void negotiate_ok(const char *what, const struct sdp_offer *o,
 			 struct sdp_negotiation *neg)
 {
 	char err[256] = "";
-	int rc = sdp_negotiate(o, neg, err, sizeof(err));
+	int rc = sdpanswer_negotiate(o, neg, err, sizeof(err));
 	if (rc != 0)
-		fail_msg("%s: sdp_negotiate returned %d: %s", what, rc, err);
+		fail_msg("%s: sdpanswer_negotiate returned %d: %s", what, rc, err);
 }
 
 /* Negotiates and builds the answer; returns it (new) and its length. */
@@ -336,9 +338,9 @@ static char *answer_for(const char *what, const struct sdp_offer *o,
 	negotiate_ok(what, o, neg);
 	char *buf = malloc(ANSWER_SIZE);
 	assert_non_null(buf);
-	int n = sdp_build_answer(o, neg, &LOCAL, buf, ANSWER_SIZE);
+	int n = sdpanswer_build(o, neg, &LOCAL, buf, ANSWER_SIZE);
 	if (n <= 0)
-		fail_msg("%s: sdp_build_answer returned %d", what, n);
+		fail_msg("%s: sdpanswer_build returned %d", what, n);
 	assert_int_equal(strlen(buf), (size_t)n);
 	assert_crlf(buf, (size_t)n);
 	*len = n;
@@ -741,9 +743,9 @@ static void expect_refusal(const char *what, const char *text, int code,
 	struct sdp_offer *o = parse_ok(what, text, strlen(text));
 	struct sdp_negotiation neg;
 	char err[256] = "";
-	int rc = sdp_negotiate(o, &neg, err, sizeof(err));
+	int rc = sdpanswer_negotiate(o, &neg, err, sizeof(err));
 	if (rc != code)
-		fail_msg("%s: sdp_negotiate returned %d (%s), expected %d; err \"%s\"",
+		fail_msg("%s: sdpanswer_negotiate returned %d (%s), expected %d; err \"%s\"",
 			 what, rc, err_str(rc), code, err);
 	if (err[0] == '\0')
 		fail_msg("%s: no reason given", what);
@@ -952,11 +954,11 @@ static void test_random_damage(void **state)
 			continue;
 		assert_in_range(o->n_media, 0, SDP_MAX_MEDIA);
 		struct sdp_negotiation neg;
-		rc = sdp_negotiate(o, &neg, err, sizeof(err));
+		rc = sdpanswer_negotiate(o, &neg, err, sizeof(err));
 		if (rc != 0 && rc != MCU_EPROTO && rc != MCU_EUNSUPPORTED)
-			fail_msg("iteration %d: sdp_negotiate returned %d", iter, rc);
+			fail_msg("iteration %d: sdpanswer_negotiate returned %d", iter, rc);
 		if (rc == 0)
-			assert_true(sdp_build_answer(o, &neg, &LOCAL, ans, ANSWER_SIZE) > 0);
+			assert_true(sdpanswer_build(o, &neg, &LOCAL, ans, ANSWER_SIZE) > 0);
 	}
 	free(ans);
 	free(work);
@@ -983,12 +985,12 @@ static void test_truncated(void **state)
 			if (rc != 0)
 				continue;
 			struct sdp_negotiation neg;
-			rc = sdp_negotiate(o, &neg, err, sizeof(err));
+			rc = sdpanswer_negotiate(o, &neg, err, sizeof(err));
 			if (rc != 0 && rc != MCU_EPROTO && rc != MCU_EUNSUPPORTED)
-				fail_msg("%s cut at %zu: sdp_negotiate returned %d",
+				fail_msg("%s cut at %zu: sdpanswer_negotiate returned %d",
 					 ALL_OFFERS[f], n, rc);
 			if (rc == 0)
-				assert_true(sdp_build_answer(o, &neg, &LOCAL, ans, ANSWER_SIZE) > 0);
+				assert_true(sdpanswer_build(o, &neg, &LOCAL, ans, ANSWER_SIZE) > 0);
 		}
 		free(text);
 	}
@@ -1127,7 +1129,7 @@ static void test_bundle_only(void **state)
 	assert_true(o->media[1].bundle_only);
 	struct sdp_negotiation neg;
 	char err[256];
-	assert_int_equal(sdp_negotiate(o, &neg, err, sizeof(err)), 0);
+	assert_int_equal(sdpanswer_negotiate(o, &neg, err, sizeof(err)), 0);
 	assert_int_equal(neg.video_index, 1);
 	assert_true(neg.media[1].accepted);
 	free(o);
@@ -1375,16 +1377,16 @@ static void test_answer_buffer_too_small(void **state)
 
 	/* Exactly sized heap buffers, so that ASan sees a byte too many. */
 	char *buf = malloc((size_t)len);
-	assert_int_equal(sdp_build_answer(o, &neg, &LOCAL, buf, (size_t)len), MCU_EINVAL);
+	assert_int_equal(sdpanswer_build(o, &neg, &LOCAL, buf, (size_t)len), MCU_EINVAL);
 	free(buf);
 	buf = malloc((size_t)len + 1);
-	assert_int_equal(sdp_build_answer(o, &neg, &LOCAL, buf, (size_t)len + 1), len);
+	assert_int_equal(sdpanswer_build(o, &neg, &LOCAL, buf, (size_t)len + 1), len);
 	assert_string_equal(buf, full);
 	free(buf);
 	const size_t small[] = { 1, 16, 100, 400 };
 	for (size_t i = 0; i < sizeof(small) / sizeof(small[0]); i++) {
 		buf = malloc(small[i]);
-		assert_int_equal(sdp_build_answer(o, &neg, &LOCAL, buf, small[i]), MCU_EINVAL);
+		assert_int_equal(sdpanswer_build(o, &neg, &LOCAL, buf, small[i]), MCU_EINVAL);
 		free(buf);
 	}
 	free(full);
@@ -1491,9 +1493,9 @@ static struct sdp_offer *rtp_ok(const char *what, const char *text,
 	struct sdp_offer *o = parse_ok(what, text, strlen(text));
 	char err[256] = "";
 	memset(neg, 0xA5, sizeof(*neg)); /* no field may be left unset */
-	int rc = sdp_negotiate_rtp(o, neg, err, sizeof(err));
+	int rc = sdprtp_negotiate(o, neg, err, sizeof(err));
 	if (rc != 0)
-		fail_msg("%s: sdp_negotiate_rtp returned %d: %s", what, rc, err);
+		fail_msg("%s: sdprtp_negotiate returned %d: %s", what, rc, err);
 	return o;
 }
 
@@ -1503,14 +1505,14 @@ static void expect_rtp_refusal(const char *what, const char *text, int code,
 	struct sdp_offer *o = parse_ok(what, text, strlen(text));
 	struct sdp_rtp_negotiation neg;
 	char err[256] = "";
-	int rc = sdp_negotiate_rtp(o, &neg, err, sizeof(err));
+	int rc = sdprtp_negotiate(o, &neg, err, sizeof(err));
 	if (rc != code)
-		fail_msg("%s: sdp_negotiate_rtp returned %d (%s), expected %d; err \"%s\"",
+		fail_msg("%s: sdprtp_negotiate returned %d (%s), expected %d; err \"%s\"",
 			 what, rc, err_str(rc), code, err);
 	for (; *words; words++)
 		if (!contains_ci(err, *words))
 			fail_msg("%s: the reason \"%s\" does not mention \"%s\"", what, err, *words);
-	assert_int_equal(sdp_negotiate_rtp(o, &neg, NULL, 0), code); /* err is optional */
+	assert_int_equal(sdprtp_negotiate(o, &neg, NULL, 0), code); /* err is optional */
 	free(o);
 }
 
@@ -1568,9 +1570,9 @@ static char *rtp_answer(const char *what, const struct sdp_offer *o,
 {
 	char *buf = malloc(ANSWER_SIZE);
 	assert_non_null(buf);
-	int n = sdp_build_rtp_answer(o, neg, l, buf, ANSWER_SIZE);
+	int n = sdprtp_build_answer(o, neg, l, buf, ANSWER_SIZE);
 	if (n <= 0)
-		fail_msg("%s: sdp_build_rtp_answer returned %d", what, n);
+		fail_msg("%s: sdprtp_build_answer returned %d", what, n);
 	assert_int_equal(strlen(buf), (size_t)n);
 	assert_crlf(buf, (size_t)n);
 	assert_true(strncmp(buf, "v=0\r\n", 5) == 0);
@@ -2000,7 +2002,7 @@ static void test_rtp_answer_buffer_too_small(void **state)
 	for (size_t size = 1; size <= (size_t)len; size++) {
 		char *buf = malloc(size);
 		assert_non_null(buf);
-		int rc = sdp_build_rtp_answer(o, &neg, &RTP_LOCAL, buf, size);
+		int rc = sdprtp_build_answer(o, &neg, &RTP_LOCAL, buf, size);
 		if (rc != MCU_EINVAL)
 			fail_msg("size %zu of %d: returned %d", size, len + 1, rc);
 		assert_int_equal(buf[0], '\0');
@@ -2008,13 +2010,13 @@ static void test_rtp_answer_buffer_too_small(void **state)
 	}
 	char *buf = malloc((size_t)len + 1);
 	assert_non_null(buf);
-	assert_int_equal(sdp_build_rtp_answer(o, &neg, &RTP_LOCAL, buf, (size_t)len + 1), len);
+	assert_int_equal(sdprtp_build_answer(o, &neg, &RTP_LOCAL, buf, (size_t)len + 1), len);
 	assert_string_equal(buf, full);
-	assert_int_equal(sdp_build_rtp_answer(o, &neg, &RTP_LOCAL, buf, 0), MCU_EINVAL);
-	assert_int_equal(sdp_build_rtp_answer(o, &neg, &RTP_LOCAL, NULL, 100), MCU_EINVAL);
+	assert_int_equal(sdprtp_build_answer(o, &neg, &RTP_LOCAL, buf, 0), MCU_EINVAL);
+	assert_int_equal(sdprtp_build_answer(o, &neg, &RTP_LOCAL, NULL, 100), MCU_EINVAL);
 	struct sdp_rtp_local no_addr = RTP_LOCAL;
 	no_addr.addr = NULL;
-	assert_int_equal(sdp_build_rtp_answer(o, &neg, &no_addr, buf, (size_t)len + 1), MCU_EINVAL);
+	assert_int_equal(sdprtp_build_answer(o, &neg, &no_addr, buf, (size_t)len + 1), MCU_EINVAL);
 	free(buf);
 	free(full);
 	free(o);
