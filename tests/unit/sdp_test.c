@@ -1,7 +1,8 @@
 /*
  * sdp_test.c - the SDP parser (sdp.h) against offers as real products write
  * them (see sdpfixture.h for what each offer's quirks are), against garbage,
- * cut and oversized text, and the trickle sdpfrags of WHIP PATCH.
+ * cut and oversized text, and the trickle sdpfrags of WHIP PATCH; then the
+ * small vocabulary sdp.h shares with the answer modules.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -601,6 +602,75 @@ static void test_frag_garbage(void **state)
 	free(fr);
 }
 
+/* ---- the vocabulary shared with the answer modules -------------------- */
+
+static void test_fail(void **state)
+{
+	(void)state;
+	char err[32];
+	memset(err, 'x', sizeof(err));
+	assert_int_equal(sdp_fail(err, sizeof(err), MCU_EPROTO, "line %d: %s", 7, "bad"), MCU_EPROTO);
+	assert_string_equal(err, "line 7: bad");
+	/* Too long for err: cut, still terminated. */
+	char small[6];
+	assert_int_equal(sdp_fail(small, sizeof(small), MCU_EUNSUPPORTED, "%s", "a long reason"),
+			 MCU_EUNSUPPORTED);
+	assert_string_equal(small, "a lon");
+	/* No err, or one of no size: only the code. */
+	assert_int_equal(sdp_fail(NULL, 0, MCU_ENOMEM, "out of memory"), MCU_ENOMEM);
+	memset(small, 'x', sizeof(small));
+	assert_int_equal(sdp_fail(small, 0, MCU_EPROTO, "nothing"), MCU_EPROTO);
+	assert_int_equal(small[0], 'x');
+}
+
+static void test_find_extmap(void **state)
+{
+	(void)state;
+	struct sdp_offer *o = sdpfixture_parse_file("chromium.sdp");
+	assert_int_equal(sdp_find_extmap(&o->media[0], AUDIO_LEVEL_URI), 1);
+	assert_int_equal(sdp_find_extmap(&o->media[0], MID_URI), 4);
+	assert_int_equal(sdp_find_extmap(&o->media[1], "urn:ietf:params:rtp-hdrext:toffset"), 14);
+	assert_int_equal(sdp_find_extmap(&o->media[1], AUDIO_LEVEL_URI), 0);
+	assert_int_equal(sdp_find_extmap(&o->media[1], ""), 0);
+	free(o);
+}
+
+static void test_answer_direction(void **state)
+{
+	(void)state;
+	const struct { enum sdp_direction offered; bool can_send; enum sdp_direction want; } t[] = {
+		{ SDP_SENDRECV, true, SDP_SENDRECV }, { SDP_SENDRECV, false, SDP_RECVONLY },
+		{ SDP_SENDONLY, true, SDP_RECVONLY }, { SDP_SENDONLY, false, SDP_RECVONLY },
+		{ SDP_RECVONLY, true, SDP_SENDONLY }, { SDP_RECVONLY, false, SDP_INACTIVE },
+		{ SDP_INACTIVE, true, SDP_INACTIVE }, { SDP_INACTIVE, false, SDP_INACTIVE },
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (sdp_answer_direction(t[i].offered, t[i].can_send) != t[i].want)
+			fail_msg("offered %s, can_send %d: answered %s, expected %s",
+				 sdp_direction_name(t[i].offered), t[i].can_send,
+				 sdp_direction_name(sdp_answer_direction(t[i].offered, t[i].can_send)),
+				 sdp_direction_name(t[i].want));
+}
+
+/* The names are the attributes the parser reads back. */
+static void test_direction_name(void **state)
+{
+	(void)state;
+	assert_string_equal(sdp_direction_name(SDP_SENDRECV), "sendrecv");
+	assert_string_equal(sdp_direction_name(SDP_SENDONLY), "sendonly");
+	assert_string_equal(sdp_direction_name(SDP_RECVONLY), "recvonly");
+	assert_string_equal(sdp_direction_name(SDP_INACTIVE), "inactive");
+	const enum sdp_direction all[] = { SDP_SENDRECV, SDP_SENDONLY, SDP_RECVONLY, SDP_INACTIVE };
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		char text[160];
+		snprintf(text, sizeof(text), "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
+			 "m=audio 9 RTP/AVP 0\r\na=%s\r\n", sdp_direction_name(all[i]));
+		struct sdp_offer *o = sdpfixture_parse_ok(text, text, strlen(text));
+		assert_int_equal(o->media[0].direction, all[i]);
+		free(o);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -619,6 +689,10 @@ int main(void)
 		cmocka_unit_test(test_limit_codecs_and_candidates),
 		cmocka_unit_test(test_frag),
 		cmocka_unit_test(test_frag_garbage),
+		cmocka_unit_test(test_fail),
+		cmocka_unit_test(test_find_extmap),
+		cmocka_unit_test(test_answer_direction),
+		cmocka_unit_test(test_direction_name),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
