@@ -98,7 +98,12 @@ $(BUILD)/mcu: $(BUILD)/obj/mcu/main.o $(ARCHIVES)
 
 $(BUILD)/tests/%_test: $(BUILD)/obj/tests/unit/%_test.o $(ARCHIVES)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(LINK_ARCHIVES) $(TEST_LDLIBS) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LINK_ARCHIVES) $(TEST_LDLIBS) $(LDLIBS)
+
+# The tests of the SDP modules (sdp, sdpanswer, sdprtp) share their offers
+# and helpers: tests/unit/sdpfixture.c.
+$(BUILD)/tests/sdp_test $(BUILD)/tests/sdpanswer_test $(BUILD)/tests/sdprtp_test: \
+		$(BUILD)/obj/tests/unit/sdpfixture.o
 
 # Headers stand alone: each compiles by itself.
 check-headers: $(HEADERS:%.h=$(BUILD)/hdr/%.ok)

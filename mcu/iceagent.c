@@ -9,8 +9,8 @@
  */
 #include "iceagent.h"
 #include "config.h"
-#include "err.h"
-#include "log.h"
+#include "base/err.h"
+#include "base/log.h"
 #include "transport.h"
 
 #include <agent.h>

@@ -2,8 +2,8 @@
  * rtcpreport.c - see rtcpreport.h.
  */
 #include "rtcpreport.h"
-#include "err.h"
-#include "rtcp.h"
+#include "base/err.h"
+#include "base/rtcp.h"
 #include "rtpstats.h"
 
 #include <stdbool.h>

@@ -14,7 +14,7 @@
 #ifndef MCU_RTCPREPORT_H
 #define MCU_RTCPREPORT_H
 
-#include "port.h"
+#include "mixer/port.h"
 
 #include <stddef.h>
 #include <stdint.h>

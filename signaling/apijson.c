@@ -2,7 +2,7 @@
  * apijson.c - see apijson.h. The JSON routes' shared pieces, with jansson.
  */
 #include "apijson.h"
-#include "mcu/clock.h"
+#include "base/clock.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -5,7 +5,7 @@
  */
 #include "metrics.h"
 #include "apijson.h"
-#include "mcu/clock.h"
+#include "base/clock.h"
 #include "mcu/registry.h"
 #include "webhook.h"
 

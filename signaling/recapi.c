@@ -5,8 +5,8 @@
  */
 #include "recapi.h"
 #include "apijson.h"
-#include "mcu/err.h"
-#include "mcu/log.h"
+#include "base/err.h"
+#include "base/log.h"
 #include "recorder/recordings.h"
 
 #include <stdio.h>

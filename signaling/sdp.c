@@ -1,5 +1,7 @@
 /*
- * sdp.c - see sdp.h.
+ * sdp.c - see sdp.h: the parser of offers and sdpfrags, and the small
+ * vocabulary (directions, extmaps, error reasons) that the two answer
+ * modules, sdpanswer.c (WebRTC) and sdprtp.c (plain RTP), share.
  *
  * The parser copies each line into a bounded buffer, NUL-terminates it and
  * dispatches on its type letter and attribute name; everything the server
@@ -7,17 +9,11 @@
  * checked, so an offer cannot write past a field. Session-level ICE, DTLS and
  * c= values are pushed down into media sections that lack them once the
  * whole offer has been read.
- *
- * Plain RTP offers (legacy endpoints) share the parser and the answer
- * writer; only the decision differs: an address and ports instead of ICE
- * and DTLS, and the G.711/G.722 codecs such endpoints speak.
  */
 #include "sdp.h"
 #include "base/err.h"
 
-#include <arpa/inet.h>
 #include <ctype.h>
-#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,13 +21,8 @@
 #include <strings.h>
 
 #define MAX_LINE 4096
-#define AUDIO_LEVEL_URI "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
-#define MID_URI "urn:ietf:params:rtp-hdrext:sdes:mid"
 
-/* Printf into err (when given) and return code. */
-static int fail(char *err, size_t size, int code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t size, int code, const char *fmt, ...)
+int sdp_fail(char *err, size_t size, int code, const char *fmt, ...)
 {
 	if (err && size) {
 		va_list ap;
@@ -105,10 +96,10 @@ static int next_line(struct reader *r, char *err, size_t err_size)
 		if (!n)
 			continue;
 		if (n >= MAX_LINE)
-			return fail(err, err_size, MCU_EPROTO, "line %d is longer than %d bytes",
-				    r->lineno, MAX_LINE - 1);
+			return sdp_fail(err, err_size, MCU_EPROTO, "line %d is longer than %d bytes",
+					r->lineno, MAX_LINE - 1);
 		if (memchr(start, '\0', n) || memchr(start, '\r', n))
-			return fail(err, err_size, MCU_EPROTO, "line %d holds a NUL byte or a bare CR", r->lineno);
+			return sdp_fail(err, err_size, MCU_EPROTO, "line %d holds a NUL byte or a bare CR", r->lineno);
 		memcpy(r->line, start, n);
 		r->line[n] = '\0';
 		return 1;
@@ -120,8 +111,8 @@ static int next_line(struct reader *r, char *err, size_t err_size)
 static int check_shape(const struct reader *r, char *err, size_t err_size)
 {
 	if (!isalpha((unsigned char)r->line[0]) || r->line[1] != '=')
-		return fail(err, err_size, MCU_EPROTO,
-			    "line %d is not an SDP line (expected '<letter>=<value>')", r->lineno);
+		return sdp_fail(err, err_size, MCU_EPROTO,
+				"line %d is not an SDP line (expected '<letter>=<value>')", r->lineno);
 	return 0;
 }
 
@@ -147,7 +138,7 @@ struct parse {
 
 static int bad(struct parse *p, const char *what)
 {
-	return fail(p->err, p->err_size, MCU_EPROTO, "line %d: %s", p->lineno, what);
+	return sdp_fail(p->err, p->err_size, MCU_EPROTO, "line %d: %s", p->lineno, what);
 }
 
 static void fill_static_codec(struct sdp_codec *c)
@@ -180,8 +171,8 @@ static int parse_m(struct parse *p, char *v)
 {
 	struct sdp_offer *o = p->offer;
 	if (o->n_media == SDP_MAX_MEDIA)
-		return fail(p->err, p->err_size, MCU_EPROTO,
-			    "line %d: more than %d m= sections", p->lineno, SDP_MAX_MEDIA);
+		return sdp_fail(p->err, p->err_size, MCU_EPROTO,
+				"line %d: more than %d m= sections", p->lineno, SDP_MAX_MEDIA);
 	struct sdp_media *m = &o->media[o->n_media];
 	memset(m, 0, sizeof(*m));
 	char *kind = next_token(&v), *port = next_token(&v), *proto = next_token(&v);
@@ -529,7 +520,7 @@ int sdp_parse(const char *text, size_t len, struct sdp_offer *out, char *err, si
 	struct parse p = { .offer = out, .err = err, .err_size = err_size };
 	int rc = 0;
 	if (!r || !mt) {
-		rc = fail(err, err_size, MCU_ENOMEM, "out of memory");
+		rc = sdp_fail(err, err_size, MCU_ENOMEM, "out of memory");
 		goto done;
 	}
 	r->text = text;
@@ -564,11 +555,11 @@ int sdp_parse(const char *text, size_t len, struct sdp_offer *out, char *err, si
 	if (rc < 0)
 		goto done;
 	if (first) {
-		rc = fail(err, err_size, MCU_EPROTO, "the body is empty, not an SDP offer");
+		rc = sdp_fail(err, err_size, MCU_EPROTO, "the body is empty, not an SDP offer");
 		goto done;
 	}
 	if (!out->n_media) {
-		rc = fail(err, err_size, MCU_EPROTO, "the offer has no m= section");
+		rc = sdp_fail(err, err_size, MCU_EPROTO, "the offer has no m= section");
 		goto done;
 	}
 	for (int i = 0; i < out->n_media; i++)
@@ -581,14 +572,9 @@ done:
 }
 
 /* ------------------------------------------------------------------ */
-/* Negotiation                                                        */
+/* Vocabulary the answer modules share                                */
 
-static bool is_webrtc_proto(const char *proto)
-{
-	return !strcmp(proto, "UDP/TLS/RTP/SAVPF") || !strcmp(proto, "UDP/TLS/RTP/SAVP");
-}
-
-static int find_extmap(const struct sdp_media *m, const char *uri)
+int sdp_find_extmap(const struct sdp_media *m, const char *uri)
 {
 	for (int i = 0; i < m->n_extmaps; i++)
 		if (!strcmp(m->extmaps[i].uri, uri))
@@ -596,75 +582,7 @@ static int find_extmap(const struct sdp_media *m, const char *uri)
 	return 0;
 }
 
-/* Ranks an H.264 format: Constrained Baseline first (what we send), then
- * other profiles libavcodec decodes; 0 for ones we cannot take. */
-static int h264_rank(const struct sdp_codec *c)
-{
-	if (strcasecmp(c->name, "H264") || c->clock_rate != 90000 || c->packetization_mode != 1)
-		return 0;
-	const char *pl = c->profile_level_id;
-	if (!pl[0] || !strncmp(pl, "42e0", 4))
-		return 3;
-	if (!strncmp(pl, "4200", 4) || !strncmp(pl, "42c0", 4))
-		return 2;
-	return 1;
-}
-
-static bool is_opus(const struct sdp_codec *c)
-{
-	return !strcasecmp(c->name, "opus") && c->clock_rate == 48000;
-}
-
-static bool is_vp8(const struct sdp_codec *c)
-{
-	return !strcasecmp(c->name, "VP8") && c->clock_rate == 90000;
-}
-
-static void add_pt(struct sdp_media_answer *a, int pt)
-{
-	if (a->n_recv_pts < (int)(sizeof(a->recv_pts) / sizeof(a->recv_pts[0])))
-		a->recv_pts[a->n_recv_pts++] = pt;
-}
-
-/* Picks the payload types of one m=. Returns true when it has one we take. */
-static bool pick_codecs(const struct sdp_media *m, struct sdp_media_answer *a)
-{
-	a->send_pt = -1;
-	if (m->kind == SDP_KIND_AUDIO) {
-		for (int i = 0; i < m->n_codecs; i++)
-			if (is_opus(&m->codecs[i])) {
-				add_pt(a, m->codecs[i].pt);
-				a->send_pt = m->codecs[i].pt;
-				return true;
-			}
-		return false;
-	}
-	/* Video: the best H.264 (which we also send), then VP8, then other
-	 * H.264 formats we can decode. */
-	int best = -1, best_rank = 0, vp8 = -1;
-	for (int i = 0; i < m->n_codecs; i++) {
-		int rank = h264_rank(&m->codecs[i]);
-		if (rank > best_rank) {
-			best = i;
-			best_rank = rank;
-		}
-		if (vp8 < 0 && is_vp8(&m->codecs[i]))
-			vp8 = i;
-	}
-	if (best >= 0) {
-		add_pt(a, m->codecs[best].pt);
-		a->send_pt = m->codecs[best].pt;
-	}
-	if (vp8 >= 0)
-		add_pt(a, m->codecs[vp8].pt);
-	for (int i = 0; i < m->n_codecs; i++)
-		if (i != best && h264_rank(&m->codecs[i]))
-			add_pt(a, m->codecs[i].pt);
-	return a->n_recv_pts > 0;
-}
-
-/* Our direction for what the offer says and whether we can send. */
-static enum sdp_direction answer_direction(enum sdp_direction offered, bool can_send)
+enum sdp_direction sdp_answer_direction(enum sdp_direction offered, bool can_send)
 {
 	switch (offered) {
 	case SDP_SENDRECV: return can_send ? SDP_SENDRECV : SDP_RECVONLY;
@@ -675,118 +593,7 @@ static enum sdp_direction answer_direction(enum sdp_direction offered, bool can_
 	return SDP_INACTIVE;
 }
 
-static int check_transport(const struct sdp_media *m, char *err, size_t err_size)
-{
-	if (!m->ice_ufrag[0] || !m->ice_pwd[0])
-		return fail(err, err_size, MCU_EPROTO,
-			    "the offer has no ICE credentials (a=ice-ufrag and a=ice-pwd)");
-	if (!m->fingerprint[0])
-		return fail(err, err_size, MCU_EPROTO,
-			    "the offer has no DTLS fingerprint (a=fingerprint:sha-256 ...)");
-	if (strcmp(m->fingerprint_alg, "sha-256"))
-		return fail(err, err_size, MCU_EPROTO,
-			    "the offer's DTLS fingerprint uses %s; the server needs sha-256",
-			    m->fingerprint_alg);
-	if (m->setup == SDP_SETUP_PASSIVE)
-		return fail(err, err_size, MCU_EPROTO,
-			    "the offer says a=setup:passive; the server is always the DTLS server, "
-			    "offer actpass or active");
-	if (!m->rtcp_mux)
-		return fail(err, err_size, MCU_EPROTO, "m=%s (mid %s) lacks a=rtcp-mux, which the server needs",
-			    m->kind_name, m->mid[0] ? m->mid : "?");
-	return 0;
-}
-
-int sdp_negotiate(const struct sdp_offer *offer, struct sdp_negotiation *out,
-		  char *err, size_t err_size)
-{
-	memset(out, 0, sizeof(*out));
-	out->audio_index = out->video_index = -1;
-	if (err && err_size)
-		err[0] = '\0';
-	for (int i = 0; i < SDP_MAX_MEDIA; i++)
-		out->media[i].send_pt = -1;
-
-	bool any_webrtc = false;
-	for (int i = 0; i < offer->n_media; i++) {
-		const struct sdp_media *m = &offer->media[i];
-		struct sdp_media_answer *a = &out->media[i];
-		if ((!m->port && !m->bundle_only) || !is_webrtc_proto(m->proto))
-			continue;
-		any_webrtc = true;
-		bool audio = m->kind == SDP_KIND_AUDIO && out->audio_index < 0;
-		bool video = m->kind == SDP_KIND_VIDEO && out->video_index < 0;
-		if (!(audio || video) || !pick_codecs(m, a)) {
-			a->n_recv_pts = 0;
-			a->send_pt = -1;
-			continue;
-		}
-		int rc = check_transport(m, err, err_size);
-		if (rc)
-			return rc;
-		a->accepted = true;
-		a->direction = answer_direction(m->direction, a->send_pt >= 0);
-		if (a->direction == SDP_RECVONLY || a->direction == SDP_INACTIVE)
-			a->send_pt = -1;
-		a->audio_level_ext = audio ? find_extmap(m, AUDIO_LEVEL_URI) : 0;
-		a->mid_ext = find_extmap(m, MID_URI);
-		if (audio)
-			out->audio_index = i;
-		else
-			out->video_index = i;
-		out->peer_sends |= a->direction == SDP_RECVONLY || a->direction == SDP_SENDRECV;
-		out->peer_receives |= a->direction == SDP_SENDONLY || a->direction == SDP_SENDRECV;
-	}
-	if (!any_webrtc)
-		return fail(err, err_size, MCU_EPROTO,
-			    "the offer has no WebRTC media (UDP/TLS/RTP/SAVPF with a non-zero port)");
-	if (out->audio_index < 0 && out->video_index < 0)
-		return fail(err, err_size, MCU_EUNSUPPORTED,
-			    "no m= section offers a codec the server takes: audio needs Opus "
-			    "(opus/48000/2); video needs H.264 with packetization-mode=1, or VP8");
-	if (!offer->n_bundle)
-		return fail(err, err_size, MCU_EPROTO,
-			    "the offer has no a=group:BUNDLE; the server carries all media on one transport");
-	for (int i = 0; i < offer->n_media; i++) {
-		if (!out->media[i].accepted)
-			continue;
-		bool bundled = false;
-		for (int b = 0; b < offer->n_bundle; b++)
-			bundled |= offer->media[i].mid[0] && !strcmp(offer->bundle_mids[b], offer->media[i].mid);
-		if (!bundled)
-			return fail(err, err_size, MCU_EPROTO,
-				    "m=%s (mid '%s') is not in the offer's BUNDLE group",
-				    offer->media[i].kind_name, offer->media[i].mid);
-	}
-	return 0;
-}
-
-/* ------------------------------------------------------------------ */
-/* Answer                                                             */
-
-struct writer {
-	char *buf;
-	size_t size, len;
-	bool overflow;
-};
-
-static void put(struct writer *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(struct writer *w, const char *fmt, ...)
-{
-	if (w->overflow)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(w->buf + w->len, w->size - w->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= w->size - w->len) {
-		w->overflow = true;
-		return;
-	}
-	w->len += (size_t)n;
-}
-
-static const char *direction_name(enum sdp_direction d)
+const char *sdp_direction_name(enum sdp_direction d)
 {
 	switch (d) {
 	case SDP_SENDRECV: return "sendrecv";
@@ -795,107 +602,6 @@ static const char *direction_name(enum sdp_direction d)
 	case SDP_INACTIVE: return "inactive";
 	}
 	return "inactive";
-}
-
-static const struct sdp_codec *codec_by_pt(const struct sdp_media *m, int pt)
-{
-	for (int i = 0; i < m->n_codecs; i++)
-		if (m->codecs[i].pt == pt)
-			return &m->codecs[i];
-	return NULL;
-}
-
-/* rtpmap, rtcp-fb and fmtp lines for one accepted payload type. */
-static void put_codec(struct writer *w, const struct sdp_codec *c, bool video)
-{
-	if (c->channels)
-		put(w, "a=rtpmap:%d %s/%d/%d\r\n", c->pt, c->name, c->clock_rate, c->channels);
-	else
-		put(w, "a=rtpmap:%d %s/%d\r\n", c->pt, c->name, c->clock_rate);
-	if (video) {
-		/* Only what we act on: retransmissions and keyframe requests. */
-		if (c->fb_nack)
-			put(w, "a=rtcp-fb:%d nack\r\n", c->pt);
-		if (c->fb_pli)
-			put(w, "a=rtcp-fb:%d nack pli\r\n", c->pt);
-		if (c->fb_fir)
-			put(w, "a=rtcp-fb:%d ccm fir\r\n", c->pt);
-		/* REMB tells the room when a receiver cannot take its profile. */
-		if (c->fb_remb)
-			put(w, "a=rtcp-fb:%d goog-remb\r\n", c->pt);
-	}
-	if (is_opus(c))
-		put(w, "a=fmtp:%d minptime=10;useinbandfec=1\r\n", c->pt);
-	else if (!strcasecmp(c->name, "H264"))
-		put(w, "a=fmtp:%d level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=%s\r\n",
-		    c->pt, c->profile_level_id[0] ? c->profile_level_id : "42e01f");
-}
-
-static void put_rejected(struct writer *w, const struct sdp_media *m)
-{
-	put(w, "m=%s 0 %s %s\r\nc=IN IP4 0.0.0.0\r\n", m->kind_name, m->proto, m->first_fmt);
-	if (m->mid[0])
-		put(w, "a=mid:%s\r\n", m->mid);
-	put(w, "a=inactive\r\n");
-}
-
-static void put_accepted(struct writer *w, const struct sdp_media *m,
-			 const struct sdp_media_answer *a, const struct sdp_local *l)
-{
-	bool video = m->kind == SDP_KIND_VIDEO;
-	put(w, "m=%s 9 %s", m->kind_name, m->proto);
-	for (int i = 0; i < a->n_recv_pts; i++)
-		put(w, " %d", a->recv_pts[i]);
-	put(w, "\r\nc=IN IP4 0.0.0.0\r\n");
-	put(w, "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\na=ice-options:trickle\r\n", l->ice_ufrag, l->ice_pwd);
-	put(w, "a=fingerprint:sha-256 %s\r\na=setup:passive\r\n", l->fingerprint);
-	if (m->mid[0])
-		put(w, "a=mid:%s\r\n", m->mid);
-	if (a->mid_ext)
-		put(w, "a=extmap:%d %s\r\n", a->mid_ext, MID_URI);
-	if (a->audio_level_ext)
-		put(w, "a=extmap:%d %s\r\n", a->audio_level_ext, AUDIO_LEVEL_URI);
-	put(w, "a=%s\r\na=rtcp-mux\r\n", direction_name(a->direction));
-	for (int i = 0; i < a->n_recv_pts; i++) {
-		const struct sdp_codec *c = codec_by_pt(m, a->recv_pts[i]);
-		if (c)
-			put_codec(w, c, video);
-	}
-	if (a->direction == SDP_SENDRECV || a->direction == SDP_SENDONLY) {
-		uint32_t ssrc = video ? l->video_ssrc : l->audio_ssrc;
-		const char *track = video ? "mix-video" : "mix-audio";
-		put(w, "a=msid:%s %s\r\n", l->stream_id, track);
-		put(w, "a=ssrc:%" PRIu32 " cname:%s\r\n", ssrc, l->cname);
-		put(w, "a=ssrc:%" PRIu32 " msid:%s %s\r\n", ssrc, l->stream_id, track);
-	}
-	for (int i = 0; i < l->n_candidates; i++)
-		put(w, "a=%s\r\n", l->candidates[i]);
-	put(w, "a=end-of-candidates\r\n");
-}
-
-int sdp_build_answer(const struct sdp_offer *offer, const struct sdp_negotiation *neg,
-		     const struct sdp_local *local, char *buf, size_t size)
-{
-	if (!buf || size == 0)
-		return MCU_EINVAL;
-	struct writer w = { .buf = buf, .size = size };
-	put(&w, "v=0\r\no=- %" PRIu64 " 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n", local->session_id);
-	put(&w, "a=group:BUNDLE");
-	for (int i = 0; i < offer->n_media; i++)
-		if (neg->media[i].accepted)
-			put(&w, " %s", offer->media[i].mid);
-	put(&w, "\r\na=msid-semantic:WMS %s\r\n", local->stream_id);
-	for (int i = 0; i < offer->n_media; i++) {
-		if (neg->media[i].accepted)
-			put_accepted(&w, &offer->media[i], &neg->media[i], local);
-		else
-			put_rejected(&w, &offer->media[i]);
-	}
-	if (w.overflow || w.len > INT32_MAX) {
-		buf[0] = '\0';
-		return MCU_EINVAL;
-	}
-	return (int)w.len;
 }
 
 /* ------------------------------------------------------------------ */
@@ -908,7 +614,7 @@ int sdp_parse_frag(const char *text, size_t len, struct sdp_frag *out, char *err
 		err[0] = '\0';
 	struct reader *r = calloc(1, sizeof(*r));
 	if (!r)
-		return fail(err, err_size, MCU_ENOMEM, "out of memory");
+		return sdp_fail(err, err_size, MCU_ENOMEM, "out of memory");
 	r->text = text;
 	r->len = text ? len : 0;
 	int rc;
@@ -930,198 +636,10 @@ int sdp_parse_frag(const char *text, size_t len, struct sdp_frag *out, char *err
 		else if (!strncmp(v, "candidate:", 10) && out->n_candidates < SDP_MAX_CANDIDATES)
 			ok = copy(out->candidates[out->n_candidates++], SDP_CANDIDATE_LEN, v);
 		if (!ok) {
-			rc = fail(err, err_size, MCU_EPROTO, "line %d: value too long", r->lineno);
+			rc = sdp_fail(err, err_size, MCU_EPROTO, "line %d: value too long", r->lineno);
 			break;
 		}
 	}
 	free(r);
 	return rc < 0 ? rc : 0;
-}
-
-/* ------------------------------------------------------------------ */
-/* Plain RTP (legacy endpoints)                                       */
-
-/* Audio codecs we take from a plain RTP offer, best first: encoding name
- * and RTP clock rate (G.722's is 8000 by RFC 3551's historical error). */
-static const struct { const char *name; int rate; } RTP_AUDIO[] = {
-	{ "opus", 48000 }, { "G722", 8000 }, { "PCMU", 8000 }, { "PCMA", 8000 },
-};
-
-static bool is_plain_rtp_proto(const char *proto)
-{
-	return !strcmp(proto, "RTP/AVP") || !strcmp(proto, "RTP/AVPF");
-}
-
-/* The offered audio format we use, or NULL: the best of RTP_AUDIO the m=
- * lists (any channel count for Opus), whatever the offer's own order. */
-static const struct sdp_codec *rtp_audio_codec(const struct sdp_media *m)
-{
-	for (size_t k = 0; k < sizeof(RTP_AUDIO) / sizeof(RTP_AUDIO[0]); k++)
-		for (int i = 0; i < m->n_codecs; i++)
-			if (!strcasecmp(m->codecs[i].name, RTP_AUDIO[k].name) &&
-			    m->codecs[i].clock_rate == RTP_AUDIO[k].rate)
-				return &m->codecs[i];
-	return NULL;
-}
-
-/* The offer's first H.264 format in a packetization mode we packetize
- * (0: one NAL unit per packet, 1: non-interleaved), or NULL. */
-static const struct sdp_codec *rtp_video_codec(const struct sdp_media *m)
-{
-	for (int i = 0; i < m->n_codecs; i++) {
-		const struct sdp_codec *c = &m->codecs[i];
-		if (!strcasecmp(c->name, "H264") && c->clock_rate == 90000 &&
-		    (c->packetization_mode == 0 || c->packetization_mode == 1))
-			return c;
-	}
-	return NULL;
-}
-
-/* Refuses a live m= that is not plain RTP or has no address we can send
- * to: a missing c=, the "hold" address 0.0.0.0 (or ::), or a host name
- * (resolving it is I/O this module does not do). */
-static int check_rtp_section(const struct sdp_media *m, int index, char *err, size_t err_size)
-{
-	if (!is_plain_rtp_proto(m->proto))
-		return fail(err, err_size, MCU_EPROTO,
-			    "m=%s (section %d) uses %s; plain RTP offers use RTP/AVP (or RTP/AVPF) "
-			    "in every m= with a port", m->kind_name, index + 1, m->proto);
-	if (!m->conn_addr[0])
-		return fail(err, err_size, MCU_EPROTO,
-			    "m=%s (section %d) has no c= address, so the server would not know "
-			    "where to send its media", m->kind_name, index + 1);
-	static const unsigned char unspecified[16];
-	unsigned char bin[16];
-	int family = strchr(m->conn_addr, ':') ? AF_INET6 : AF_INET;
-	if (inet_pton(family, m->conn_addr, bin) != 1)
-		return fail(err, err_size, MCU_EPROTO,
-			    "m=%s (section %d): c= address '%s' is not a literal IPv4 or IPv6 address",
-			    m->kind_name, index + 1, m->conn_addr);
-	if (!memcmp(bin, unspecified, family == AF_INET ? 4 : 16))
-		return fail(err, err_size, MCU_EPROTO,
-			    "m=%s (section %d): c= address %s says nowhere (an old-style hold); "
-			    "give the address the endpoint receives on", m->kind_name, index + 1,
-			    m->conn_addr);
-	return 0;
-}
-
-/* Fills *r for m= index, which offers codec c. Returns MCU_EPROTO when its
- * RTCP port would fall outside 1..65535. */
-static int accept_rtp(const struct sdp_media *m, int index, const struct sdp_codec *c,
-		      struct sdp_rtp_media *r, char *err, size_t err_size)
-{
-	r->rtcp_mux = m->rtcp_mux;
-	r->rtcp_port = m->rtcp_mux ? m->port : m->rtcp_port ? m->rtcp_port : m->port + 1;
-	if (r->rtcp_port > 65535)
-		return fail(err, err_size, MCU_EPROTO,
-			    "m=%s (section %d) has RTP port 65535 and no a=rtcp, so its RTCP port "
-			    "(the next one up) does not exist", m->kind_name, index + 1);
-	r->accepted = true;
-	r->index = index;
-	copy(r->addr, sizeof(r->addr), m->conn_addr); /* same size: always fits */
-	r->port = m->port;
-	r->direction = answer_direction(m->direction, true);
-	r->pt = c->pt;
-	copy(r->codec, sizeof(r->codec), c->name);
-	r->clock_rate = c->clock_rate;
-	if (m->kind == SDP_KIND_VIDEO) {
-		r->packetization_mode = c->packetization_mode;
-		copy(r->profile_level_id, sizeof(r->profile_level_id), c->profile_level_id);
-	} else {
-		r->audio_level_ext = find_extmap(m, AUDIO_LEVEL_URI);
-	}
-	return 0;
-}
-
-static void rtp_media_init(struct sdp_rtp_media *r)
-{
-	memset(r, 0, sizeof(*r));
-	r->index = -1;
-	r->pt = -1;
-	r->direction = SDP_INACTIVE;
-}
-
-int sdp_negotiate_rtp(const struct sdp_offer *offer, struct sdp_rtp_negotiation *out,
-		      char *err, size_t err_size)
-{
-	memset(out, 0, sizeof(*out));
-	rtp_media_init(&out->audio);
-	rtp_media_init(&out->video);
-	if (err && err_size)
-		err[0] = '\0';
-	for (int i = 0; i < offer->n_media; i++) {
-		const struct sdp_media *m = &offer->media[i];
-		if (!m->port)
-			continue; /* disabled by the offerer; answered with port 0 */
-		int rc = check_rtp_section(m, i, err, err_size);
-		if (rc)
-			return rc;
-		struct sdp_rtp_media *r = m->kind == SDP_KIND_AUDIO ? &out->audio
-					  : m->kind == SDP_KIND_VIDEO ? &out->video : NULL;
-		if (!r || r->accepted)
-			continue; /* other kinds, and a second audio or video m=, are rejected */
-		const struct sdp_codec *c = m->kind == SDP_KIND_AUDIO ? rtp_audio_codec(m)
-								      : rtp_video_codec(m);
-		if (!c) {
-			if (r->index < 0)
-				r->index = i; /* rejected, but the m= the caller asked about */
-			continue;
-		}
-		rtp_media_init(r);
-		if ((rc = accept_rtp(m, i, c, r, err, err_size)) != 0)
-			return rc;
-		out->peer_sends |= r->direction == SDP_RECVONLY || r->direction == SDP_SENDRECV;
-		out->peer_receives |= r->direction == SDP_SENDONLY || r->direction == SDP_SENDRECV;
-	}
-	if (!out->audio.accepted && !out->video.accepted)
-		return fail(err, err_size, MCU_EUNSUPPORTED,
-			    "no m= section offers a codec the server takes (audio: Opus, G.722, "
-			    "PCMU or PCMA; video: H.264 with packetization-mode 0 or 1)");
-	return 0;
-}
-
-/* One accepted m= of the plain RTP answer. */
-static void put_rtp_accepted(struct writer *w, const struct sdp_media *m,
-			     const struct sdp_rtp_media *r, int port, uint32_t ssrc)
-{
-	put(w, "m=%s %d %s %d\r\n", m->kind_name, port, m->proto, r->pt);
-	/* RFC 7587: Opus is always written with two channels. */
-	if (!strcasecmp(r->codec, "opus"))
-		put(w, "a=rtpmap:%d %s/%d/2\r\n", r->pt, r->codec, r->clock_rate);
-	else
-		put(w, "a=rtpmap:%d %s/%d\r\n", r->pt, r->codec, r->clock_rate);
-	if (m->kind == SDP_KIND_VIDEO)
-		put(w, "a=fmtp:%d packetization-mode=%d;profile-level-id=42e01f\r\n",
-		    r->pt, r->packetization_mode);
-	if (r->audio_level_ext)
-		put(w, "a=extmap:%d %s\r\n", r->audio_level_ext, AUDIO_LEVEL_URI);
-	put(w, "a=%s\r\n", direction_name(r->direction));
-	if (r->rtcp_mux)
-		put(w, "a=rtcp-mux\r\n");
-	put(w, "a=ssrc:%" PRIu32 " cname:mcu\r\n", ssrc);
-}
-
-int sdp_build_rtp_answer(const struct sdp_offer *offer, const struct sdp_rtp_negotiation *neg,
-			 const struct sdp_rtp_local *local, char *buf, size_t size)
-{
-	if (!buf || size == 0 || !local || !local->addr || !local->addr[0])
-		return MCU_EINVAL;
-	struct writer w = { .buf = buf, .size = size };
-	const char *ip = strchr(local->addr, ':') ? "IP6" : "IP4";
-	put(&w, "v=0\r\no=- %" PRIu64 " 2 IN %s %s\r\ns=mcu\r\nc=IN %s %s\r\nt=0 0\r\n",
-	    local->session_id, ip, local->addr, ip, local->addr);
-	for (int i = 0; i < offer->n_media; i++) {
-		const struct sdp_media *m = &offer->media[i];
-		if (neg->audio.accepted && neg->audio.index == i)
-			put_rtp_accepted(&w, m, &neg->audio, local->audio_port, local->audio_ssrc);
-		else if (neg->video.accepted && neg->video.index == i)
-			put_rtp_accepted(&w, m, &neg->video, local->video_port, local->video_ssrc);
-		else
-			put(&w, "m=%s 0 %s %s\r\n", m->kind_name, m->proto, m->first_fmt);
-	}
-	if (w.overflow || w.len > INT32_MAX) {
-		buf[0] = '\0';
-		return MCU_EINVAL;
-	}
-	return (int)w.len;
 }

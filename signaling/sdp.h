@@ -1,10 +1,12 @@
 /*
- * sdp.h - SDP offers in, answers out (RFC 8866, 8829, 8843, 5763, 8839).
+ * sdp.h - SDP offers in, as plain data (RFC 8866, 8829, 8843, 5763, 8839).
  *
- * sdp_parse() turns offer text into plain data; sdp_negotiate() decides what
- * the server accepts from it (and why not, in words a user can act on);
- * sdp_build_answer() writes the answer. sdp_parse_frag() reads the
- * trickle-ice-sdpfrag bodies of WHIP PATCH (RFC 8840).
+ * sdp_parse() turns offer text into a struct sdp_offer; sdp_parse_frag()
+ * reads the trickle-ice-sdpfrag bodies of WHIP PATCH (RFC 8840). What the
+ * server answers is decided and written elsewhere, from the same data:
+ * sdpanswer.h for WebRTC offers, sdprtp.h for plain RTP ones (legacy
+ * endpoints). Their negotiation results are plain data too and are declared
+ * here, beside the offer they describe, with the few helpers both use.
  *
  * Everything here is plain data and pure functions: no allocation beyond the
  * caller's structs, no I/O, no global state. Thread: any.
@@ -22,6 +24,10 @@
 #define SDP_MAX_CANDIDATES 32
 #define SDP_CANDIDATE_LEN 256   /* one "candidate:..." attribute value */
 #define SDP_FINGERPRINT_LEN 100 /* "AB:CD:..." of sha-256 is 95 chars */
+
+/* Header extensions the server reads and offers back (RFC 6464, 8843). */
+#define SDP_URI_AUDIO_LEVEL "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
+#define SDP_URI_MID "urn:ietf:params:rtp-hdrext:sdes:mid"
 
 enum sdp_kind { SDP_KIND_AUDIO, SDP_KIND_VIDEO, SDP_KIND_APPLICATION, SDP_KIND_OTHER };
 enum sdp_direction { SDP_SENDRECV, SDP_SENDONLY, SDP_RECVONLY, SDP_INACTIVE };
@@ -95,6 +101,8 @@ struct sdp_offer {
 int sdp_parse(const char *text, size_t len, struct sdp_offer *out,
 	      char *err, size_t err_size);
 
+/* ---- WebRTC negotiation (sdpanswer.h) ----------------------------- */
+
 /* What the server takes from one offered m= section. */
 struct sdp_media_answer {
 	bool accepted;              /* false: answered with port 0 */
@@ -115,19 +123,8 @@ struct sdp_negotiation {
 	bool peer_receives;         /* some accepted m= carries media from us */
 };
 
-/*
- * Decides the answer to a WebRTC offer (ICE + DTLS-SRTP + BUNDLE +
- * rtcp-mux). Accepts the first audio m= with Opus and the first video m= with
- * H.264 packetization-mode=1 (Constrained Baseline preferred) or VP8; others
- * are rejected. We send H.264 Constrained Baseline and Opus only.
- * Returns 0, MCU_EPROTO when the offer is unusable (no ICE credentials, no
- * sha-256 fingerprint, setup:passive, no BUNDLE, no rtcp-mux), or
- * MCU_EUNSUPPORTED when no m= has a codec we take; err says which.
- */
-int sdp_negotiate(const struct sdp_offer *offer, struct sdp_negotiation *out,
-		  char *err, size_t err_size);
-
-/* What the answer says about the server's side of the transport. */
+/* What the answer says about the server's side of the transport (read by
+ * sdpanswer_build()). */
 struct sdp_local {
 	const char *ice_ufrag;
 	const char *ice_pwd;
@@ -141,17 +138,7 @@ struct sdp_local {
 	uint64_t session_id;        /* o= sess-id */
 };
 
-/*
- * Writes the answer for offer/negotiation into buf (size bytes, NUL-terminated,
- * CRLF line ends) with a=setup:passive, a=rtcp-mux, the offer's BUNDLE group
- * (accepted mids only) and our candidates plus a=end-of-candidates.
- * Returns the length written, or MCU_EINVAL when buf is too small.
- */
-int sdp_build_answer(const struct sdp_offer *offer,
-		     const struct sdp_negotiation *neg,
-		     const struct sdp_local *local, char *buf, size_t size);
-
-/* ---- plain RTP (legacy endpoints, API.md section 3) ---------------- */
+/* ---- plain RTP negotiation (sdprtp.h; legacy endpoints, API.md section 3) */
 
 /* What the server takes from one m= of a plain RTP/AVP offer. */
 struct sdp_rtp_media {
@@ -176,18 +163,6 @@ struct sdp_rtp_negotiation {
 	bool peer_receives;         /* some accepted m= carries media from us */
 };
 
-/*
- * Decides the answer to a plain RTP offer: every m= is RTP/AVP (or
- * RTP/AVPF), no ICE or DTLS is needed, a c= address (IPv4 or IPv6) and a
- * non-zero port say where media goes. Audio: the first of Opus, G722, PCMU,
- * PCMA (in that order of preference) that the offer lists, static payload
- * types included. Video: H.264 with packetization-mode 0 or 1, preferring
- * the offer's first H.264 format. Returns 0, MCU_EPROTO (not plain RTP, no
- * address, bad port) or MCU_EUNSUPPORTED (no codec we take); err says why.
- */
-int sdp_negotiate_rtp(const struct sdp_offer *offer, struct sdp_rtp_negotiation *out,
-		      char *err, size_t err_size);
-
 /* Our side of a plain RTP session. */
 struct sdp_rtp_local {
 	const char *addr;           /* our address, as the peer should send to it */
@@ -196,17 +171,7 @@ struct sdp_rtp_local {
 	uint64_t session_id;
 };
 
-/*
- * Writes the answer: c= with our address (IN IP4 or IN IP6 by its form),
- * each offered m= in order (rejected ones with port 0), the chosen payload
- * type with its rtpmap (and for H.264 an fmtp with the negotiated
- * packetization-mode and profile-level-id=42e01f), the direction,
- * a=rtcp-mux when offered, the audio level extmap when offered, and a=ssrc
- * lines. Returns the length or
- * MCU_EINVAL when buf is too small.
- */
-int sdp_build_rtp_answer(const struct sdp_offer *offer, const struct sdp_rtp_negotiation *neg,
-			 const struct sdp_rtp_local *local, char *buf, size_t size);
+/* ---- trickle ICE ---------------------------------------------------- */
 
 /* A trickle-ice-sdpfrag body (RFC 8840). */
 struct sdp_frag {
@@ -220,5 +185,25 @@ struct sdp_frag {
 /* Parses an sdpfrag body. Returns 0 or MCU_EPROTO with a reason in err. */
 int sdp_parse_frag(const char *text, size_t len, struct sdp_frag *out,
 		   char *err, size_t err_size);
+
+/* ---- shared by the parser and the answer modules ------------------- */
+
+/*
+ * Writes a printf-style reason into err (size bytes, NUL-terminated; nothing
+ * when err is NULL or size is 0) and returns code, so that a refusal is one
+ * statement: "return sdp_fail(err, size, MCU_EPROTO, ...);".
+ */
+int sdp_fail(char *err, size_t size, int code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* The id m's a=extmap gives uri, or 0 when it has none. */
+int sdp_find_extmap(const struct sdp_media *m, const char *uri);
+
+/* Our direction in an answer to an m= offered as offered, when we can_send
+ * (or cannot) media on it: RFC 3264 section 6.1 from the answerer's side. */
+enum sdp_direction sdp_answer_direction(enum sdp_direction offered, bool can_send);
+
+/* The attribute name of d ("sendrecv", ...), static. */
+const char *sdp_direction_name(enum sdp_direction d);
 
 #endif

@@ -16,6 +16,8 @@
 #include "iceservers.h"
 #include "revocations.h"
 #include "sdp.h"
+#include "sdpanswer.h"
+#include "sdprtp.h"
 #include "token.h"
 #include "base/clock.h"
 
@@ -156,7 +158,7 @@ static int check_offer(struct sdp_offer *offer, struct sdp_negotiation *neg, enu
 		       struct httpmsg_reply *reply)
 {
 	char err[256] = "";
-	int rc = sdp_negotiate(offer, neg, err, sizeof(err));
+	int rc = sdpanswer_negotiate(offer, neg, err, sizeof(err));
 	if (rc == MCU_EUNSUPPORTED)
 		return httpmsg_error(reply, 400, "no_usable_codec", "%s", err);
 	if (rc)
@@ -199,7 +201,7 @@ static int write_answer(const struct signaling_env *env, const struct sdp_offer 
 	out->answer = malloc(ANSWER_SIZE);
 	if (!out->answer)
 		return MCU_ENOMEM;
-	int n = sdp_build_answer(offer, neg, &sl, out->answer, ANSWER_SIZE);
+	int n = sdpanswer_build(offer, neg, &sl, out->answer, ANSWER_SIZE);
 	if (n < 0) {
 		free(out->answer);
 		out->answer = NULL;
@@ -279,7 +281,7 @@ static int join_rtp(const struct signaling_env *env, const char *room, const str
 {
 	struct sdp_rtp_negotiation neg;
 	char err[256] = "";
-	int rc = sdp_negotiate_rtp(offer, &neg, err, sizeof(err));
+	int rc = sdprtp_negotiate(offer, &neg, err, sizeof(err));
 	if (rc == MCU_EUNSUPPORTED)
 		return httpmsg_error(reply, 400, "no_usable_codec", "%s", err);
 	if (rc)
@@ -308,7 +310,7 @@ static int join_rtp(const struct signaling_env *env, const char *room, const str
 		.session_id = ((uint64_t)local.audio_ssrc << 20) ^ local.video_ssrc,
 	};
 	out->answer = malloc(ANSWER_SIZE);
-	int n = out->answer ? sdp_build_rtp_answer(offer, &neg, &sl, out->answer, ANSWER_SIZE) : MCU_ENOMEM;
+	int n = out->answer ? sdprtp_build_answer(offer, &neg, &sl, out->answer, ANSWER_SIZE) : MCU_ENOMEM;
 	if (n < 0) {
 		free(out->answer);
 		out->answer = NULL;

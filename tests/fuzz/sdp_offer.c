@@ -1,8 +1,9 @@
 /*
- * sdp_offer.c - fuzzes the offer/answer path of signaling/sdp.c as whip.c
- * drives it: sdp_parse, then (when it parses) sdp_negotiate with
- * sdp_build_answer and sdp_negotiate_rtp with sdp_build_rtp_answer, using
- * dummy local values. Links signaling/sdp.o and mcu/err.o only.
+ * sdp_offer.c - fuzzes the offer/answer path of signaling/ as whip.c drives
+ * it: sdp_parse, then (when it parses) sdpanswer_negotiate with
+ * sdpanswer_build and sdprtp_negotiate with sdprtp_build_answer, using
+ * dummy local values. Links the objects of sdp.c, sdpanswer.c, sdprtp.c,
+ * sdpwriter.c and mcu/err.o only.
  *
  * Checks beyond "no crash": err is a terminated string; negotiation indices
  * and counts stay in range; an answer is exactly as long as returned, is
@@ -13,6 +14,8 @@
  */
 #include "signaling/sdp.h"
 #include "base/err.h"
+#include "signaling/sdpanswer.h"
+#include "signaling/sdprtp.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -22,7 +25,7 @@
 #define CHECK(c) do { if (!(c)) { fprintf(stderr, "%s:%d: check failed: %s\n", \
 	__FILE__, __LINE__, #c); abort(); } } while (0)
 
-#define ANSWER_SIZE 16384 /* what whip.c gives sdp_build_answer */
+#define ANSWER_SIZE 16384 /* what whip.c gives sdpanswer_build */
 
 static const char *const local_candidates[] = {
 	"candidate:1 1 udp 2130706431 192.0.2.1 40000 typ host",
@@ -53,13 +56,13 @@ typedef int build_fn(const struct sdp_offer *, const void *neg, const void *loca
 static int build_webrtc(const struct sdp_offer *o, const void *neg, const void *local,
 			char *buf, size_t size)
 {
-	return sdp_build_answer(o, neg, local, buf, size);
+	return sdpanswer_build(o, neg, local, buf, size);
 }
 
 static int build_rtp(const struct sdp_offer *o, const void *neg, const void *local,
 		     char *buf, size_t size)
 {
-	return sdp_build_rtp_answer(o, neg, local, buf, size);
+	return sdprtp_build_answer(o, neg, local, buf, size);
 }
 
 /* Builds into ANSWER_SIZE, then into exactly n + 1 and n bytes. */
@@ -103,7 +106,7 @@ static void webrtc(const struct sdp_offer *o)
 	struct sdp_negotiation neg;
 	char err[256];
 	memset(err, 'x', sizeof(err));
-	int rc = sdp_negotiate(o, &neg, err, sizeof(err));
+	int rc = sdpanswer_negotiate(o, &neg, err, sizeof(err));
 	check_err(err, sizeof(err));
 	CHECK(rc == 0 || rc == MCU_EPROTO || rc == MCU_EUNSUPPORTED);
 	if (rc)
@@ -125,7 +128,7 @@ static void plain_rtp(const struct sdp_offer *o)
 	struct sdp_rtp_negotiation neg;
 	char err[256];
 	memset(err, 'x', sizeof(err));
-	int rc = sdp_negotiate_rtp(o, &neg, err, sizeof(err));
+	int rc = sdprtp_negotiate(o, &neg, err, sizeof(err));
 	check_err(err, sizeof(err));
 	CHECK(rc == 0 || rc == MCU_EPROTO || rc == MCU_EUNSUPPORTED);
 	if (rc)

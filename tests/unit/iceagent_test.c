@@ -9,11 +9,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "mcu/clock.h"
+#include "base/clock.h"
 #include "mcu/config.h"
-#include "mcu/err.h"
+#include "base/err.h"
 #include "mcu/iceagent.h"
-#include "mcu/log.h"
+#include "base/log.h"
 
 #include <glib.h>
 #include <stdbool.h>

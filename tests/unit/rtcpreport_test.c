@@ -9,10 +9,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "mcu/err.h"
-#include "mcu/rtcp.h"
+#include "base/err.h"
+#include "base/rtcp.h"
 #include "mcu/rtcpreport.h"
-#include "mcu/rtp.h"
+#include "base/rtp.h"
 #include "mcu/rtpstats.h"
 
 #include <string.h>
