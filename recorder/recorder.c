@@ -39,6 +39,7 @@
  */
 #include "recorder.h"
 #include "sidecar.h"
+#include "codecs/h264pkt.h"
 #include "mcu/clock.h"
 #include "mcu/err.h"
 #include "mcu/log.h"
@@ -508,15 +509,6 @@ static int open_output(struct recorder *r)
 
 /* ---- media -------------------------------------------------------------- */
 
-/* Offset of the next 00 00 01 at or after from, or len. */
-static size_t find_start_code(const uint8_t *p, size_t len, size_t from)
-{
-	for (size_t i = from; i + 3 <= len; i++)
-		if (p[i] == 0 && p[i + 1] == 0 && p[i + 2] == 1)
-			return i;
-	return len;
-}
-
 /* Walks the NAL units of an Annex B access unit: copies the SPS and PPS,
  * each behind a 4-byte start code, into out (if not NULL). Returns the bytes
  * they take; *have_sps and *have_pps say whether both are there. */
@@ -526,9 +518,9 @@ static size_t param_sets(const uint8_t *au, size_t len, uint8_t *out, bool *have
 	static const uint8_t sc[4] = { 0, 0, 0, 1 };
 	size_t total = 0;
 	*have_sps = *have_pps = false;
-	for (size_t s = find_start_code(au, len, 0); s < len;) {
+	for (size_t s = h264_find_start_code(au, len, 0); s < len;) {
 		size_t nal = s + 3;
-		size_t next = find_start_code(au, len, nal);
+		size_t next = h264_find_start_code(au, len, nal);
 		size_t end = next;
 		while (end > nal && au[end - 1] == 0)
 			end--;  /* trailing zeros, or the first byte of a 4-byte code */
