@@ -39,6 +39,7 @@
  */
 #include "recorder.h"
 #include "sidecar.h"
+#include "codecs/aacenc.h"
 #include "codecs/h264pkt.h"
 #include "mcu/clock.h"
 #include "mcu/err.h"
@@ -48,7 +49,6 @@
 #include <fcntl.h>
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
-#include <libavutil/audio_fifo.h>
 #include <libavutil/channel_layout.h>
 #include <libavutil/mem.h>
 #include <limits.h>
@@ -63,7 +63,6 @@
 
 #define MOD "recorder"
 #define RATE 48000
-#define AAC_FRAME 1024               /* samples per AAC-LC frame */
 #define AAC_BITRATE 64000
 #define OPUS_FRAME 960               /* 20 ms at 48 kHz */
 #define OPUS_PRESKIP 312             /* samples; libopus's usual encoder delay */
@@ -121,18 +120,14 @@ struct recorder {
 	/* The thread's own. */
 	AVFormatContext *oc;
 	AVStream *vst, *ast;
-	AVCodecContext *aenc;
-	AVAudioFifo *fifo;
-	AVFrame *aframe;
+	struct aacenc *aac;           /* RECORDER_AAC */
 	AVPacket *pkt;
 	uint8_t *work;                /* one item's bytes, then zeroed padding */
-	float conv[AAC_FRAME];        /* PCM converted for the FIFO */
 	bool owns_name;               /* the file was created by us: the sidecar is ours */
 	bool failed, header_written, warned_no_sps, sidecar_warned;
 	int64_t start_us;             /* capture µs of the first keyframe */
 	int64_t video_last_dts;       /* 90 kHz */
-	int64_t audio_in;             /* next sample position into the FIFO/file, -1 before any */
-	int64_t audio_pts;            /* pts (samples) of the FIFO's first sample */
+	int64_t audio_in;             /* next sample position into the encoder/file, -1 before any */
 	int64_t media_end_us;
 };
 
@@ -366,9 +361,8 @@ static void update_status(struct recorder *r, int64_t end_us)
 
 /* Writes one packet (borrowed; unreferenced here) of stream st whose pts
  * and duration are in tb. Returns 0 or an MCU code (the recording failed). */
-static int mux(struct recorder *r, AVStream *st, AVRational tb)
+static int mux(struct recorder *r, AVPacket *pkt, AVStream *st, AVRational tb)
 {
-	AVPacket *pkt = r->pkt;
 	int64_t end_us = av_rescale_q(pkt->pts + pkt->duration, tb, AV_TIME_BASE_Q);
 	pkt->stream_index = st->index;
 	av_packet_rescale_ts(pkt, tb, st->time_base);
@@ -405,37 +399,14 @@ static int make_dirs(const char *dir)
 
 static int open_aac(struct recorder *r)
 {
-	const AVCodec *codec = avcodec_find_encoder_by_name("aac");
-	if (!codec) {
-		fail(r, "no aac encoder in libavcodec");
-		return MCU_EUNSUPPORTED;
+	int rc = aacenc_create(AAC_BITRATE, &r->aac);
+	if (rc == 0)
+		rc = aacenc_params(r->aac, r->ast->codecpar);
+	if (rc) {
+		fail(r, "aac encoder: %s", err_str(rc));
+		return rc;
 	}
-	r->aenc = avcodec_alloc_context3(codec);
-	r->aframe = av_frame_alloc();
-	r->fifo = av_audio_fifo_alloc(AV_SAMPLE_FMT_FLTP, 1, 4 * AAC_FRAME);
-	if (!r->aenc || !r->aframe || !r->fifo)
-		return fail_av(r, "aac", AVERROR(ENOMEM));
-	AVCodecContext *c = r->aenc;
-	c->sample_fmt = AV_SAMPLE_FMT_FLTP;
-	c->sample_rate = RATE;
-	c->ch_layout = (AVChannelLayout)AV_CHANNEL_LAYOUT_MONO;
-	c->bit_rate = AAC_BITRATE;
-	c->profile = FF_PROFILE_AAC_LOW;
-	c->time_base = (AVRational){ 1, RATE };
-	c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;  /* the esds needs the config */
-	int ret = avcodec_open2(c, codec, NULL);
-	if (ret < 0)
-		return fail_av(r, "aac encoder", ret);
-	r->aframe->format = AV_SAMPLE_FMT_FLTP;
-	r->aframe->nb_samples = AAC_FRAME;
-	r->aframe->sample_rate = RATE;
-	r->aframe->ch_layout = (AVChannelLayout)AV_CHANNEL_LAYOUT_MONO;
-	ret = av_frame_get_buffer(r->aframe, 0);
-	if (ret >= 0)
-		ret = avcodec_parameters_from_context(r->ast->codecpar, c);
-	if (ret < 0)
-		return fail_av(r, "aac", ret);
-	r->ast->time_base = c->time_base;
+	r->ast->time_base = (AVRational){ 1, AACENC_RATE };
 	return 0;
 }
 
@@ -593,7 +564,7 @@ static int write_video(struct recorder *r, const struct item *it)
 	pkt->pts = pkt->dts = dts;
 	pkt->duration = VIDEO_HZ / r->fps;
 	pkt->flags = it->key ? AV_PKT_FLAG_KEY : 0;
-	return mux(r, r->vst, (AVRational){ 1, VIDEO_HZ });
+	return mux(r, pkt, r->vst, (AVRational){ 1, VIDEO_HZ });
 }
 
 /* Sample position of a capture time from the recording start. */
@@ -602,77 +573,33 @@ static int64_t sample_pos(const struct recorder *r, int64_t capture_us)
 	return av_rescale(capture_us - r->start_us, RATE, 1000000);
 }
 
-/* Sends one frame (NULL: drain) to the AAC encoder and muxes what comes out. */
-static int encode_aac(struct recorder *r, AVFrame *frame)
+/* aacenc_emit_fn: muxes one AAC packet. */
+static int mux_aac(void *user, AVPacket *pkt)
 {
-	int ret = avcodec_send_frame(r->aenc, frame);
-	if (ret < 0)
-		return fail_av(r, "aac encode", ret);
-	for (;;) {
-		ret = avcodec_receive_packet(r->aenc, r->pkt);
-		if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF)
-			return 0;
-		if (ret < 0)
-			return fail_av(r, "aac encode", ret);
-		/* The encoder's priming packet sits 1024 samples before the first
-		 * input. A fragment cannot start before 0 (FFmpeg 5.1's mov muxer
-		 * then stacks two packets at 0, and audio plays 21 ms late), so a
-		 * negative one is left out: the first 21 ms decode without their
-		 * overlap, a fade-in nobody hears. */
-		if (r->pkt->pts < 0) {
-			av_packet_unref(r->pkt);
-			continue;
-		}
-		int rc = mux(r, r->ast, r->aenc->time_base);
-		if (rc)
-			return rc;
-	}
+	struct recorder *r = user;
+	/* The encoder's priming packet sits 1024 samples before the first
+	 * input. A fragment cannot start before 0 (FFmpeg 5.1's mov muxer
+	 * then stacks two packets at 0, and audio plays 21 ms late), so a
+	 * negative one is left out: the first 21 ms decode without their
+	 * overlap, a fade-in nobody hears. */
+	if (pkt->pts < 0)
+		return 0;
+	return mux(r, pkt, r->ast, (AVRational){ 1, AACENC_RATE });
 }
 
-/* Encodes whole frames from the FIFO; with last, the short rest too. */
-static int drain_fifo(struct recorder *r, bool last)
+/* Fails the recording when the encoder did (a mux error failed it already). */
+static int aac_result(struct recorder *r, int rc)
 {
-	for (;;) {
-		int n = av_audio_fifo_size(r->fifo);
-		if (n == 0 || (n < AAC_FRAME && !last))
-			return 0;
-		if (n > AAC_FRAME)
-			n = AAC_FRAME;
-		int ret = av_frame_make_writable(r->aframe);
-		if (ret < 0)
-			return fail_av(r, "aac frame", ret);
-		r->aframe->nb_samples = n;  /* a short last frame is fine for "aac" */
-		if (av_audio_fifo_read(r->fifo, (void **)r->aframe->data, n) != n)
-			return fail_av(r, "aac fifo", AVERROR_BUG);
-		r->aframe->pts = r->audio_pts;
-		r->audio_pts += n;
-		int rc = encode_aac(r, r->aframe);
-		if (rc)
-			return rc;
-	}
+	if (rc)
+		fail(r, "aac encode: %s", err_str(rc));
+	return rc;
 }
 
-/* Appends n samples (pcm, or silence when NULL) to the FIFO, encoding as
- * it fills so the FIFO stays small. */
-static int fifo_append(struct recorder *r, const int16_t *pcm, int64_t n)
+/* Codes n samples (pcm, or silence when NULL) and muxes what comes out. */
+static int encode_pcm(struct recorder *r, const int16_t *pcm, int64_t n)
 {
-	while (n > 0) {
-		int k = n > AAC_FRAME ? AAC_FRAME : (int)n;
-		for (int i = 0; i < k; i++)
-			r->conv[i] = pcm ? (float)pcm[i] / 32768.0f : 0.0f;
-		void *planes[1] = { r->conv };
-		int ret = av_audio_fifo_write(r->fifo, planes, k);
-		if (ret < 0)
-			return fail_av(r, "aac fifo", ret);
-		r->audio_in += k;
-		if (pcm)
-			pcm += k;
-		n -= k;
-		int rc = drain_fifo(r, false);
-		if (rc)
-			return rc;
-	}
-	return 0;
+	r->audio_in += n;
+	return aac_result(r, aacenc_push(r->aac, pcm, n, mux_aac, r));
 }
 
 /*
@@ -686,10 +613,11 @@ static int write_pcm(struct recorder *r, const struct item *it)
 	int64_t n = it->len / (uint32_t)sizeof(int16_t);
 	int64_t pos = sample_pos(r, it->capture_us);
 	if (r->audio_in < 0) {
-		r->audio_in = r->audio_pts = pos > 0 ? pos : 0;  /* a late start is an offset */
+		r->audio_in = pos > 0 ? pos : 0;  /* a late start is an offset */
+		aacenc_set_pts(r->aac, r->audio_in);
 	} else if (pos > r->audio_in + AUDIO_SLACK) {
 		int64_t gap = pos - r->audio_in;
-		int rc = fifo_append(r, NULL, gap > MAX_FILL ? MAX_FILL : gap);
+		int rc = encode_pcm(r, NULL, gap > MAX_FILL ? MAX_FILL : gap);
 		if (rc)
 			return rc;
 	} else if (pos >= r->audio_in - AUDIO_SLACK) {
@@ -702,7 +630,7 @@ static int write_pcm(struct recorder *r, const struct item *it)
 		pcm += cut;
 		n -= cut;
 	}
-	return fifo_append(r, pcm, n);
+	return encode_pcm(r, pcm, n);
 }
 
 static int write_opus(struct recorder *r, const struct item *it)
@@ -724,7 +652,7 @@ static int write_opus(struct recorder *r, const struct item *it)
 	pkt->duration = OPUS_FRAME;
 	pkt->flags = AV_PKT_FLAG_KEY;
 	r->audio_in += OPUS_FRAME;
-	return mux(r, r->ast, (AVRational){ 1, RATE });
+	return mux(r, pkt, r->ast, (AVRational){ 1, RATE });
 }
 
 static void handle_item(struct recorder *r, const struct item *it)
@@ -752,7 +680,7 @@ static void finish_output(struct recorder *r)
 		close_output(r);
 		return;
 	}
-	if (r->aenc && (drain_fifo(r, true) || encode_aac(r, NULL)))
+	if (r->aac && aac_result(r, aacenc_flush(r->aac, mux_aac, r)))
 		return;
 	int ret = av_write_trailer(r->oc);
 	if (ret < 0) {
@@ -848,10 +776,7 @@ void recorder_get_status(struct recorder *r, struct recorder_status *out)
 static void destroy(struct recorder *r)
 {
 	close_output(r);
-	avcodec_free_context(&r->aenc);
-	av_frame_free(&r->aframe);
-	if (r->fifo)
-		av_audio_fifo_free(r->fifo);
+	aacenc_destroy(r->aac);
 	av_packet_free(&r->pkt);
 	free(r->work);
 	free(r->ring);
