@@ -41,6 +41,20 @@ struct fx {
 	uint8_t au[256 * 1024];       /* the last access unit, padded */
 };
 
+/* A flat picture the encoder can take. */
+static AVFrame *flat_picture(void)
+{
+	AVFrame *p = av_frame_alloc();
+	assert_non_null(p);
+	p->width = W;
+	p->height = H;
+	p->format = AV_PIX_FMT_YUV420P;
+	assert_int_equal(av_frame_get_buffer(p, 0), 0);
+	for (int i = 0; i < 3; i++)
+		memset(p->data[i], 100 + 40 * i, (size_t)p->linesize[i] * (i ? H / 2 : H));
+	return p;
+}
+
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
@@ -53,15 +67,8 @@ static int setup(void **state)
 		.width = W, .height = H, .fps = FPS, .bitrate_kbps = 200,
 		.preset = "ultrafast", .threads = 1,
 	};
+	f->pic = flat_picture();
 	assert_int_equal(venc_create(&vc, &f->enc), 0);
-	f->pic = av_frame_alloc();
-	assert_non_null(f->pic);
-	f->pic->format = AV_PIX_FMT_YUV420P;
-	f->pic->width = W;
-	f->pic->height = H;
-	assert_int_equal(av_frame_get_buffer(f->pic, 0), 0);
-	for (int p = 0; p < 3; p++)
-		memset(f->pic->data[p], 100 + 40 * p, (size_t)f->pic->linesize[p] * (p ? H / 2 : H));
 	*state = f;
 	return 0;
 }
