@@ -189,8 +189,7 @@ int h264_depack_end(struct h264_depack *d)
 	return (int)d->len;
 }
 
-/* The offset of the next 00 00 01 at or after from, or len if none. */
-static size_t find_start_code(const uint8_t *au, size_t len, size_t from)
+size_t h264_find_start_code(const uint8_t *au, size_t len, size_t from)
 {
 	for (size_t i = from; i < len && len - i >= 3; i++)
 		if (au[i] == 0 && au[i + 1] == 0 && au[i + 2] == 1)
@@ -205,7 +204,7 @@ static size_t find_start_code(const uint8_t *au, size_t len, size_t from)
  */
 static int first_nal(const uint8_t *au, size_t len, size_t *pos)
 {
-	size_t s = find_start_code(au, len, 0);
+	size_t s = h264_find_start_code(au, len, 0);
 	if (s == len)
 		return MCU_EPROTO;
 	for (size_t i = 0; i < s; i++)
@@ -228,7 +227,7 @@ static bool next_nal(const uint8_t *au, size_t len, size_t *pos,
 {
 	while (*pos < len) {
 		size_t start = *pos;
-		size_t end = find_start_code(au, len, start);
+		size_t end = h264_find_start_code(au, len, start);
 		*pos = end == len ? len : end + 3;
 		size_t n = end - start;
 		while (n > 0 && au[start + n - 1] == 0)

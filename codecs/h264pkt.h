@@ -76,6 +76,14 @@ typedef int h264_emit_fn(void *user, const uint8_t *payload, size_t len, bool ma
 int h264_pack(const uint8_t *au, size_t len, size_t max_payload, int mode,
 	      uint8_t *scratch, h264_emit_fn *emit, void *user);
 
+/*
+ * The offset of the next 00 00 01 start code in au (len bytes, borrowed)
+ * at or after from, or len when there is none (also for from >= len). A
+ * 4-byte start code is found at its second byte: its leading zero is the
+ * previous NAL unit's trailing zero to the caller. Thread: any.
+ */
+size_t h264_find_start_code(const uint8_t *au, size_t len, size_t from);
+
 /* Does this Annex B access unit hold an IDR slice? Thread: any. */
 bool h264_is_keyframe(const uint8_t *au, size_t len);
 

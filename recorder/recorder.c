@@ -1,7 +1,8 @@
 /*
  * recorder.c - see recorder.h. One room's recording: a queue the room
- * thread fills, and a thread of its own that encodes the audio, muxes a
- * fragmented MP4 with libavformat and keeps the JSON sidecar beside it.
+ * thread fills, and a thread of its own that encodes the audio
+ * (codecs/aacenc.h), muxes a fragmented MP4 (mp4mux.h), keeps the two
+ * streams in step and keeps the JSON sidecar beside it (sidecar.h).
  *
  * DESIGN: the room thread must never wait for this thread or for the disk,
  * so a push only copies the bytes into a queue under a short mutex and
@@ -22,12 +23,12 @@
  * silence, and audio that overlaps what was written is trimmed, so the two
  * streams stay in step without trusting every capture time to the sample.
  *
- * Disk: the file is written with movflags frag_keyframe+empty_moov+
- * default_base_moof and frag_duration 2 s, and flushed at every packet (the
- * muxer holds a fragment in memory and writes it whole, so that costs a
- * write per fragment, not per packet): after a crash, all but the last
- * fragment can be read. The first write or mux error ends the recording as
- * "failed" (logged once with the reason); the file is closed, later pushes
+ * Disk: a fragment starts at each keyframe and at least every 2 s, and
+ * the file is flushed at every packet (mp4mux.h; the muxer holds a fragment
+ * in memory and writes it whole, so that costs a write per fragment, not
+ * per packet): after a crash, all but the last fragment can be read. The
+ * first write or mux error ends the recording as "failed" (logged once
+ * with the reason); the file is closed, later pushes
  * are dropped at the door, and the sidecar says "failed": on a full disk
  * it is rewritten in place (sidecar.h). The first sidecar is written before
  * any media: a recording whose sidecar cannot be written fails at once and
@@ -38,7 +39,9 @@
  * holds up a push. Neither is taken while the other is held.
  */
 #include "recorder.h"
+#include "mp4mux.h"
 #include "sidecar.h"
+#include "codecs/aacenc.h"
 #include "base/clock.h"
 #include "base/err.h"
 #include "base/log.h"
@@ -46,10 +49,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libavcodec/avcodec.h>
-#include <libavformat/avformat.h>
-#include <libavutil/audio_fifo.h>
-#include <libavutil/channel_layout.h>
-#include <libavutil/mem.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -61,13 +60,9 @@
 #include <unistd.h>
 
 #define MOD "recorder"
-#define RATE 48000
-#define AAC_FRAME 1024               /* samples per AAC-LC frame */
+#define RATE MP4MUX_AUDIO_RATE
 #define AAC_BITRATE 64000
 #define OPUS_FRAME 960               /* 20 ms at 48 kHz */
-#define OPUS_PRESKIP 312             /* samples; libopus's usual encoder delay */
-#define VIDEO_HZ 90000
-#define FRAG_DURATION "2000000"      /* µs: a fragment at least every 2 s */
 #define RING_MIN (4u << 20)
 #define RING_MAX (32u << 20)
 #define SIDECAR_PERIOD_US 2000000
@@ -118,21 +113,14 @@ struct recorder {
 	int64_t ended_wall_us;
 
 	/* The thread's own. */
-	AVFormatContext *oc;
-	AVStream *vst, *ast;
-	AVCodecContext *aenc;
-	AVAudioFifo *fifo;
-	AVFrame *aframe;
-	AVPacket *pkt;
+	struct mp4mux *mux;           /* NULL once closed */
+	struct aacenc *aac;           /* RECORDER_AAC */
+	AVPacket *pkt;                /* RECORDER_OPUS: for the mix's packets */
 	uint8_t *work;                /* one item's bytes, then zeroed padding */
-	float conv[AAC_FRAME];        /* PCM converted for the FIFO */
 	bool owns_name;               /* the file was created by us: the sidecar is ours */
-	bool failed, header_written, warned_no_sps, sidecar_warned;
+	bool failed, warned_no_sps, sidecar_warned;
 	int64_t start_us;             /* capture µs of the first keyframe */
-	int64_t video_last_dts;       /* 90 kHz */
-	int64_t audio_in;             /* next sample position into the FIFO/file, -1 before any */
-	int64_t audio_pts;            /* pts (samples) of the FIFO's first sample */
-	int64_t media_end_us;
+	int64_t audio_in;             /* next sample position into the encoder/file, -1 before any */
 };
 
 const char *recorder_state_name(enum recorder_state s)
@@ -310,14 +298,11 @@ static int write_sidecar(struct recorder *r)
 
 /* ---- failure and status ---------------------------------------------- */
 
-/* Closes the output without a trailer (after an error). */
+/* Closes the output (without a trailer unless one was written). */
 static void close_output(struct recorder *r)
 {
-	if (r->oc) {
-		avio_closep(&r->oc->pb);
-		avformat_free_context(r->oc);
-		r->oc = NULL;
-	}
+	mp4mux_destroy(r->mux);
+	r->mux = NULL;
 }
 
 /* Ends the recording as failed: logs the reason once, closes the file and
@@ -340,43 +325,27 @@ static void __attribute__((format(printf, 2, 3))) fail(struct recorder *r, const
 	write_sidecar(r);
 }
 
-/* Translates an AVERROR where it enters: fails the recording with what and
- * the reason. Returns MCU_ENOMEM or MCU_EIO. */
-static int fail_av(struct recorder *r, const char *what, int averr)
-{
-	char buf[AV_ERROR_MAX_STRING_SIZE];
-	av_strerror(averr, buf, sizeof(buf));
-	fail(r, "%s: %s", what, buf);
-	return averr == AVERROR(ENOMEM) ? MCU_ENOMEM : MCU_EIO;
-}
-
 /* Publishes how much media and how many bytes are written. */
-static void update_status(struct recorder *r, int64_t end_us)
+static void update_status(struct recorder *r)
 {
-	if (end_us > r->media_end_us)
-		r->media_end_us = end_us;
-	int64_t pos = r->oc && r->oc->pb ? avio_tell(r->oc->pb) : 0;
+	int64_t end_us = mp4mux_duration_us(r->mux);
+	uint64_t bytes = mp4mux_bytes(r->mux);
 	pthread_mutex_lock(&r->lock);
-	r->duration_s = (double)r->media_end_us / 1e6;
-	if (pos > 0)
-		r->bytes = (uint64_t)pos;
+	r->duration_s = (double)end_us / 1e6;
+	if (bytes > 0)
+		r->bytes = bytes;
 	pthread_mutex_unlock(&r->lock);
 }
 
-/* Writes one packet (borrowed; unreferenced here) of stream st whose pts
- * and duration are in tb. Returns 0 or an MCU code (the recording failed). */
-static int mux(struct recorder *r, AVStream *st, AVRational tb)
+/* After a muxer call: publishes the progress, or fails the recording with
+ * the muxer's cause. Returns rc. */
+static int mux_result(struct recorder *r, int rc)
 {
-	AVPacket *pkt = r->pkt;
-	int64_t end_us = av_rescale_q(pkt->pts + pkt->duration, tb, AV_TIME_BASE_Q);
-	pkt->stream_index = st->index;
-	av_packet_rescale_ts(pkt, tb, st->time_base);
-	int ret = av_write_frame(r->oc, pkt);
-	av_packet_unref(pkt);
-	if (ret < 0)
-		return fail_av(r, "write", ret);
-	update_status(r, end_us);
-	return 0;
+	if (rc < 0)
+		fail(r, "%s", mp4mux_error(r->mux));
+	else
+		update_status(r);
+	return rc;
 }
 
 /* ---- opening ----------------------------------------------------------- */
@@ -402,68 +371,8 @@ static int make_dirs(const char *dir)
 	}
 }
 
-static int open_aac(struct recorder *r)
-{
-	const AVCodec *codec = avcodec_find_encoder_by_name("aac");
-	if (!codec) {
-		fail(r, "no aac encoder in libavcodec");
-		return MCU_EUNSUPPORTED;
-	}
-	r->aenc = avcodec_alloc_context3(codec);
-	r->aframe = av_frame_alloc();
-	r->fifo = av_audio_fifo_alloc(AV_SAMPLE_FMT_FLTP, 1, 4 * AAC_FRAME);
-	if (!r->aenc || !r->aframe || !r->fifo)
-		return fail_av(r, "aac", AVERROR(ENOMEM));
-	AVCodecContext *c = r->aenc;
-	c->sample_fmt = AV_SAMPLE_FMT_FLTP;
-	c->sample_rate = RATE;
-	c->ch_layout = (AVChannelLayout)AV_CHANNEL_LAYOUT_MONO;
-	c->bit_rate = AAC_BITRATE;
-	c->profile = FF_PROFILE_AAC_LOW;
-	c->time_base = (AVRational){ 1, RATE };
-	c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;  /* the esds needs the config */
-	int ret = avcodec_open2(c, codec, NULL);
-	if (ret < 0)
-		return fail_av(r, "aac encoder", ret);
-	r->aframe->format = AV_SAMPLE_FMT_FLTP;
-	r->aframe->nb_samples = AAC_FRAME;
-	r->aframe->sample_rate = RATE;
-	r->aframe->ch_layout = (AVChannelLayout)AV_CHANNEL_LAYOUT_MONO;
-	ret = av_frame_get_buffer(r->aframe, 0);
-	if (ret >= 0)
-		ret = avcodec_parameters_from_context(r->ast->codecpar, c);
-	if (ret < 0)
-		return fail_av(r, "aac", ret);
-	r->ast->time_base = c->time_base;
-	return 0;
-}
-
-/* The customary OpusHead (RFC 7845 5.1) for mono 48 kHz, mapping family 0. */
-static int set_opus_params(struct recorder *r)
-{
-	static const uint8_t head[19] = {
-		'O', 'p', 'u', 's', 'H', 'e', 'a', 'd', 1, 1,
-		OPUS_PRESKIP & 0xff, OPUS_PRESKIP >> 8,
-		RATE & 0xff, (RATE >> 8) & 0xff, (RATE >> 16) & 0xff, 0,
-		0, 0, 0,
-	};
-	AVCodecParameters *par = r->ast->codecpar;
-	par->codec_type = AVMEDIA_TYPE_AUDIO;
-	par->codec_id = AV_CODEC_ID_OPUS;
-	par->sample_rate = RATE;
-	par->ch_layout = (AVChannelLayout)AV_CHANNEL_LAYOUT_MONO;
-	par->initial_padding = OPUS_PRESKIP;
-	par->extradata = av_mallocz(sizeof(head) + AV_INPUT_BUFFER_PADDING_SIZE);
-	if (!par->extradata)
-		return fail_av(r, "opus", AVERROR(ENOMEM));
-	memcpy(par->extradata, head, sizeof(head));
-	par->extradata_size = sizeof(head);
-	r->ast->time_base = (AVRational){ 1, RATE };
-	return 0;
-}
-
-/* Makes the directory and the file, the muxer, its two streams and the
- * audio encoder. The header waits for the first keyframe's SPS/PPS. */
+/* Makes the directory and the file, the audio encoder and the muxer. The
+ * header waits for the first keyframe's SPS/PPS. */
 static int open_output(struct recorder *r)
 {
 	int err = make_dirs(r->dir);
@@ -481,127 +390,59 @@ static int open_output(struct recorder *r)
 	}
 	close(fd);
 	r->owns_name = true;
-	int ret = avformat_alloc_output_context2(&r->oc, NULL, "mp4", r->path);
-	if (ret < 0)
-		return fail_av(r, "mp4 muxer", ret);
-	r->vst = avformat_new_stream(r->oc, NULL);
-	r->ast = avformat_new_stream(r->oc, NULL);
-	r->pkt = av_packet_alloc();
-	if (!r->vst || !r->ast || !r->pkt)
-		return fail_av(r, "mp4 muxer", AVERROR(ENOMEM));
-	AVCodecParameters *vp = r->vst->codecpar;
-	vp->codec_type = AVMEDIA_TYPE_VIDEO;
-	vp->codec_id = AV_CODEC_ID_H264;
-	vp->width = r->width;
-	vp->height = r->height;
-	vp->format = AV_PIX_FMT_YUV420P;
-	r->vst->time_base = (AVRational){ 1, VIDEO_HZ };
-	r->vst->avg_frame_rate = (AVRational){ r->fps, 1 };
-	int rc = r->audio == RECORDER_AAC ? open_aac(r) : set_opus_params(r);
-	if (rc)
+	int rc = 0;
+	if (r->audio == RECORDER_AAC)
+		rc = aacenc_create(AAC_BITRATE, &r->aac);
+	else if (!(r->pkt = av_packet_alloc()))
+		rc = MCU_ENOMEM;
+	if (rc) {
+		fail(r, "%s: %s", r->audio == RECORDER_AAC ? "aac encoder" : "opus", err_str(rc));
 		return rc;
-	ret = avio_open(&r->oc->pb, r->path, AVIO_FLAG_WRITE);
-	if (ret < 0)
-		return fail_av(r, "open", ret);
-	return 0;
+	}
+	struct mp4mux_config mc = {
+		.path = r->path, .width = r->width, .height = r->height, .fps = r->fps,
+		.audio = r->audio == RECORDER_AAC ? MP4MUX_AAC : MP4MUX_OPUS, .aac = r->aac,
+	};
+	char why[256];
+	rc = mp4mux_create(&mc, &r->mux, why, sizeof(why));
+	if (rc)
+		fail(r, "%s", why);
+	return rc;
 }
 
 /* ---- media -------------------------------------------------------------- */
 
-/* Offset of the next 00 00 01 at or after from, or len. */
-static size_t find_start_code(const uint8_t *p, size_t len, size_t from)
-{
-	for (size_t i = from; i + 3 <= len; i++)
-		if (p[i] == 0 && p[i + 1] == 0 && p[i + 2] == 1)
-			return i;
-	return len;
-}
-
-/* Walks the NAL units of an Annex B access unit: copies the SPS and PPS,
- * each behind a 4-byte start code, into out (if not NULL). Returns the bytes
- * they take; *have_sps and *have_pps say whether both are there. */
-static size_t param_sets(const uint8_t *au, size_t len, uint8_t *out, bool *have_sps,
-			 bool *have_pps)
-{
-	static const uint8_t sc[4] = { 0, 0, 0, 1 };
-	size_t total = 0;
-	*have_sps = *have_pps = false;
-	for (size_t s = find_start_code(au, len, 0); s < len;) {
-		size_t nal = s + 3;
-		size_t next = find_start_code(au, len, nal);
-		size_t end = next;
-		while (end > nal && au[end - 1] == 0)
-			end--;  /* trailing zeros, or the first byte of a 4-byte code */
-		int type = nal < end ? au[nal] & 0x1f : 0;
-		if (type == 7 || type == 8) {
-			*(type == 7 ? have_sps : have_pps) = true;
-			if (out) {
-				memcpy(out + total, sc, sizeof(sc));
-				memcpy(out + total + sizeof(sc), au + nal, end - nal);
-			}
-			total += sizeof(sc) + end - nal;
-		}
-		s = next;
-	}
-	return total;
-}
-
-/* At the first keyframe: its SPS/PPS become the extradata (the mov muxer
- * turns Annex B into avcC) and the header is written. Returns 1 when the
- * recording started, 0 when this keyframe lacks SPS/PPS, or an MCU code. */
+/* At the first keyframe: the muxer takes its SPS/PPS and writes the
+ * header. Returns 1 when the recording started, 0 when this keyframe lacks
+ * SPS/PPS, or an MCU code. */
 static int start_recording(struct recorder *r, const uint8_t *au, size_t len, int64_t capture_us)
 {
-	bool sps, pps;
-	size_t n = param_sets(au, len, NULL, &sps, &pps);
-	if (!sps || !pps) {
+	int rc = mp4mux_start(r->mux, au, len);
+	if (rc == 0) {
 		if (!r->warned_no_sps)
 			LOG_W(MOD, "room=%s keyframe without SPS/PPS: waiting for another",
 			      r->room);
 		r->warned_no_sps = true;
 		return 0;
 	}
-	AVCodecParameters *vp = r->vst->codecpar;
-	vp->extradata = av_mallocz(n + AV_INPUT_BUFFER_PADDING_SIZE);
-	if (!vp->extradata)
-		return fail_av(r, "extradata", AVERROR(ENOMEM));
-	vp->extradata_size = (int)param_sets(au, len, vp->extradata, &sps, &pps);
-
-	AVDictionary *opts = NULL;
-	av_dict_set(&opts, "movflags", "frag_keyframe+empty_moov+default_base_moof", 0);
-	av_dict_set(&opts, "frag_duration", FRAG_DURATION, 0);
-	av_dict_set(&opts, "flush_packets", "1", 0);
-	int ret = avformat_write_header(r->oc, &opts);
-	av_dict_free(&opts);
-	if (ret < 0)
-		return fail_av(r, "mp4 header", ret);
-	r->header_written = true;
+	if (rc < 0)
+		return mux_result(r, rc);
 	r->start_us = capture_us;
-	r->video_last_dts = -1;
 	LOG_I(MOD, "room=%s recording %s: first keyframe, %dx%d", r->room, r->file, r->width,
 	      r->height);
-	update_status(r, 0);
+	update_status(r);
 	return 1;
 }
 
 static int write_video(struct recorder *r, const struct item *it)
 {
-	if (!r->header_written) {
+	if (!mp4mux_started(r->mux)) {
 		int rc = it->key ? start_recording(r, r->work, it->len, it->capture_us) : 0;
 		if (rc <= 0)
 			return rc;
 	}
-	/* µs to 90 kHz; the muxer refuses a dts that does not grow. */
-	int64_t dts = (it->capture_us - r->start_us) * 9 / 100;
-	if (dts <= r->video_last_dts)
-		dts = r->video_last_dts + 1;
-	r->video_last_dts = dts;
-	AVPacket *pkt = r->pkt;
-	pkt->data = r->work;  /* not refcounted: av_write_frame does not keep it */
-	pkt->size = (int)it->len;
-	pkt->pts = pkt->dts = dts;
-	pkt->duration = VIDEO_HZ / r->fps;
-	pkt->flags = it->key ? AV_PKT_FLAG_KEY : 0;
-	return mux(r, r->vst, (AVRational){ 1, VIDEO_HZ });
+	return mux_result(r, mp4mux_write_video(r->mux, r->work, it->len, it->key,
+						it->capture_us - r->start_us));
 }
 
 /* Sample position of a capture time from the recording start. */
@@ -610,77 +451,33 @@ static int64_t sample_pos(const struct recorder *r, int64_t capture_us)
 	return av_rescale(capture_us - r->start_us, RATE, 1000000);
 }
 
-/* Sends one frame (NULL: drain) to the AAC encoder and muxes what comes out. */
-static int encode_aac(struct recorder *r, AVFrame *frame)
+/* aacenc_emit_fn: muxes one AAC packet. */
+static int mux_aac(void *user, AVPacket *pkt)
 {
-	int ret = avcodec_send_frame(r->aenc, frame);
-	if (ret < 0)
-		return fail_av(r, "aac encode", ret);
-	for (;;) {
-		ret = avcodec_receive_packet(r->aenc, r->pkt);
-		if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF)
-			return 0;
-		if (ret < 0)
-			return fail_av(r, "aac encode", ret);
-		/* The encoder's priming packet sits 1024 samples before the first
-		 * input. A fragment cannot start before 0 (FFmpeg 5.1's mov muxer
-		 * then stacks two packets at 0, and audio plays 21 ms late), so a
-		 * negative one is left out: the first 21 ms decode without their
-		 * overlap, a fade-in nobody hears. */
-		if (r->pkt->pts < 0) {
-			av_packet_unref(r->pkt);
-			continue;
-		}
-		int rc = mux(r, r->ast, r->aenc->time_base);
-		if (rc)
-			return rc;
-	}
+	struct recorder *r = user;
+	/* The encoder's priming packet sits 1024 samples before the first
+	 * input. A fragment cannot start before 0 (FFmpeg 5.1's mov muxer
+	 * then stacks two packets at 0, and audio plays 21 ms late), so a
+	 * negative one is left out: the first 21 ms decode without their
+	 * overlap, a fade-in nobody hears. */
+	if (pkt->pts < 0)
+		return 0;
+	return mux_result(r, mp4mux_write_audio(r->mux, pkt));
 }
 
-/* Encodes whole frames from the FIFO; with last, the short rest too. */
-static int drain_fifo(struct recorder *r, bool last)
+/* Fails the recording when the encoder did (a mux error failed it already). */
+static int aac_result(struct recorder *r, int rc)
 {
-	for (;;) {
-		int n = av_audio_fifo_size(r->fifo);
-		if (n == 0 || (n < AAC_FRAME && !last))
-			return 0;
-		if (n > AAC_FRAME)
-			n = AAC_FRAME;
-		int ret = av_frame_make_writable(r->aframe);
-		if (ret < 0)
-			return fail_av(r, "aac frame", ret);
-		r->aframe->nb_samples = n;  /* a short last frame is fine for "aac" */
-		if (av_audio_fifo_read(r->fifo, (void **)r->aframe->data, n) != n)
-			return fail_av(r, "aac fifo", AVERROR_BUG);
-		r->aframe->pts = r->audio_pts;
-		r->audio_pts += n;
-		int rc = encode_aac(r, r->aframe);
-		if (rc)
-			return rc;
-	}
+	if (rc)
+		fail(r, "aac encode: %s", err_str(rc));
+	return rc;
 }
 
-/* Appends n samples (pcm, or silence when NULL) to the FIFO, encoding as
- * it fills so the FIFO stays small. */
-static int fifo_append(struct recorder *r, const int16_t *pcm, int64_t n)
+/* Codes n samples (pcm, or silence when NULL) and muxes what comes out. */
+static int encode_pcm(struct recorder *r, const int16_t *pcm, int64_t n)
 {
-	while (n > 0) {
-		int k = n > AAC_FRAME ? AAC_FRAME : (int)n;
-		for (int i = 0; i < k; i++)
-			r->conv[i] = pcm ? (float)pcm[i] / 32768.0f : 0.0f;
-		void *planes[1] = { r->conv };
-		int ret = av_audio_fifo_write(r->fifo, planes, k);
-		if (ret < 0)
-			return fail_av(r, "aac fifo", ret);
-		r->audio_in += k;
-		if (pcm)
-			pcm += k;
-		n -= k;
-		int rc = drain_fifo(r, false);
-		if (rc)
-			return rc;
-	}
-	return 0;
+	r->audio_in += n;
+	return aac_result(r, aacenc_push(r->aac, pcm, n, mux_aac, r));
 }
 
 /*
@@ -694,10 +491,11 @@ static int write_pcm(struct recorder *r, const struct item *it)
 	int64_t n = it->len / (uint32_t)sizeof(int16_t);
 	int64_t pos = sample_pos(r, it->capture_us);
 	if (r->audio_in < 0) {
-		r->audio_in = r->audio_pts = pos > 0 ? pos : 0;  /* a late start is an offset */
+		r->audio_in = pos > 0 ? pos : 0;  /* a late start is an offset */
+		aacenc_set_pts(r->aac, r->audio_in);
 	} else if (pos > r->audio_in + AUDIO_SLACK) {
 		int64_t gap = pos - r->audio_in;
-		int rc = fifo_append(r, NULL, gap > MAX_FILL ? MAX_FILL : gap);
+		int rc = encode_pcm(r, NULL, gap > MAX_FILL ? MAX_FILL : gap);
 		if (rc)
 			return rc;
 	} else if (pos >= r->audio_in - AUDIO_SLACK) {
@@ -710,7 +508,7 @@ static int write_pcm(struct recorder *r, const struct item *it)
 		pcm += cut;
 		n -= cut;
 	}
-	return fifo_append(r, pcm, n);
+	return encode_pcm(r, pcm, n);
 }
 
 static int write_opus(struct recorder *r, const struct item *it)
@@ -732,16 +530,16 @@ static int write_opus(struct recorder *r, const struct item *it)
 	pkt->duration = OPUS_FRAME;
 	pkt->flags = AV_PKT_FLAG_KEY;
 	r->audio_in += OPUS_FRAME;
-	return mux(r, r->ast, (AVRational){ 1, RATE });
+	return mux_result(r, mp4mux_write_audio(r->mux, pkt));
 }
 
 static void handle_item(struct recorder *r, const struct item *it)
 {
-	if (r->failed || !r->oc || it->skip)
+	if (r->failed || !r->mux || it->skip)
 		return;
 	if (it->kind == ITEM_VIDEO)
 		write_video(r, it);
-	else if (!r->header_written)
+	else if (!mp4mux_started(r->mux))
 		return;  /* audio queued before the first keyframe was taken */
 	else if (it->kind == ITEM_PCM)
 		write_pcm(r, it);
@@ -752,22 +550,18 @@ static void handle_item(struct recorder *r, const struct item *it)
 /* Flushes the audio, finishes the last fragment and closes the file. */
 static void finish_output(struct recorder *r)
 {
-	if (r->failed || !r->oc)
+	if (r->failed || !r->mux)
 		return;
-	if (!r->header_written) {
+	if (!mp4mux_started(r->mux)) {
 		LOG_W(MOD, "room=%s recording %s: no keyframe arrived, the file is empty",
 		      r->room, r->file);
 		close_output(r);
 		return;
 	}
-	if (r->aenc && (drain_fifo(r, true) || encode_aac(r, NULL)))
+	if (r->aac && aac_result(r, aacenc_flush(r->aac, mux_aac, r)))
 		return;
-	int ret = av_write_trailer(r->oc);
-	if (ret < 0) {
-		fail_av(r, "trailer", ret);
+	if (mux_result(r, mp4mux_finish(r->mux)))
 		return;
-	}
-	update_status(r, 0);
 	close_output(r);
 }
 
@@ -856,10 +650,7 @@ void recorder_get_status(struct recorder *r, struct recorder_status *out)
 static void destroy(struct recorder *r)
 {
 	close_output(r);
-	avcodec_free_context(&r->aenc);
-	av_frame_free(&r->aframe);
-	if (r->fifo)
-		av_audio_fifo_free(r->fifo);
+	aacenc_destroy(r->aac);
 	av_packet_free(&r->pkt);
 	free(r->work);
 	free(r->ring);

@@ -771,6 +771,38 @@ static void test_is_keyframe(void **state)
 	}
 }
 
+/* Start codes of 3 and 4 bytes, one at the very end, none at all, a from
+ * past the end, and every truncation: a code counts only when all three
+ * bytes are inside len. */
+static void test_find_start_code(void **state)
+{
+	(void)state;
+	static const uint8_t au[] = {
+		0, 0, 0, 1, HDR_SPS, 7,      /* 4-byte code: found at 1 */
+		0, 0, 1, HDR_PPS, 0,         /* 3-byte code at 6, a trailing zero */
+		0, 0, 1,                     /* 00 00 01 at 11: the end of the buffer */
+	};
+	size_t len = sizeof(au);
+	assert_int_equal(h264_find_start_code(au, len, 0), 1);
+	assert_int_equal(h264_find_start_code(au, len, 1), 1);
+	assert_int_equal(h264_find_start_code(au, len, 2), 6);
+	assert_int_equal(h264_find_start_code(au, len, 7), 11);
+	assert_int_equal(h264_find_start_code(au, len, 11), 11);
+	assert_int_equal(h264_find_start_code(au, len, 12), len);
+	assert_int_equal(h264_find_start_code(au, len, len), len);
+	assert_int_equal(h264_find_start_code(au, len, len + 5), len);
+	for (size_t t = 0; t <= len; t++) {
+		uint8_t *p = heap_copy(au, t);
+		size_t want = t >= 4 ? 1 : t;
+		assert_int_equal(h264_find_start_code(p, t, 0), want);
+		assert_int_equal(h264_find_start_code(p, t, 7), t >= len ? 11 : t);
+		free(p);
+	}
+	static const uint8_t none[] = { 1, 0, 0, 2, 0, 0 };
+	assert_int_equal(h264_find_start_code(none, sizeof(none), 0), sizeof(none));
+	assert_int_equal(h264_find_start_code(NULL, 0, 0), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -792,6 +824,7 @@ int main(void)
 		cmocka_unit_test(test_depack_types),
 		cmocka_unit_test(test_out_too_small),
 		cmocka_unit_test(test_is_keyframe),
+		cmocka_unit_test(test_find_start_code),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
