@@ -241,7 +241,7 @@ static int g722_dec_open(struct adec *d)
 	return 0;
 }
 
-int adec_create(enum acodec codec, struct adec **out)
+int acodec_dec_create(enum acodec codec, struct adec **out)
 {
 	if (!valid(codec))
 		return MCU_EUNSUPPORTED;
@@ -251,7 +251,7 @@ int adec_create(enum acodec codec, struct adec **out)
 	d->codec = codec;
 	int rc;
 	if (codec == ACODEC_OPUS) {
-		rc = opusdec_create(&d->opus);
+		rc = opuscodec_dec_create(&d->opus);
 	} else {
 		rc = rs_init(&d->rs, infos[codec].rate, RATE_48K);
 		if (!rc && codec == ACODEC_G722)
@@ -262,15 +262,15 @@ int adec_create(enum acodec codec, struct adec **out)
 	*out = d;
 	return 0;
 fail:
-	adec_destroy(d);
+	acodec_dec_destroy(d);
 	return rc;
 }
 
-void adec_destroy(struct adec *d)
+void acodec_dec_destroy(struct adec *d)
 {
 	if (!d)
 		return;
-	opusdec_destroy(d->opus);
+	opuscodec_dec_destroy(d->opus);
 	avcodec_free_context(&d->ctx);
 	av_packet_free(&d->pkt);
 	av_frame_free(&d->frame);
@@ -338,7 +338,7 @@ static int coded_decode(struct adec *d, const uint8_t *packet, size_t len, int16
 	return written;
 }
 
-int adec_decode(struct adec *d, const uint8_t *packet, size_t len, bool fec, int16_t *pcm,
+int acodec_dec_decode(struct adec *d, const uint8_t *packet, size_t len, bool fec, int16_t *pcm,
 		int max)
 {
 	bool conceal = !packet || fec;
@@ -354,7 +354,7 @@ int adec_decode(struct adec *d, const uint8_t *packet, size_t len, bool fec, int
 		}
 		if (need > max)
 			return MCU_ELIMIT;
-		return opusdec_decode(d->opus, packet, len, fec, ACODEC_FRAME_48K, pcm, max);
+		return opuscodec_dec_decode(d->opus, packet, len, fec, ACODEC_FRAME_48K, pcm, max);
 	}
 	const struct acodec_info *info = &infos[d->codec];
 	int64_t need = conceal ? ACODEC_FRAME_48K
@@ -427,7 +427,7 @@ static int g722_enc_open(struct aenc *e)
 	return ret < 0 ? MCU_ENOMEM : 0;
 }
 
-int aenc_create(enum acodec codec, int bitrate, struct aenc **out)
+int acodec_enc_create(enum acodec codec, int bitrate, struct aenc **out)
 {
 	if (!valid(codec))
 		return MCU_EUNSUPPORTED;
@@ -438,7 +438,7 @@ int aenc_create(enum acodec codec, int bitrate, struct aenc **out)
 	int rc;
 	if (codec == ACODEC_OPUS) {
 		/* The mixer's choice: voice at a modest CPU cost. */
-		rc = opusenc_create(bitrate, 5, &e->opus);
+		rc = opuscodec_enc_create(bitrate, 5, &e->opus);
 	} else {
 		rc = rs_init(&e->rs, RATE_48K, infos[codec].rate);
 		if (!rc && codec == ACODEC_G722)
@@ -449,15 +449,15 @@ int aenc_create(enum acodec codec, int bitrate, struct aenc **out)
 	*out = e;
 	return 0;
 fail:
-	aenc_destroy(e);
+	acodec_enc_destroy(e);
 	return rc;
 }
 
-void aenc_destroy(struct aenc *e)
+void acodec_enc_destroy(struct aenc *e)
 {
 	if (!e)
 		return;
-	opusenc_destroy(e->opus);
+	opuscodec_enc_destroy(e->opus);
 	avcodec_free_context(&e->ctx);
 	av_packet_free(&e->pkt);
 	av_frame_free(&e->frame);
@@ -522,10 +522,10 @@ static int g722_encode(struct aenc *e, uint8_t *out, size_t cap)
 	return (int)len;
 }
 
-int aenc_encode(struct aenc *e, const int16_t *pcm, uint8_t *out, size_t cap)
+int acodec_enc_encode(struct aenc *e, const int16_t *pcm, uint8_t *out, size_t cap)
 {
 	if (e->codec == ACODEC_OPUS)
-		return opusenc_encode(e->opus, pcm, out, cap);
+		return opuscodec_enc_encode(e->opus, pcm, out, cap);
 	/* Refuse before the resampler moves on, as Opus refuses a short buffer. */
 	if (cap < CODED_BYTES)
 		return MCU_EIO;

@@ -36,8 +36,8 @@ struct adec;
 struct aenc;
 
 /* Returns 0, MCU_EUNSUPPORTED or MCU_ENOMEM. */
-int adec_create(enum acodec codec, struct adec **out);
-void adec_destroy(struct adec *d);  /* accepts NULL */
+int acodec_dec_create(enum acodec codec, struct adec **out);
+void acodec_dec_destroy(struct adec *d);  /* accepts NULL */
 
 /*
  * Decodes one packet into pcm (48 kHz mono, room for max samples).
@@ -47,17 +47,17 @@ void adec_destroy(struct adec *d);  /* accepts NULL */
  * (may be 0 while a resampler fills), or MCU_EPROTO for a packet the codec
  * refuses, or MCU_ELIMIT when max is too small for the packet.
  */
-int adec_decode(struct adec *d, const uint8_t *packet, size_t len, bool fec, int16_t *pcm,
+int acodec_dec_decode(struct adec *d, const uint8_t *packet, size_t len, bool fec, int16_t *pcm,
 		int max);
 
 /* bitrate in bit/s for Opus (ignored by the others). Returns 0,
  * MCU_EINVAL, MCU_EUNSUPPORTED or MCU_ENOMEM. */
-int aenc_create(enum acodec codec, int bitrate, struct aenc **out);
-void aenc_destroy(struct aenc *e);  /* accepts NULL */
+int acodec_enc_create(enum acodec codec, int bitrate, struct aenc **out);
+void acodec_enc_destroy(struct aenc *e);  /* accepts NULL */
 
 /* Encodes ACODEC_FRAME_48K samples (48 kHz mono) into one 20 ms packet in
  * out (cap bytes). Returns its length, or MCU_EIO. The packet's RTP
  * timestamp advances by acodec_rtp_clock(codec) / 50. */
-int aenc_encode(struct aenc *e, const int16_t *pcm, uint8_t *out, size_t cap);
+int acodec_enc_encode(struct aenc *e, const int16_t *pcm, uint8_t *out, size_t cap);
 
 #endif

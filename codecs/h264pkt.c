@@ -34,7 +34,7 @@ static bool nal_type_plain(unsigned type)
 	return type >= 1 && type <= NAL_TYPE_LAST;
 }
 
-void h264_depack_begin(struct h264_depack *d, uint8_t *out, size_t cap)
+void h264pkt_depack_begin(struct h264_depack *d, uint8_t *out, size_t cap)
 {
 	assert(d);
 	/* _end returns the length as an int. */
@@ -168,7 +168,7 @@ static int add_payload(struct h264_depack *d, const uint8_t *payload, size_t len
  * it is not itself at fault, the caller already had the error once, and
  * _end reports the frame as broken.
  */
-int h264_depack_add(struct h264_depack *d, const uint8_t *payload, size_t len)
+int h264pkt_depack_add(struct h264_depack *d, const uint8_t *payload, size_t len)
 {
 	assert(d);
 	if (d->broken)
@@ -179,7 +179,7 @@ int h264_depack_add(struct h264_depack *d, const uint8_t *payload, size_t len)
 	return rc;
 }
 
-int h264_depack_end(struct h264_depack *d)
+int h264pkt_depack_end(struct h264_depack *d)
 {
 	assert(d);
 	if (d->broken || d->in_fu || d->len == 0) {
@@ -189,7 +189,7 @@ int h264_depack_end(struct h264_depack *d)
 	return (int)d->len;
 }
 
-size_t h264_find_start_code(const uint8_t *au, size_t len, size_t from)
+size_t h264pkt_find_start_code(const uint8_t *au, size_t len, size_t from)
 {
 	for (size_t i = from; i < len && len - i >= 3; i++)
 		if (au[i] == 0 && au[i + 1] == 0 && au[i + 2] == 1)
@@ -204,7 +204,7 @@ size_t h264_find_start_code(const uint8_t *au, size_t len, size_t from)
  */
 static int first_nal(const uint8_t *au, size_t len, size_t *pos)
 {
-	size_t s = h264_find_start_code(au, len, 0);
+	size_t s = h264pkt_find_start_code(au, len, 0);
 	if (s == len)
 		return MCU_EPROTO;
 	for (size_t i = 0; i < s; i++)
@@ -227,7 +227,7 @@ static bool next_nal(const uint8_t *au, size_t len, size_t *pos,
 {
 	while (*pos < len) {
 		size_t start = *pos;
-		size_t end = h264_find_start_code(au, len, start);
+		size_t end = h264pkt_find_start_code(au, len, start);
 		*pos = end == len ? len : end + 3;
 		size_t n = end - start;
 		while (n > 0 && au[start + n - 1] == 0)
@@ -278,7 +278,7 @@ static int pack_fu_a(const uint8_t *nal, size_t n, size_t max_payload,
  * 100 or a mode other than 0 or 1 is MCU_EINVAL; a NAL unit of type 0 or
  * 24..31 is MCU_EPROTO, as a receiver would misread it.
  */
-int h264_pack(const uint8_t *au, size_t len, size_t max_payload, int mode,
+int h264pkt_pack(const uint8_t *au, size_t len, size_t max_payload, int mode,
 	      uint8_t *scratch, h264_emit_fn *emit, void *user)
 {
 	if (max_payload < PACK_MIN_PAYLOAD || (mode != 0 && mode != 1) ||
@@ -314,7 +314,7 @@ int h264_pack(const uint8_t *au, size_t len, size_t max_payload, int mode,
 	return 0;
 }
 
-bool h264_is_keyframe(const uint8_t *au, size_t len)
+bool h264pkt_is_keyframe(const uint8_t *au, size_t len)
 {
 	size_t pos, n;
 	const uint8_t *nal;

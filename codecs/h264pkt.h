@@ -36,7 +36,7 @@ struct h264_depack {
 };
 
 /* Starts a new access unit written into out (cap bytes). */
-void h264_depack_begin(struct h264_depack *d, uint8_t *out, size_t cap);
+void h264pkt_depack_begin(struct h264_depack *d, uint8_t *out, size_t cap);
 
 /*
  * Appends one RTP payload (len bytes, borrowed) to the access unit as Annex B
@@ -46,17 +46,17 @@ void h264_depack_begin(struct h264_depack *d, uint8_t *out, size_t cap);
  * interleaved-mode types, or MCU_ELIMIT when out is full. On any error the
  * frame is marked broken and later payloads are ignored.
  */
-int h264_depack_add(struct h264_depack *d, const uint8_t *payload, size_t len);
+int h264pkt_depack_add(struct h264_depack *d, const uint8_t *payload, size_t len);
 
 /*
  * Ends the access unit. Returns its length (> 0), or MCU_EPROTO when it is
  * broken, empty, or ends inside an unfinished FU-A.
  */
-int h264_depack_end(struct h264_depack *d);
+int h264pkt_depack_end(struct h264_depack *d);
 
 /* Called once per RTP payload, in order; marker is set on the last payload
  * of the access unit. payload is borrowed for the call. Returns 0 to go on,
- * anything else to stop (h264_pack returns it). */
+ * anything else to stop (h264pkt_pack returns it). */
 typedef int h264_emit_fn(void *user, const uint8_t *payload, size_t len, bool marker);
 
 /*
@@ -73,7 +73,7 @@ typedef int h264_emit_fn(void *user, const uint8_t *payload, size_t len, bool ma
  * result. Nothing is emitted unless the whole access unit passes these
  * checks.
  */
-int h264_pack(const uint8_t *au, size_t len, size_t max_payload, int mode,
+int h264pkt_pack(const uint8_t *au, size_t len, size_t max_payload, int mode,
 	      uint8_t *scratch, h264_emit_fn *emit, void *user);
 
 /*
@@ -82,9 +82,9 @@ int h264_pack(const uint8_t *au, size_t len, size_t max_payload, int mode,
  * 4-byte start code is found at its second byte: its leading zero is the
  * previous NAL unit's trailing zero to the caller. Thread: any.
  */
-size_t h264_find_start_code(const uint8_t *au, size_t len, size_t from);
+size_t h264pkt_find_start_code(const uint8_t *au, size_t len, size_t from);
 
 /* Does this Annex B access unit hold an IDR slice? Thread: any. */
-bool h264_is_keyframe(const uint8_t *au, size_t len);
+bool h264pkt_is_keyframe(const uint8_t *au, size_t len);
 
 #endif

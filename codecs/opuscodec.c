@@ -13,7 +13,7 @@ struct opusenc {
 	OpusEncoder *enc;
 };
 
-int opusdec_create(struct opusdec **out)
+int opuscodec_dec_create(struct opusdec **out)
 {
 	struct opusdec *d = calloc(1, sizeof(*d));
 	if (!d)
@@ -28,7 +28,7 @@ int opusdec_create(struct opusdec **out)
 	return 0;
 }
 
-void opusdec_destroy(struct opusdec *d)
+void opuscodec_dec_destroy(struct opusdec *d)
 {
 	if (!d)
 		return;
@@ -36,7 +36,7 @@ void opusdec_destroy(struct opusdec *d)
 	free(d);
 }
 
-int opusdec_decode(struct opusdec *d, const uint8_t *packet, size_t len, bool fec,
+int opuscodec_dec_decode(struct opusdec *d, const uint8_t *packet, size_t len, bool fec,
 		   int conceal_samples, int16_t *pcm, int max)
 {
 	int frame = packet && !fec ? max : conceal_samples;
@@ -46,7 +46,7 @@ int opusdec_decode(struct opusdec *d, const uint8_t *packet, size_t len, bool fe
 	return n < 0 ? MCU_EPROTO : n;
 }
 
-int opusenc_create(int bitrate, int complexity, struct opusenc **out)
+int opuscodec_enc_create(int bitrate, int complexity, struct opusenc **out)
 {
 	if (bitrate < 6000 || bitrate > 510000 || complexity < 0 || complexity > 10)
 		return MCU_EINVAL;
@@ -67,7 +67,7 @@ int opusenc_create(int bitrate, int complexity, struct opusenc **out)
 	return 0;
 }
 
-void opusenc_destroy(struct opusenc *e)
+void opuscodec_enc_destroy(struct opusenc *e)
 {
 	if (!e)
 		return;
@@ -75,7 +75,7 @@ void opusenc_destroy(struct opusenc *e)
 	free(e);
 }
 
-int opusenc_encode(struct opusenc *e, const int16_t *pcm, uint8_t *out, size_t cap)
+int opuscodec_enc_encode(struct opusenc *e, const int16_t *pcm, uint8_t *out, size_t cap)
 {
 	int n = opus_encode(e->enc, pcm, OPUS_FRAME_SAMPLES, out, (opus_int32)cap);
 	return n < 0 ? MCU_EIO : n;

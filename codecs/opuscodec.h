@@ -22,8 +22,8 @@ struct opusdec;
 struct opusenc;
 
 /* Returns 0 or MCU_ENOMEM. */
-int opusdec_create(struct opusdec **out);
-void opusdec_destroy(struct opusdec *d);  /* accepts NULL */
+int opuscodec_dec_create(struct opusdec **out);
+void opuscodec_dec_destroy(struct opusdec *d);  /* accepts NULL */
 
 /*
  * Decodes one packet into pcm (room for max samples, mono). packet NULL
@@ -31,15 +31,15 @@ void opusdec_destroy(struct opusdec *d);  /* accepts NULL */
  * copy of the previous frame carried in packet. Returns the samples written
  * or MCU_EPROTO for a packet libopus refuses.
  */
-int opusdec_decode(struct opusdec *d, const uint8_t *packet, size_t len, bool fec,
+int opuscodec_dec_decode(struct opusdec *d, const uint8_t *packet, size_t len, bool fec,
 		   int conceal_samples, int16_t *pcm, int max);
 
 /* bitrate in bit/s; complexity 0..10. Returns 0, MCU_EINVAL or MCU_ENOMEM. */
-int opusenc_create(int bitrate, int complexity, struct opusenc **out);
-void opusenc_destroy(struct opusenc *e);  /* accepts NULL */
+int opuscodec_enc_create(int bitrate, int complexity, struct opusenc **out);
+void opuscodec_enc_destroy(struct opusenc *e);  /* accepts NULL */
 
 /* Encodes OPUS_FRAME_SAMPLES samples into out (cap bytes). Returns the
  * packet's length or MCU_EIO. */
-int opusenc_encode(struct opusenc *e, const int16_t *pcm, uint8_t *out, size_t cap);
+int opuscodec_enc_encode(struct opusenc *e, const int16_t *pcm, uint8_t *out, size_t cap);
 
 #endif

@@ -22,7 +22,7 @@ struct vdec {
 	uint64_t frames, errors;
 };
 
-const char *vcodec_name(enum vcodec codec)
+const char *vdec_codec_name(enum vcodec codec)
 {
 	return codec == VCODEC_VP8 ? "VP8" : "H264";
 }

@@ -21,7 +21,7 @@ enum vcodec { VCODEC_H264, VCODEC_VP8 };
 #define VDEC_PADDING 64
 
 /* Returns "H264" or "VP8". */
-const char *vcodec_name(enum vcodec codec);
+const char *vdec_codec_name(enum vcodec codec);
 
 /* Opens a decoder. Returns 0, MCU_EUNSUPPORTED (libavcodec lacks it) or
  * MCU_ENOMEM. */

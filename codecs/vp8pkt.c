@@ -29,7 +29,7 @@
 /* Frame tag (RFC 6386 9.1): bit 0 is P, 0 for a key frame. */
 #define VP8_TAG_P 0x01
 
-void vp8_depack_begin(struct vp8_depack *d, uint8_t *out, size_t cap)
+void vp8pkt_depack_begin(struct vp8_depack *d, uint8_t *out, size_t cap)
 {
 	assert(d);
 	/* _end returns the length as an int. */
@@ -100,7 +100,7 @@ static int add_payload(struct vp8_depack *d, const uint8_t *payload, size_t len)
  * _end reports the frame as broken. Lost packets after the first cannot
  * be seen here (no sequence numbers): the frame assembler detects gaps.
  */
-int vp8_depack_add(struct vp8_depack *d, const uint8_t *payload, size_t len)
+int vp8pkt_depack_add(struct vp8_depack *d, const uint8_t *payload, size_t len)
 {
 	assert(d);
 	if (d->broken)
@@ -111,7 +111,7 @@ int vp8_depack_add(struct vp8_depack *d, const uint8_t *payload, size_t len)
 	return rc;
 }
 
-int vp8_depack_end(struct vp8_depack *d)
+int vp8pkt_depack_end(struct vp8_depack *d)
 {
 	assert(d);
 	if (d->broken || d->len == 0) {

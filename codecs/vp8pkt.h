@@ -20,7 +20,7 @@ struct vp8_depack {
 };
 
 /* Starts a new frame written into out (cap bytes). */
-void vp8_depack_begin(struct vp8_depack *d, uint8_t *out, size_t cap);
+void vp8pkt_depack_begin(struct vp8_depack *d, uint8_t *out, size_t cap);
 
 /*
  * Appends one RTP payload (borrowed): parses the descriptor (X, I with 7- or
@@ -29,9 +29,9 @@ void vp8_depack_begin(struct vp8_depack *d, uint8_t *out, size_t cap);
  * MCU_EPROTO (truncated descriptor, empty data, no start) or MCU_ELIMIT
  * (out full); on error the frame is marked broken.
  */
-int vp8_depack_add(struct vp8_depack *d, const uint8_t *payload, size_t len);
+int vp8pkt_depack_add(struct vp8_depack *d, const uint8_t *payload, size_t len);
 
 /* Ends the frame: its length (> 0), or MCU_EPROTO when broken or empty. */
-int vp8_depack_end(struct vp8_depack *d);
+int vp8pkt_depack_end(struct vp8_depack *d);
 
 #endif

@@ -43,8 +43,8 @@ static void part_free(struct mix_part *p)
 	if (!p)
 		return;
 	ajb_destroy(p->ajb);
-	adec_destroy(p->adec);
-	aenc_destroy(p->minus_enc);
+	acodec_dec_destroy(p->adec);
+	acodec_enc_destroy(p->minus_enc);
 	vjb_destroy(p->vjb);
 	vdec_destroy(p->vdec);
 	av_frame_free(&p->picture);
@@ -67,7 +67,7 @@ static int part_create(const struct port_info *info, const struct port_ops *ops,
 	if (!rc && info->sends_audio)
 		rc = ajb_create(AJB_CAPACITY, AJB_TARGET, &p->ajb);
 	if (!rc && info->sends_audio)
-		rc = adec_create((enum acodec)info->audio_codec, &p->adec);
+		rc = acodec_dec_create((enum acodec)info->audio_codec, &p->adec);
 	if (!rc && info->sends_video)
 		rc = vjb_create(VJB_CAPACITY, VJB_MAX_WAIT_US, &p->vjb);
 	adapt_init(&p->adapt, info->profile);

@@ -59,7 +59,7 @@ int mixaudio_init(struct mix *m)
 void mixaudio_fini(struct mix *m)
 {
 	for (int c = 0; c < ACODEC_COUNT; c++) {
-		aenc_destroy(m->full_enc[c]);
+		acodec_enc_destroy(m->full_enc[c]);
 		m->full_enc[c] = NULL;
 	}
 	amix_speakers_fini(&m->speakers);
@@ -126,9 +126,9 @@ void mixaudio_input(struct mix *m, struct mix_part *p, const struct port_packet 
 static int decode(struct mix_part *p, const uint8_t *pkt, size_t len, bool fec)
 {
 	int room = (int)(sizeof(p->pcm) / sizeof(p->pcm[0])) - p->pcm_len;
-	int n = adec_decode(p->adec, pkt, len, fec, p->pcm + p->pcm_len, room);
+	int n = acodec_dec_decode(p->adec, pkt, len, fec, p->pcm + p->pcm_len, room);
 	if (n < 0 && pkt) /* a packet the codec refuses: conceal it instead */
-		n = adec_decode(p->adec, NULL, 0, false, p->pcm + p->pcm_len, room);
+		n = acodec_dec_decode(p->adec, NULL, 0, false, p->pcm + p->pcm_len, room);
 	if (n > 0)
 		p->pcm_len += n;
 	p->decoded = true;
@@ -240,9 +240,9 @@ static bool is_mixed(const struct mix *m, const struct mix_part *p)
 static int encode(struct mix *m, enum acodec codec, struct aenc **enc, const int16_t *pcm,
 		  uint8_t *out, size_t cap)
 {
-	if (!*enc && aenc_create(codec, m->cfg.audio_bitrate, enc))
+	if (!*enc && acodec_enc_create(codec, m->cfg.audio_bitrate, enc))
 		return MCU_ENOMEM;
-	return aenc_encode(*enc, pcm, out, cap);
+	return acodec_enc_encode(*enc, pcm, out, cap);
 }
 
 /* Each listening mixed speaker hears the sum less itself. */
@@ -292,7 +292,7 @@ void mixaudio_tick(struct mix *m, int64_t capture_us)
 	bool limited = false;
 	for (int c = 0; c < ACODEC_COUNT; c++) {
 		if (!need[c]) {
-			aenc_destroy(m->full_enc[c]);
+			acodec_enc_destroy(m->full_enc[c]);
 			m->full_enc[c] = NULL;
 			continue;
 		}
@@ -318,7 +318,7 @@ void mixaudio_tick(struct mix *m, int64_t capture_us)
 			continue;
 		}
 		if (p->minus_enc) { /* it left the mix: back to the shared stream */
-			aenc_destroy(p->minus_enc);
+			acodec_enc_destroy(p->minus_enc);
 			p->minus_enc = NULL;
 		}
 		if (full_len[p->info.audio_codec] > 0)

@@ -95,9 +95,9 @@ static void add_payload(void *user, const uint8_t *payload, size_t len)
 {
 	struct depack *d = user;
 	if (d->vp8)
-		vp8_depack_add(&d->vp8d, payload, len);
+		vp8pkt_depack_add(&d->vp8d, payload, len);
 	else
-		h264_depack_add(&d->h264, payload, len);
+		h264pkt_depack_add(&d->h264, payload, len);
 }
 
 /* The decoder for payload type pt (made or replaced on the room thread
@@ -164,12 +164,12 @@ static void pop_frames(struct mix *m, struct mix_part *p, int pt, int64_t now)
 	for (;;) {
 		d.vp8 = vp8;
 		if (vp8)
-			vp8_depack_begin(&d.vp8d, m->au, MIX_MAX_AU);
+			vp8pkt_depack_begin(&d.vp8d, m->au, MIX_MAX_AU);
 		else
-			h264_depack_begin(&d.h264, m->au, MIX_MAX_AU);
+			h264pkt_depack_begin(&d.h264, m->au, MIX_MAX_AU);
 		if (vjb_pop(p->vjb, now, add_payload, &d, &info) != 1)
 			return;
-		int len = vp8 ? vp8_depack_end(&d.vp8d) : h264_depack_end(&d.h264);
+		int len = vp8 ? vp8pkt_depack_end(&d.vp8d) : h264pkt_depack_end(&d.h264);
 		bool keyframe = vp8 ? d.vp8d.keyframe : d.h264.keyframe;
 		if (info.discontinuity && !keyframe)
 			mixvideo_request_keyframe(m, p, now);
@@ -489,7 +489,7 @@ static void encode_profile(struct mix *m, int i, const AVFrame *frame, int64_t c
 		recorder_push_video(m->rec, au, len, idr, capture_us);
 	uint8_t scratch[MIX_RTP_PAYLOAD];
 	struct emit_ctx c = { m, i, mix_ts(m, capture_us, 90000), capture_us, idr, true };
-	h264_pack(au, len, MIX_RTP_PAYLOAD, i % 2 ? 0 : 1, scratch, emit_payload, &c);
+	h264pkt_pack(au, len, MIX_RTP_PAYLOAD, i % 2 ? 0 : 1, scratch, emit_payload, &c);
 }
 
 /* The profiles some output of which runs. */

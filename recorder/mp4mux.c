@@ -181,9 +181,9 @@ static size_t param_sets(const uint8_t *au, size_t len, uint8_t *out, bool *have
 	static const uint8_t sc[4] = { 0, 0, 0, 1 };
 	size_t total = 0;
 	*have_sps = *have_pps = false;
-	for (size_t s = h264_find_start_code(au, len, 0); s < len;) {
+	for (size_t s = h264pkt_find_start_code(au, len, 0); s < len;) {
 		size_t nal = s + 3;
-		size_t next = h264_find_start_code(au, len, nal);
+		size_t next = h264pkt_find_start_code(au, len, nal);
 		size_t end = next;
 		while (end > nal && au[end - 1] == 0)
 			end--;  /* trailing zeros, or the first byte of a 4-byte code */

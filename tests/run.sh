@@ -40,6 +40,9 @@ done
 # The folders' layers (docs/ARCHITECTURE.md): one TAP test per folder.
 tests/layering.sh >"$tmp/out" 2>&1
 count_tap layering "$tmp/out" $?
+# Every module exports only its file's prefix (STYLE.md 1).
+tests/prefixes.sh "$BUILD" >"$tmp/out" 2>&1
+count_tap prefixes "$tmp/out" $?
 
 # Fuzz corpora (tests/fuzz/), replayed without libFuzzer: each corpus file
 # is one TAP test.

@@ -25,7 +25,7 @@
 #define CLICK_SAMPLES 480          /* 10 ms */
 #define CLICK_FIND_LEVEL 9000      /* a decoded sample this loud is the click */
 
-/* Appends one payload to the clip (h264_pack's emit). */
+/* Appends one payload to the clip (h264pkt_pack's emit). */
 static int emit(void *user, const uint8_t *payload, size_t len, bool marker)
 {
 	struct lgclip *c = user;
@@ -84,7 +84,7 @@ static int add_frame(struct lgclip *c, const uint8_t *au, size_t len, uint32_t *
 	}
 	(*first)[c->n_frames] = (uint32_t)c->n_pkts;
 	uint8_t scratch[MAX_PAYLOAD];
-	int rc = h264_pack(au, len, MAX_PAYLOAD, 1, scratch, emit, c);
+	int rc = h264pkt_pack(au, len, MAX_PAYLOAD, 1, scratch, emit, c);
 	if (rc)
 		return rc;
 	c->n_frames++;
@@ -181,7 +181,7 @@ static int16_t synth(enum lgaudio_kind kind, int freq, long i)
 static int find_click(struct lgclip *c)
 {
 	struct opusdec *dec = NULL;
-	int rc = opusdec_create(&dec);
+	int rc = opuscodec_dec_create(&dec);
 	if (rc)
 		return rc;
 	static int16_t pcm[OPUS_MAX_FRAME_SAMPLES];
@@ -189,7 +189,7 @@ static int find_click(struct lgclip *c)
 	for (int pass = 0; pass < 2 && c->event_frame < 0; pass++) {
 		for (int k = 0; k < c->n_frames && c->event_frame < 0; k++) {
 			const struct lgpkt *p = &c->pkts[k];
-			int n = opusdec_decode(dec, c->data + p->off, p->len, false, 0, pcm,
+			int n = opuscodec_dec_decode(dec, c->data + p->off, p->len, false, 0, pcm,
 					       OPUS_MAX_FRAME_SAMPLES);
 			for (int s = 0; pass == 1 && s < n; s++)
 				if (abs(pcm[s]) >= CLICK_FIND_LEVEL) {
@@ -199,7 +199,7 @@ static int find_click(struct lgclip *c)
 				}
 		}
 	}
-	opusdec_destroy(dec);
+	opuscodec_dec_destroy(dec);
 	return c->event_frame < 0 ? MCU_EPROTO : 0;
 }
 
@@ -209,7 +209,7 @@ int lgmedia_make_opus(enum lgaudio_kind kind, int freq, struct lgclip *out)
 	if (kind == LGAUDIO_TONE && (freq <= 0 || freq >= OPUS_RATE / 2))
 		return MCU_EINVAL;
 	struct opusenc *enc = NULL;
-	int rc = opusenc_create(OPUS_BITRATE, OPUS_COMPLEXITY, &enc);
+	int rc = opuscodec_enc_create(OPUS_BITRATE, OPUS_COMPLEXITY, &enc);
 	if (rc)
 		return rc;
 	out->first = calloc(LOOP_FRAMES + 1, sizeof(*out->first));
@@ -222,7 +222,7 @@ int lgmedia_make_opus(enum lgaudio_kind kind, int freq, struct lgclip *out)
 	for (int k = 0; !rc && k < 2 * LOOP_FRAMES; k++) {
 		for (int s = 0; s < OPUS_FRAME_SAMPLES; s++)
 			pcm[s] = synth(kind, freq, (long)k * OPUS_FRAME_SAMPLES + s);
-		int n = opusenc_encode(enc, pcm, pkt, sizeof(pkt));
+		int n = opuscodec_enc_encode(enc, pcm, pkt, sizeof(pkt));
 		if (n <= 0) {
 			rc = MCU_EINVAL;
 			break;
@@ -236,7 +236,7 @@ int lgmedia_make_opus(enum lgaudio_kind kind, int freq, struct lgclip *out)
 			out->pkts[out->n_pkts - 1].level = (uint8_t)amix_level(pcm, OPUS_FRAME_SAMPLES);
 		out->n_frames++;
 	}
-	opusenc_destroy(enc);
+	opuscodec_enc_destroy(enc);
 	if (!rc) {
 		out->first[out->n_frames] = (uint32_t)out->n_pkts;
 		out->fps = 50;

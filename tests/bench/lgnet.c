@@ -292,15 +292,15 @@ static void decode_video(struct lgep *ep, const struct rtp_header *h, const uint
 	if (gap)
 		v->need_key = true;
 	if (!v->in_au || h->timestamp != v->ts) {
-		h264_depack_begin(&v->d, v->au, AU_CAP);
+		h264pkt_depack_begin(&v->d, v->au, AU_CAP);
 		v->in_au = true;
 		v->ts = h->timestamp;
 	}
-	h264_depack_add(&v->d, payload, h->payload_len);
+	h264pkt_depack_add(&v->d, payload, h->payload_len);
 	if (!h->marker)
 		return;
 	v->in_au = false;
-	int len = h264_depack_end(&v->d);
+	int len = h264pkt_depack_end(&v->d);
 	if (len <= 0 || (v->need_key && !v->d.keyframe))
 		return;
 	memset(v->au + len, 0, VDEC_PADDING);
@@ -318,7 +318,7 @@ static void decode_video(struct lgep *ep, const struct rtp_header *h, const uint
 static void decode_audio(struct lgep *ep, const uint8_t *payload, size_t len, int64_t now)
 {
 	struct lgadec *a = ep->ad;
-	int n = opusdec_decode(a->dec, payload, len, false, 0, a->pcm, OPUS_MAX_FRAME_SAMPLES);
+	int n = opuscodec_dec_decode(a->dec, payload, len, false, 0, a->pcm, OPUS_MAX_FRAME_SAMPLES);
 	int peak = 0, loud = -1;
 	for (int i = 0; i < n; i++) {
 		int v = abs(a->pcm[i]);
@@ -482,7 +482,7 @@ static void free_decoders(struct lgep *ep)
 		ep->vd = NULL;
 	}
 	if (ep->ad) {
-		opusdec_destroy(ep->ad->dec);
+		opuscodec_dec_destroy(ep->ad->dec);
 		free(ep->ad);
 		ep->ad = NULL;
 	}
@@ -539,7 +539,7 @@ static int make_decoders(struct lgep *ep)
 	}
 	if (ep->cfg.decode_audio) {
 		ep->ad = calloc(1, sizeof(*ep->ad));
-		if (!ep->ad || opusdec_create(&ep->ad->dec))
+		if (!ep->ad || opuscodec_dec_create(&ep->ad->dec))
 			return MCU_ENOMEM;
 	}
 	return 0;

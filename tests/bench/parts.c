@@ -51,10 +51,10 @@ static double thread_cpu(void)
 static int access_unit(const struct lgclip *c, int f, uint8_t *au)
 {
 	struct h264_depack d;
-	h264_depack_begin(&d, au, AU_CAP);
+	h264pkt_depack_begin(&d, au, AU_CAP);
 	for (uint32_t p = c->first[f]; p < c->first[f + 1]; p++)
-		h264_depack_add(&d, c->data + c->pkts[p].off, c->pkts[p].len);
-	int len = h264_depack_end(&d);
+		h264pkt_depack_add(&d, c->data + c->pkts[p].off, c->pkts[p].len);
+	int len = h264pkt_depack_end(&d);
 	if (len > 0)
 		memset(au + len, 0, VDEC_PADDING);
 	return len;
@@ -167,11 +167,11 @@ static int audio(int seconds, json_t *out)
 	if (!rc)
 		rc = lgmedia_make_opus(LGAUDIO_SILENCE, 0, &silence);
 	if (!rc)
-		rc = adec_create(ACODEC_OPUS, &d1);
+		rc = acodec_dec_create(ACODEC_OPUS, &d1);
 	if (!rc)
-		rc = adec_create(ACODEC_OPUS, &d2);
+		rc = acodec_dec_create(ACODEC_OPUS, &d2);
 	if (!rc)
-		rc = aenc_create(ACODEC_OPUS, 32000, &e);
+		rc = acodec_enc_create(ACODEC_OPUS, 32000, &e);
 	int16_t pcm[5760];
 	uint8_t pkt[1500];
 	double dt = 0, ds = 0, en = 0;
@@ -180,9 +180,9 @@ static int audio(int seconds, json_t *out)
 		const struct lgpkt *a = &tone.pkts[k % tone.n_frames];
 		const struct lgpkt *s = &silence.pkts[k % silence.n_frames];
 		double t0 = thread_cpu();
-		adec_decode(d1, tone.data + a->off, a->len, false, pcm, 5760);
+		acodec_dec_decode(d1, tone.data + a->off, a->len, false, pcm, 5760);
 		double t1 = thread_cpu();
-		adec_decode(d2, silence.data + s->off, s->len, false, pcm, 5760);
+		acodec_dec_decode(d2, silence.data + s->off, s->len, false, pcm, 5760);
 		double t2 = thread_cpu();
 		for (int i = 0; i < 960; i++) {
 			double t = (double)(k * 960 + i) / 48000.0;
@@ -190,7 +190,7 @@ static int audio(int seconds, json_t *out)
 						   sin(2 * M_PI * 670 * t)) / 1.5);
 		}
 		double t3 = thread_cpu();
-		aenc_encode(e, pcm, pkt, sizeof(pkt));
+		acodec_enc_encode(e, pcm, pkt, sizeof(pkt));
 		en += thread_cpu() - t3;
 		dt += t1 - t0;
 		ds += t2 - t1;
@@ -198,9 +198,9 @@ static int audio(int seconds, json_t *out)
 	json_object_set_new(out, "opus_decode_tone", json_real(dt / seconds));
 	json_object_set_new(out, "opus_decode_silence", json_real(ds / seconds));
 	json_object_set_new(out, "opus_encode", json_real(en / seconds));
-	adec_destroy(d1);
-	adec_destroy(d2);
-	aenc_destroy(e);
+	acodec_dec_destroy(d1);
+	acodec_dec_destroy(d2);
+	acodec_enc_destroy(e);
 	lgmedia_free(&tone);
 	lgmedia_free(&silence);
 	return rc;

@@ -4,16 +4,16 @@
  *
  * Depacketizing: the input is a list of RTP payloads, each a length byte
  * followed by that many bytes (the last one takes what is left), fed to
- * h264_depack_begin/add/end into a 64 KiB buffer, and again into a buffer
+ * h264pkt_depack_begin/add/end into a 64 KiB buffer, and again into a buffer
  * only as large as the first byte says, so the "out is full" paths run
  * with ASan watching the exact-size heap buffer.
  *
  * Packetizing: the whole input as an Annex B access unit goes through
- * h264_is_keyframe and h264_pack in modes 0 and 1 at the smallest and a
+ * h264pkt_is_keyframe and h264pkt_pack in modes 0 and 1 at the smallest and a
  * typical payload size, with a scratch buffer of exactly max_payload bytes.
- * What h264_pack emits is checked (sizes, the marker on the last payload
+ * What h264pkt_pack emits is checked (sizes, the marker on the last payload
  * only) and depacketized again: the result must be the access unit's NAL
- * units behind 4-byte start codes, and its keyframe flag h264_is_keyframe's.
+ * units behind 4-byte start codes, and its keyframe flag h264pkt_is_keyframe's.
  */
 #include "codecs/h264pkt.h"
 #include "base/err.h"
@@ -33,18 +33,18 @@ static void depack(const uint8_t *data, size_t size, size_t cap)
 	uint8_t *out = cap ? malloc(cap) : NULL;
 	CHECK(!cap || out);
 	struct h264_depack d;
-	h264_depack_begin(&d, out, cap);
+	h264pkt_depack_begin(&d, out, cap);
 	size_t pos = 0;
 	while (pos < size) {
 		size_t n = data[pos++];
 		if (n > size - pos)
 			n = size - pos;
-		int rc = h264_depack_add(&d, data + pos, n);
+		int rc = h264pkt_depack_add(&d, data + pos, n);
 		CHECK(rc == 0 || rc == MCU_EPROTO || rc == MCU_EUNSUPPORTED || rc == MCU_ELIMIT);
 		CHECK(d.len <= cap);
 		pos += n;
 	}
-	int len = h264_depack_end(&d);
+	int len = h264pkt_depack_end(&d);
 	CHECK(len == MCU_EPROTO || (len > 0 && (size_t)len == d.len));
 	if (len > 0)
 		CHECK(!d.broken && !d.in_fu);
@@ -52,7 +52,7 @@ static void depack(const uint8_t *data, size_t size, size_t cap)
 }
 
 /* The access unit as the depacketizer must rebuild it: each NAL unit that
- * h264_pack sends (AUDs and empty units dropped, trailing zeros cut) behind
+ * h264pkt_pack sends (AUDs and empty units dropped, trailing zeros cut) behind
  * 00 00 00 01. Written into want (room for 2 * len + 4). Returns its length. */
 static size_t expected_au(const uint8_t *au, size_t len, uint8_t *want)
 {
@@ -94,7 +94,7 @@ static int on_payload(void *user, const uint8_t *payload, size_t len, bool marke
 	CHECK(!e->marked);
 	e->marked = marker;
 	e->payloads++;
-	CHECK(h264_depack_add(&e->d, payload, len) == 0);
+	CHECK(h264pkt_depack_add(&e->d, payload, len) == 0);
 	return 0;
 }
 
@@ -105,12 +105,12 @@ static void pack(const uint8_t *data, size_t size, size_t max_payload, int mode,
 	uint8_t *out = malloc(cap), *want = malloc(cap);
 	CHECK(scratch && out && want);
 	struct emitted e = { .max_payload = max_payload };
-	h264_depack_begin(&e.d, out, cap);
-	int rc = h264_pack(data, size, max_payload, mode, scratch, on_payload, &e);
+	h264pkt_depack_begin(&e.d, out, cap);
+	int rc = h264pkt_pack(data, size, max_payload, mode, scratch, on_payload, &e);
 	CHECK(rc == 0 || rc == MCU_EPROTO || rc == MCU_ELIMIT);
 	if (rc == 0) {
 		CHECK(e.payloads > 0 && e.marked);
-		int len = h264_depack_end(&e.d);
+		int len = h264pkt_depack_end(&e.d);
 		CHECK(len > 0);
 		size_t n = expected_au(data, size, want);
 		CHECK((size_t)len == n && !memcmp(out, want, n));
@@ -129,7 +129,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	depack(data, size, AU_CAP);
 	if (size > 0)
 		depack(data, size, data[0]);
-	bool key = h264_is_keyframe(data, size);
+	bool key = h264pkt_is_keyframe(data, size);
 	pack(data, size, 100, 0, key);
 	pack(data, size, 100, 1, key);
 	pack(data, size, 1200, 0, key);

@@ -4,7 +4,7 @@
  *
  * The input is a list of RTP payloads, each a length byte followed by that
  * many bytes (the last one takes what is left), fed to
- * vp8_depack_begin/add/end into a 64 KiB buffer and again into a buffer
+ * vp8pkt_depack_begin/add/end into a 64 KiB buffer and again into a buffer
  * only as large as the first byte says, so the "out is full" path runs
  * with ASan watching the exact-size heap buffer.
  *
@@ -31,19 +31,19 @@ static void depack(const uint8_t *data, size_t size, size_t cap)
 	uint8_t *out = cap ? malloc(cap) : NULL;
 	CHECK(!cap || out);
 	struct vp8_depack d;
-	vp8_depack_begin(&d, out, cap);
+	vp8pkt_depack_begin(&d, out, cap);
 	size_t pos = 0, fed = 0;
 	while (pos < size) {
 		size_t n = data[pos++];
 		if (n > size - pos)
 			n = size - pos;
-		int rc = vp8_depack_add(&d, data + pos, n);
+		int rc = vp8pkt_depack_add(&d, data + pos, n);
 		CHECK(rc == 0 || rc == MCU_EPROTO || rc == MCU_ELIMIT);
 		CHECK(d.len <= cap);
 		fed += n;
 		pos += n;
 	}
-	int len = vp8_depack_end(&d);
+	int len = vp8pkt_depack_end(&d);
 	CHECK(len == MCU_EPROTO || (len > 0 && (size_t)len == d.len));
 	if (len > 0) {
 		CHECK(d.started && !d.broken && (size_t)len < fed);

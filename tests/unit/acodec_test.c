@@ -155,8 +155,8 @@ static void run_tone(enum acodec codec, double freq, double other)
 {
 	struct aenc *e = NULL;
 	struct adec *d = NULL;
-	assert_int_equal(aenc_create(codec, 32000, &e), 0);
-	assert_int_equal(adec_create(codec, &d), 0);
+	assert_int_equal(acodec_enc_create(codec, 32000, &e), 0);
+	assert_int_equal(acodec_dec_create(codec, &d), 0);
 	int16_t *out = calloc((size_t)TONE_FRAMES * ACODEC_FRAME_48K, sizeof(int16_t));
 	assert_non_null(out);
 	int16_t pcm[ACODEC_FRAME_48K];
@@ -167,12 +167,12 @@ static void run_tone(enum acodec codec, double freq, double other)
 		for (int i = 0; i < ACODEC_FRAME_48K; i++)
 			pcm[i] = (int16_t)lround(TONE_AMP * sin(2 * M_PI * freq *
 								(f * ACODEC_FRAME_48K + i) / RATE_48K));
-		int n = aenc_encode(e, pcm, pkt, sizeof(pkt));
+		int n = acodec_enc_encode(e, pcm, pkt, sizeof(pkt));
 		if (codec == ACODEC_OPUS)
 			assert_true(n >= 1 && n <= OPUS_MAX_PACKET);
 		else
 			assert_int_equal(n, CODED_BYTES);
-		int got = adec_decode(d, pkt, (size_t)n, false, dec, OPUS_MAX_FRAME_SAMPLES);
+		int got = acodec_dec_decode(d, pkt, (size_t)n, false, dec, OPUS_MAX_FRAME_SAMPLES);
 		/* one 20 ms packet, 20 ms of 48 kHz, from the very first */
 		assert_int_equal(got, ACODEC_FRAME_48K);
 		memcpy(out + total, dec, sizeof(int16_t) * (size_t)got);
@@ -187,8 +187,8 @@ static void run_tone(enum acodec codec, double freq, double other)
 	assert_true(a > TONE_AMP * 0.7 && a < TONE_AMP * 1.3);
 	assert_true(b < a / 30);
 	free(out);
-	aenc_destroy(e);
-	adec_destroy(d);
+	acodec_enc_destroy(e);
+	acodec_dec_destroy(d);
 }
 
 static void test_tone_opus(void **state)
@@ -229,23 +229,23 @@ static void test_encode_silence_codes(void **state)
 	};
 	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
 		struct aenc *e = NULL;
-		assert_int_equal(aenc_create(cases[c].codec, 0, &e), 0);
+		assert_int_equal(acodec_enc_create(cases[c].codec, 0, &e), 0);
 		uint8_t pkt[CODED_BYTES];
 		for (int f = 0; f < 3; f++) {
-			assert_int_equal(aenc_encode(e, zero, pkt, sizeof(pkt)), CODED_BYTES);
+			assert_int_equal(acodec_enc_encode(e, zero, pkt, sizeof(pkt)), CODED_BYTES);
 			for (int i = 0; i < CODED_BYTES; i++)
 				assert_int_equal(pkt[i], cases[c].code);
 		}
 		/* too little room is refused, not overrun */
-		assert_int_equal(aenc_encode(e, zero, pkt, CODED_BYTES - 1), MCU_EIO);
-		aenc_destroy(e);
+		assert_int_equal(acodec_enc_encode(e, zero, pkt, CODED_BYTES - 1), MCU_EIO);
+		acodec_enc_destroy(e);
 	}
 	struct aenc *e = NULL;
-	assert_int_equal(aenc_create(ACODEC_G722, 0, &e), 0);
+	assert_int_equal(acodec_enc_create(ACODEC_G722, 0, &e), 0);
 	uint8_t pkt[CODED_BYTES];
-	assert_int_equal(aenc_encode(e, zero, pkt, sizeof(pkt) - 1), MCU_EIO);
-	assert_int_equal(aenc_encode(e, zero, pkt, sizeof(pkt)), CODED_BYTES);
-	aenc_destroy(e);
+	assert_int_equal(acodec_enc_encode(e, zero, pkt, sizeof(pkt) - 1), MCU_EIO);
+	assert_int_equal(acodec_enc_encode(e, zero, pkt, sizeof(pkt)), CODED_BYTES);
+	acodec_enc_destroy(e);
 }
 
 static void test_conceal(void **state)
@@ -256,22 +256,22 @@ static void test_conceal(void **state)
 	memset(pkt, 0xFF, sizeof(pkt));
 	for (int c = 0; c < ACODEC_COUNT; c++) {
 		struct adec *d = NULL;
-		assert_int_equal(adec_create((enum acodec)c, &d), 0);
+		assert_int_equal(acodec_dec_create((enum acodec)c, &d), 0);
 		/* a lost frame before anything arrived, and FEC (others: conceal) */
-		assert_int_equal(adec_decode(d, NULL, 0, false, pcm, OPUS_MAX_FRAME_SAMPLES),
+		assert_int_equal(acodec_dec_decode(d, NULL, 0, false, pcm, OPUS_MAX_FRAME_SAMPLES),
 				 ACODEC_FRAME_48K);
 		if (c != ACODEC_OPUS) {
 			for (int i = 0; i < ACODEC_FRAME_48K; i++)
 				assert_int_equal(pcm[i], 0);
-			assert_int_equal(adec_decode(d, pkt, sizeof(pkt), true, pcm,
+			assert_int_equal(acodec_dec_decode(d, pkt, sizeof(pkt), true, pcm,
 						     OPUS_MAX_FRAME_SAMPLES), ACODEC_FRAME_48K);
 		}
 		/* too little room for a concealed frame */
-		assert_int_equal(adec_decode(d, NULL, 0, false, pcm, ACODEC_FRAME_48K - 1),
+		assert_int_equal(acodec_dec_decode(d, NULL, 0, false, pcm, ACODEC_FRAME_48K - 1),
 				 MCU_ELIMIT);
 		/* an empty payload holds nothing */
-		assert_int_equal(adec_decode(d, pkt, 0, false, pcm, OPUS_MAX_FRAME_SAMPLES), 0);
-		adec_destroy(d);
+		assert_int_equal(acodec_dec_decode(d, pkt, 0, false, pcm, OPUS_MAX_FRAME_SAMPLES), 0);
+		acodec_dec_destroy(d);
 	}
 }
 
@@ -280,7 +280,7 @@ static void test_opus_garbage_and_room(void **state)
 	(void)state;
 	struct adec *d = NULL;
 	struct aenc *e = NULL;
-	assert_int_equal(adec_create(ACODEC_OPUS, &d), 0);
+	assert_int_equal(acodec_dec_create(ACODEC_OPUS, &d), 0);
 	int16_t pcm[OPUS_MAX_FRAME_SAMPLES];
 	static const uint8_t garbage[][3] = {
 		{ 0xFF, 0xFF, 0xFF }, { 0x03, 0x00, 0x00 }, { 0x4B, 0x9A, 0x11 }, { 0x00, 0x00, 0x00 },
@@ -290,24 +290,24 @@ static void test_opus_garbage_and_room(void **state)
 		uint8_t *p = malloc(3);
 		assert_non_null(p);
 		memcpy(p, garbage[i], 3);
-		int rc = adec_decode(d, p, 3, false, pcm, OPUS_MAX_FRAME_SAMPLES);
+		int rc = acodec_dec_decode(d, p, 3, false, pcm, OPUS_MAX_FRAME_SAMPLES);
 		assert_true(rc == MCU_EPROTO || (rc >= 0 && rc <= OPUS_MAX_FRAME_SAMPLES));
 		free(p);
 	}
-	assert_int_equal(adec_decode(d, garbage[0], 3, false, pcm, OPUS_MAX_FRAME_SAMPLES),
+	assert_int_equal(acodec_dec_decode(d, garbage[0], 3, false, pcm, OPUS_MAX_FRAME_SAMPLES),
 			 MCU_EPROTO);
 
 	/* a 20 ms packet wants room for 960 samples */
-	assert_int_equal(aenc_create(ACODEC_OPUS, 32000, &e), 0);
+	assert_int_equal(acodec_enc_create(ACODEC_OPUS, 32000, &e), 0);
 	static const int16_t zero[ACODEC_FRAME_48K];
 	uint8_t pkt[OPUS_MAX_PACKET];
-	int n = aenc_encode(e, zero, pkt, sizeof(pkt));
+	int n = acodec_enc_encode(e, zero, pkt, sizeof(pkt));
 	assert_true(n > 0);
-	assert_int_equal(adec_decode(d, pkt, (size_t)n, false, pcm, 480), MCU_ELIMIT);
-	assert_int_equal(adec_decode(d, pkt, (size_t)n, false, pcm, ACODEC_FRAME_48K),
+	assert_int_equal(acodec_dec_decode(d, pkt, (size_t)n, false, pcm, 480), MCU_ELIMIT);
+	assert_int_equal(acodec_dec_decode(d, pkt, (size_t)n, false, pcm, ACODEC_FRAME_48K),
 			 ACODEC_FRAME_48K);
-	aenc_destroy(e);
-	adec_destroy(d);
+	acodec_enc_destroy(e);
+	acodec_dec_destroy(d);
 }
 
 /* ffmpeg and others send G.711 in long packets: 1024 samples is 128 ms. */
@@ -316,7 +316,7 @@ static void test_long_pcmu_packet(void **state)
 	(void)state;
 	enum { LONG = 1024, OUT = LONG * 6 };
 	struct adec *d = NULL;
-	assert_int_equal(adec_create(ACODEC_PCMU, &d), 0);
+	assert_int_equal(acodec_dec_create(ACODEC_PCMU, &d), 0);
 	uint8_t *pkt = malloc(LONG);
 	int16_t *pcm = malloc(sizeof(int16_t) * OUT);
 	assert_non_null(pkt);
@@ -324,53 +324,53 @@ static void test_long_pcmu_packet(void **state)
 	for (int i = 0; i < LONG; i++)
 		pkt[i] = ulaw_encode((int16_t)lround(TONE_AMP * sin(2 * M_PI * 1000 * i / 8000.0)));
 	/* refused whole, before anything is consumed */
-	assert_int_equal(adec_decode(d, pkt, LONG, false, pcm, OUT - 1), MCU_ELIMIT);
-	assert_int_equal(adec_decode(d, pkt, LONG, false, pcm, OUT), OUT);
-	assert_int_equal(adec_decode(d, pkt, LONG, false, pcm, OUT), OUT);
+	assert_int_equal(acodec_dec_decode(d, pkt, LONG, false, pcm, OUT - 1), MCU_ELIMIT);
+	assert_int_equal(acodec_dec_decode(d, pkt, LONG, false, pcm, OUT), OUT);
+	assert_int_equal(acodec_dec_decode(d, pkt, LONG, false, pcm, OUT), OUT);
 	/* 1024 samples at 8 kHz are 128 whole cycles of 1000 Hz */
 	double a = goertzel(pcm, OUT, 1000);
 	assert_true(a > TONE_AMP * 0.7 && a < TONE_AMP * 1.3);
 	assert_true(goertzel(pcm, OUT, 700) < a / 30);
 	free(pkt);
 	free(pcm);
-	adec_destroy(d);
+	acodec_dec_destroy(d);
 
 	/* G.722: two samples a byte at 16 kHz, also 6 per byte at 48 kHz,
 	 * and a payload longer than ACODEC_MAX_PACKET still decodes whole */
 	enum { BIG = ACODEC_MAX_PACKET + 100 };
-	assert_int_equal(adec_create(ACODEC_G722, &d), 0);
+	assert_int_equal(acodec_dec_create(ACODEC_G722, &d), 0);
 	pkt = calloc(1, BIG);
 	pcm = malloc(sizeof(int16_t) * BIG * 6);
 	assert_non_null(pkt);
 	assert_non_null(pcm);
-	assert_int_equal(adec_decode(d, pkt, 7, false, pcm, 42), 42);
-	assert_int_equal(adec_decode(d, pkt, BIG, false, pcm, BIG * 6 - 1), MCU_ELIMIT);
-	assert_int_equal(adec_decode(d, pkt, BIG, false, pcm, BIG * 6), BIG * 6);
+	assert_int_equal(acodec_dec_decode(d, pkt, 7, false, pcm, 42), 42);
+	assert_int_equal(acodec_dec_decode(d, pkt, BIG, false, pcm, BIG * 6 - 1), MCU_ELIMIT);
+	assert_int_equal(acodec_dec_decode(d, pkt, BIG, false, pcm, BIG * 6), BIG * 6);
 	free(pkt);
 	free(pcm);
-	adec_destroy(d);
+	acodec_dec_destroy(d);
 }
 
 static void test_create_destroy(void **state)
 {
 	(void)state;
-	adec_destroy(NULL);
-	aenc_destroy(NULL);
+	acodec_dec_destroy(NULL);
+	acodec_enc_destroy(NULL);
 	struct adec *d = NULL;
 	struct aenc *e = NULL;
-	assert_int_equal(adec_create((enum acodec)ACODEC_COUNT, &d), MCU_EUNSUPPORTED);
-	assert_int_equal(aenc_create((enum acodec)-1, 32000, &e), MCU_EUNSUPPORTED);
+	assert_int_equal(acodec_dec_create((enum acodec)ACODEC_COUNT, &d), MCU_EUNSUPPORTED);
+	assert_int_equal(acodec_enc_create((enum acodec)-1, 32000, &e), MCU_EUNSUPPORTED);
 	/* Opus checks its bitrate; the others ignore it */
-	assert_int_equal(aenc_create(ACODEC_OPUS, 10, &e), MCU_EINVAL);
+	assert_int_equal(acodec_enc_create(ACODEC_OPUS, 10, &e), MCU_EINVAL);
 	assert_null(d);
 	assert_null(e);
 	for (int c = 0; c < ACODEC_COUNT; c++) {
-		assert_int_equal(adec_create((enum acodec)c, &d), 0);
-		assert_int_equal(aenc_create((enum acodec)c, c == ACODEC_OPUS ? 24000 : -5, &e), 0);
+		assert_int_equal(acodec_dec_create((enum acodec)c, &d), 0);
+		assert_int_equal(acodec_enc_create((enum acodec)c, c == ACODEC_OPUS ? 24000 : -5, &e), 0);
 		assert_non_null(d);
 		assert_non_null(e);
-		adec_destroy(d);
-		aenc_destroy(e);
+		acodec_dec_destroy(d);
+		acodec_enc_destroy(e);
 		d = NULL;
 		e = NULL;
 	}

@@ -567,13 +567,13 @@ static void test_opus_peek(void **state)
 	uint8_t pkt[ACODEC_MAX_PACKET];
 	int16_t pcm[AMIX_FRAME];
 
-	assert_int_equal(aenc_create(ACODEC_OPUS, 32000, &enc), 0);
+	assert_int_equal(acodec_enc_create(ACODEC_OPUS, 32000, &enc), 0);
 	int voiced[2] = { 0, 0 };
 	for (int f = 0; f < 100; f++) {
 		bool tone = f >= 50;
 		for (int i = 0; i < AMIX_FRAME; i++)
 			pcm[i] = tone ? (int16_t)(8000 * sin(2 * M_PI * 440 * (f * AMIX_FRAME + i) / 48000.0)) : 0;
-		int n = aenc_encode(enc, pcm, pkt, sizeof(pkt));
+		int n = acodec_enc_encode(enc, pcm, pkt, sizeof(pkt));
 		assert_true(n > 1);
 		assert_int_equal(amix_opus_samples(pkt, (size_t)n), AMIX_FRAME);
 		int v = amix_opus_voice(pkt, (size_t)n);
@@ -581,7 +581,7 @@ static void test_opus_peek(void **state)
 		if (f % 50 >= 5) /* past the encoder's first frames of each */
 			voiced[tone] += v;
 	}
-	aenc_destroy(enc);
+	acodec_enc_destroy(enc);
 	assert_int_equal(voiced[0], 0);
 	assert_int_equal(voiced[1], 45);
 

@@ -323,7 +323,7 @@ static void test_venc_idr_first_and_on_request(void **state)
 	for (int i = 0; i < x.n; i++) {
 		bool want = i == 0 || i == 6;
 		assert_int_equal(x.idr[i], want);
-		assert_int_equal(h264_is_keyframe(x.au[i], x.len[i]), want);
+		assert_int_equal(h264pkt_is_keyframe(x.au[i], x.len[i]), want);
 	}
 	/* every IDR repeats SPS and PPS so a receiver can start there; the
 	 * others carry no IDR slice */
@@ -387,8 +387,8 @@ static void test_vdec_roundtrip(void **state)
 	vdec_destroy(d);
 
 	encoded_free(&x);
-	assert_string_equal(vcodec_name(VCODEC_H264), "H264");
-	assert_string_equal(vcodec_name(VCODEC_VP8), "VP8");
+	assert_string_equal(vdec_codec_name(VCODEC_H264), "H264");
+	assert_string_equal(vdec_codec_name(VCODEC_VP8), "VP8");
 }
 
 /* Random bytes (no start code among them) are refused or give nothing. */
@@ -499,7 +499,7 @@ static int count_emit(void *user, const uint8_t *payload, size_t len, bool marke
 struct sliced {
 	size_t max_nal[8];     /* largest NAL unit of each access unit */
 	size_t max_vcl;        /* largest slice, SPS or PPS of all */
-	int mode0_rc[8];       /* h264_pack mode 0 at 500 bytes per access unit */
+	int mode0_rc[8];       /* h264pkt_pack mode 0 at 500 bytes per access unit */
 	bool idr[8];
 };
 
@@ -539,7 +539,7 @@ static void encode_sliced(int slice_max, struct sliced *out)
 		if (ns.max_vcl > out->max_vcl)
 			out->max_vcl = ns.max_vcl;
 		struct pack_count pc = { 0 };
-		out->mode0_rc[i] = h264_pack(au, len, 500, 0, scratch, count_emit, &pc);
+		out->mode0_rc[i] = h264pkt_pack(au, len, 500, 0, scratch, count_emit, &pc);
 		if (out->mode0_rc[i] == 0) {
 			/* single NAL unit mode: one payload per NAL unit (no
 			 * AUDs here), the marker on the last */
@@ -608,11 +608,11 @@ static double goertzel(const int16_t *x, int samples, double freq)
 
 #define TONE_FRAMES 50
 
-/* opusdec_decode for (or concealing, or from the FEC of) one 20 ms frame. */
+/* opuscodec_dec_decode for (or concealing, or from the FEC of) one 20 ms frame. */
 static int decode(struct opusdec *d, const uint8_t *pkt, size_t len, bool fec, int16_t *pcm,
 		  int max)
 {
-	return opusdec_decode(d, pkt, len, fec, OPUS_FRAME_SAMPLES, pcm, max);
+	return opuscodec_dec_decode(d, pkt, len, fec, OPUS_FRAME_SAMPLES, pcm, max);
 }
 
 static void test_opus_tone_roundtrip(void **state)
@@ -620,8 +620,8 @@ static void test_opus_tone_roundtrip(void **state)
 	(void)state;
 	struct opusenc *e = NULL;
 	struct opusdec *d = NULL;
-	assert_int_equal(opusenc_create(32000, 5, &e), 0);
-	assert_int_equal(opusdec_create(&d), 0);
+	assert_int_equal(opuscodec_enc_create(32000, 5, &e), 0);
+	assert_int_equal(opuscodec_dec_create(&d), 0);
 	int16_t *out = calloc((size_t)TONE_FRAMES * OPUS_FRAME_SAMPLES, sizeof(int16_t));
 	assert_non_null(out);
 	int16_t pcm[OPUS_FRAME_SAMPLES];
@@ -632,7 +632,7 @@ static void test_opus_tone_roundtrip(void **state)
 		for (int i = 0; i < OPUS_FRAME_SAMPLES; i++)
 			pcm[i] = (int16_t)lround(8000 * sin(2 * M_PI * 440 * (f * OPUS_FRAME_SAMPLES + i) /
 							    OPUS_RATE));
-		int n = opusenc_encode(e, pcm, pkt, sizeof(pkt));
+		int n = opuscodec_enc_encode(e, pcm, pkt, sizeof(pkt));
 		assert_true(n > 0 && n <= OPUS_MAX_PACKET);
 		int got = decode(d, pkt, (size_t)n, false, dec, OPUS_MAX_FRAME_SAMPLES);
 		assert_int_equal(got, OPUS_FRAME_SAMPLES);
@@ -656,7 +656,7 @@ static void test_opus_tone_roundtrip(void **state)
 	assert_true(p440 > 8000 * 0.1);
 
 	/* FEC of the previous frame from the next packet: a frame too */
-	int n = opusenc_encode(e, pcm, pkt, sizeof(pkt));
+	int n = opuscodec_enc_encode(e, pcm, pkt, sizeof(pkt));
 	assert_true(n > 0);
 	assert_int_equal(decode(d, pkt, (size_t)n, true, dec, OPUS_MAX_FRAME_SAMPLES), OPUS_FRAME_SAMPLES);
 
@@ -667,26 +667,26 @@ static void test_opus_tone_roundtrip(void **state)
 	assert_int_equal(decode(d, pkt, (size_t)n, false, dec, 480), MCU_EPROTO);
 
 	free(out);
-	opusenc_destroy(e);
-	opusdec_destroy(d);
-	opusenc_destroy(NULL);
-	opusdec_destroy(NULL);
+	opuscodec_enc_destroy(e);
+	opuscodec_dec_destroy(d);
+	opuscodec_enc_destroy(NULL);
+	opuscodec_dec_destroy(NULL);
 }
 
 static void test_opusenc_bad_config(void **state)
 {
 	(void)state;
 	struct opusenc *e = NULL;
-	assert_int_equal(opusenc_create(5999, 5, &e), MCU_EINVAL);
-	assert_int_equal(opusenc_create(510001, 5, &e), MCU_EINVAL);
-	assert_int_equal(opusenc_create(32000, -1, &e), MCU_EINVAL);
-	assert_int_equal(opusenc_create(32000, 11, &e), MCU_EINVAL);
+	assert_int_equal(opuscodec_enc_create(5999, 5, &e), MCU_EINVAL);
+	assert_int_equal(opuscodec_enc_create(510001, 5, &e), MCU_EINVAL);
+	assert_int_equal(opuscodec_enc_create(32000, -1, &e), MCU_EINVAL);
+	assert_int_equal(opuscodec_enc_create(32000, 11, &e), MCU_EINVAL);
 	assert_null(e);
-	assert_int_equal(opusenc_create(6000, 0, &e), 0);
-	opusenc_destroy(e);
+	assert_int_equal(opuscodec_enc_create(6000, 0, &e), 0);
+	opuscodec_enc_destroy(e);
 	e = NULL;
-	assert_int_equal(opusenc_create(510000, 10, &e), 0);
-	opusenc_destroy(e);
+	assert_int_equal(opuscodec_enc_create(510000, 10, &e), 0);
+	opuscodec_enc_destroy(e);
 }
 
 /* A snapshot JPEG: a real JPEG (SOI .. EOI) that decodes back to the size

@@ -110,7 +110,7 @@ static int pack(const uint8_t *au, size_t len, size_t max, int mode, struct capt
 {
 	uint8_t *scratch = malloc(max ? max : 1);
 	assert_non_null(scratch);
-	int rc = h264_pack(au, len, max, mode, scratch, capture_emit, c);
+	int rc = h264pkt_pack(au, len, max, mode, scratch, capture_emit, c);
 	free(scratch);
 	return rc;
 }
@@ -139,12 +139,12 @@ static int depack_some(const struct capture *c, size_t skip, size_t trunc_at,
 			continue;
 		size_t len = i == trunc_at ? trunc_len : c->len[i];
 		uint8_t *p = heap_copy(c->data[i], len);
-		int rc = h264_depack_add(d, p, len);
+		int rc = h264pkt_depack_add(d, p, len);
 		free(p);
 		if (rc && !*first_err)
 			*first_err = rc;
 	}
-	return h264_depack_end(d);
+	return h264pkt_depack_end(d);
 }
 
 static int depack_all(const struct capture *c, struct h264_depack *d)
@@ -164,7 +164,7 @@ static void round_trip(const uint8_t *au, size_t len, size_t max, int mode)
 	uint8_t *out = malloc(len);
 	assert_non_null(out);
 	struct h264_depack d;
-	h264_depack_begin(&d, out, len);
+	h264pkt_depack_begin(&d, out, len);
 	assert_int_equal(depack_all(c, &d), (int)len);
 	assert_memory_equal(out, au, len);
 	free(out);
@@ -203,7 +203,7 @@ static void test_round_trip_mode1(void **state)
 
 	uint8_t out[AU_MAX];
 	struct h264_depack d;
-	h264_depack_begin(&d, out, sizeof(out));
+	h264pkt_depack_begin(&d, out, sizeof(out));
 	assert_int_equal(depack_all(c, &d), (int)len);
 	assert_memory_equal(out, au, len);
 	assert_true(d.keyframe);
@@ -342,7 +342,7 @@ static void test_pack_annexb_forms(void **state)
 	uint8_t *out = malloc(w);
 	assert_non_null(out);
 	struct h264_depack d;
-	h264_depack_begin(&d, out, w);
+	h264pkt_depack_begin(&d, out, w);
 	assert_int_equal(depack_all(c, &d), (int)w);
 	assert_memory_equal(out, want, w);
 	free(out);
@@ -357,15 +357,15 @@ static void test_pack_errors(void **state)
 	struct capture *c = capture_new();
 
 	assert_int_equal(pack(au, 0, 100, 1, c), MCU_EPROTO);
-	assert_int_equal(h264_pack(NULL, 0, 100, 1, scratch, capture_emit, c), MCU_EPROTO);
+	assert_int_equal(h264pkt_pack(NULL, 0, 100, 1, scratch, capture_emit, c), MCU_EPROTO);
 	assert_int_equal(pack(au, 3, 100, 1, c), MCU_EPROTO);  /* 00 00 00 */
 	assert_int_equal(pack(au, 4, 100, 1, c), MCU_EPROTO);  /* start code alone */
 	assert_int_equal(pack(au + 4, 4, 100, 1, c), MCU_EPROTO); /* no start code */
 	assert_int_equal(pack(au, 8, 99, 1, c), MCU_EINVAL);
 	assert_int_equal(pack(au, 8, 100, 2, c), MCU_EINVAL);
 	assert_int_equal(pack(au, 8, 100, -1, c), MCU_EINVAL);
-	assert_int_equal(h264_pack(au, 8, 100, 1, NULL, capture_emit, c), MCU_EINVAL);
-	assert_int_equal(h264_pack(au, 8, 100, 1, scratch, NULL, c), MCU_EINVAL);
+	assert_int_equal(h264pkt_pack(au, 8, 100, 1, NULL, capture_emit, c), MCU_EINVAL);
+	assert_int_equal(h264pkt_pack(au, 8, 100, 1, scratch, NULL, c), MCU_EINVAL);
 
 	/* Bytes other than zeros before the first start code: not Annex B. */
 	uint8_t junk[] = { 0x42, 0, 0, 1, HDR_IDR, 1 };
@@ -431,19 +431,19 @@ static void test_stap_a(void **state)
 	size_t len = build_stap_a(stap, ends, &want_len, want);
 
 	struct h264_depack d;
-	h264_depack_begin(&d, out, sizeof(out));
-	assert_int_equal(h264_depack_add(&d, stap, len), 0);
+	h264pkt_depack_begin(&d, out, sizeof(out));
+	assert_int_equal(h264pkt_depack_add(&d, stap, len), 0);
 	assert_true(d.has_sps && d.has_pps && d.keyframe);
-	assert_int_equal(h264_depack_end(&d), (int)want_len);
+	assert_int_equal(h264pkt_depack_end(&d), (int)want_len);
 	assert_memory_equal(out, want, want_len);
 
 	/* An aggregate then a single NAL unit in the same frame. */
 	uint8_t slice[20];
 	fill_nal(slice, HDR_IDR, sizeof(slice), 9);
-	h264_depack_begin(&d, out, sizeof(out));
-	assert_int_equal(h264_depack_add(&d, stap, len), 0);
-	assert_int_equal(h264_depack_add(&d, slice, sizeof(slice)), 0);
-	assert_int_equal(h264_depack_end(&d), (int)(want_len + 4 + sizeof(slice)));
+	h264pkt_depack_begin(&d, out, sizeof(out));
+	assert_int_equal(h264pkt_depack_add(&d, stap, len), 0);
+	assert_int_equal(h264pkt_depack_add(&d, slice, sizeof(slice)), 0);
+	assert_int_equal(h264pkt_depack_end(&d), (int)(want_len + 4 + sizeof(slice)));
 	assert_memory_equal(out + want_len + 4, slice, sizeof(slice));
 }
 
@@ -451,9 +451,9 @@ static int depack_one(const uint8_t *p, size_t len)
 {
 	uint8_t out[1024];
 	struct h264_depack d;
-	h264_depack_begin(&d, out, sizeof(out));
+	h264pkt_depack_begin(&d, out, sizeof(out));
 	uint8_t *copy = heap_copy(p, len);
-	int rc = h264_depack_add(&d, copy, len);
+	int rc = h264pkt_depack_add(&d, copy, len);
 	free(copy);
 	return rc;
 }
@@ -493,17 +493,17 @@ static void test_stap_a_truncated(void **state)
 				units = i + 1;
 		uint8_t *p = heap_copy(stap, len);
 		struct h264_depack d;
-		h264_depack_begin(&d, out, sizeof(out));
-		int rc = h264_depack_add(&d, p, len);
+		h264pkt_depack_begin(&d, out, sizeof(out));
+		int rc = h264pkt_depack_add(&d, p, len);
 		free(p);
 		if (!units) {
 			assert_int_equal(rc, MCU_EPROTO);
-			assert_int_equal(h264_depack_end(&d), MCU_EPROTO);
+			assert_int_equal(h264pkt_depack_end(&d), MCU_EPROTO);
 			continue;
 		}
 		assert_int_equal(rc, 0);
 		size_t expect = 4 * units + ends[units - 1] - 1 - 2 * units;
-		assert_int_equal(h264_depack_end(&d), (int)expect);
+		assert_int_equal(h264pkt_depack_end(&d), (int)expect);
 		assert_memory_equal(out, want, expect);
 	}
 }
@@ -527,7 +527,7 @@ static void test_payloads_truncated(void **state)
 		size_t min = fu ? 2 : 1;
 		for (size_t t = 0; t < c->len[i]; t++) {
 			struct h264_depack d;
-			h264_depack_begin(&d, out, sizeof(out));
+			h264pkt_depack_begin(&d, out, sizeof(out));
 			int err;
 			int rc = depack_some(c, SIZE_MAX, i, t, &d, &err);
 			if (t < min) {
@@ -558,18 +558,18 @@ static void test_fu_a_loss(void **state)
 	int err;
 
 	/* Lost start: the next fragment is a continuation without one. */
-	h264_depack_begin(&d, out, sizeof(out));
+	h264pkt_depack_begin(&d, out, sizeof(out));
 	assert_int_equal(depack_some(c, FU_FIRST, SIZE_MAX, 0, &d, &err), MCU_EPROTO);
 	assert_int_equal(err, MCU_EPROTO);
 	assert_true(d.broken);
 
 	/* Lost end: the next NAL unit arrives inside the unfinished FU-A. */
-	h264_depack_begin(&d, out, sizeof(out));
+	h264pkt_depack_begin(&d, out, sizeof(out));
 	assert_int_equal(depack_some(c, FU_LAST, SIZE_MAX, 0, &d, &err), MCU_EPROTO);
 	assert_int_equal(err, MCU_EPROTO);
 
 	/* Lost end of the frame's last NAL unit: _end sees the open FU-A. */
-	h264_depack_begin(&d, out, sizeof(out));
+	h264pkt_depack_begin(&d, out, sizeof(out));
 	c->n = AFTER_FU;
 	assert_int_equal(depack_some(c, FU_LAST, SIZE_MAX, 0, &d, &err), MCU_EPROTO);
 	assert_int_equal(err, 0);
@@ -577,7 +577,7 @@ static void test_fu_a_loss(void **state)
 
 	/* Lost middle: invisible without sequence numbers, so the frame
 	 * assembler must catch the gap; here the slice is merely short. */
-	h264_depack_begin(&d, out, sizeof(out));
+	h264pkt_depack_begin(&d, out, sizeof(out));
 	assert_int_equal(depack_some(c, FU_MID, SIZE_MAX, 0, &d, &err),
 			 (int)(len - (c->len[FU_MID] - 2)));
 	assert_int_equal(err, 0);
@@ -595,35 +595,35 @@ static void test_fu_a_order(void **state)
 	struct h264_depack d;
 
 	/* A continuation as the first payload, or after the end. */
-	h264_depack_begin(&d, out, sizeof(out));
-	assert_int_equal(h264_depack_add(&d, mid, sizeof(mid)), MCU_EPROTO);
-	h264_depack_begin(&d, out, sizeof(out));
-	assert_int_equal(h264_depack_add(&d, end, sizeof(end)), MCU_EPROTO);
-	h264_depack_begin(&d, out, sizeof(out));
-	assert_int_equal(h264_depack_add(&d, start, sizeof(start)), 0);
-	assert_int_equal(h264_depack_add(&d, end, sizeof(end)), 0);
-	assert_int_equal(h264_depack_add(&d, mid, sizeof(mid)), MCU_EPROTO);
+	h264pkt_depack_begin(&d, out, sizeof(out));
+	assert_int_equal(h264pkt_depack_add(&d, mid, sizeof(mid)), MCU_EPROTO);
+	h264pkt_depack_begin(&d, out, sizeof(out));
+	assert_int_equal(h264pkt_depack_add(&d, end, sizeof(end)), MCU_EPROTO);
+	h264pkt_depack_begin(&d, out, sizeof(out));
+	assert_int_equal(h264pkt_depack_add(&d, start, sizeof(start)), 0);
+	assert_int_equal(h264pkt_depack_add(&d, end, sizeof(end)), 0);
+	assert_int_equal(h264pkt_depack_add(&d, mid, sizeof(mid)), MCU_EPROTO);
 
 	/* Two starts in a row: the first NAL unit lost its end. */
-	h264_depack_begin(&d, out, sizeof(out));
-	assert_int_equal(h264_depack_add(&d, start, sizeof(start)), 0);
-	assert_int_equal(h264_depack_add(&d, start, sizeof(start)), MCU_EPROTO);
+	h264pkt_depack_begin(&d, out, sizeof(out));
+	assert_int_equal(h264pkt_depack_add(&d, start, sizeof(start)), 0);
+	assert_int_equal(h264pkt_depack_add(&d, start, sizeof(start)), MCU_EPROTO);
 
 	/* Once broken, later payloads are ignored, and _end says so. */
-	h264_depack_begin(&d, out, sizeof(out));
-	assert_int_equal(h264_depack_add(&d, mid, sizeof(mid)), MCU_EPROTO);
-	assert_int_equal(h264_depack_add(&d, single, sizeof(single)), 0);
+	h264pkt_depack_begin(&d, out, sizeof(out));
+	assert_int_equal(h264pkt_depack_add(&d, mid, sizeof(mid)), MCU_EPROTO);
+	assert_int_equal(h264pkt_depack_add(&d, single, sizeof(single)), 0);
 	assert_int_equal(d.len, 0);
-	assert_int_equal(h264_depack_end(&d), MCU_EPROTO);
+	assert_int_equal(h264pkt_depack_end(&d), MCU_EPROTO);
 
 	/* _begin starts afresh. */
-	h264_depack_begin(&d, out, sizeof(out));
+	h264pkt_depack_begin(&d, out, sizeof(out));
 	assert_false(d.broken);
-	assert_int_equal(h264_depack_add(&d, start, sizeof(start)), 0);
-	assert_int_equal(h264_depack_add(&d, mid, sizeof(mid)), 0);
-	assert_int_equal(h264_depack_add(&d, end, sizeof(end)), 0);
+	assert_int_equal(h264pkt_depack_add(&d, start, sizeof(start)), 0);
+	assert_int_equal(h264pkt_depack_add(&d, mid, sizeof(mid)), 0);
+	assert_int_equal(h264pkt_depack_add(&d, end, sizeof(end)), 0);
 	static const uint8_t want[] = { 0, 0, 0, 1, 0x65, 1, 2, 3, 4 };
-	assert_int_equal(h264_depack_end(&d), sizeof(want));
+	assert_int_equal(h264pkt_depack_end(&d), sizeof(want));
 	assert_memory_equal(out, want, sizeof(want));
 	assert_true(d.keyframe);
 }
@@ -636,23 +636,23 @@ static void test_fu_a_headers(void **state)
 
 	/* The rebuilt header takes F and NRI from the indicator. */
 	uint8_t nri2[] = { 0x40 | H264_NAL_FU_A, 0xc0 | H264_NAL_SLICE, 7 };
-	h264_depack_begin(&d, out, sizeof(out));
-	assert_int_equal(h264_depack_add(&d, nri2, sizeof(nri2)), 0); /* S and E */
-	assert_int_equal(h264_depack_end(&d), 6);
+	h264pkt_depack_begin(&d, out, sizeof(out));
+	assert_int_equal(h264pkt_depack_add(&d, nri2, sizeof(nri2)), 0); /* S and E */
+	assert_int_equal(h264pkt_depack_end(&d), 6);
 	assert_int_equal(out[4], HDR_SLICE);
 	assert_false(d.keyframe);
 
 	uint8_t fbit[] = { 0x80 | H264_NAL_FU_A, 0xc0 | H264_NAL_SEI, 7 };
-	h264_depack_begin(&d, out, sizeof(out));
-	assert_int_equal(h264_depack_add(&d, fbit, sizeof(fbit)), 0);
+	h264pkt_depack_begin(&d, out, sizeof(out));
+	assert_int_equal(h264pkt_depack_add(&d, fbit, sizeof(fbit)), 0);
 	assert_int_equal(out[4], 0x80 | H264_NAL_SEI);
 
 	/* An empty fragment is harmless. */
 	uint8_t empty_start[] = { 0x7c, 0x80 | 5 }, empty_end[] = { 0x7c, 0x40 | 5 };
-	h264_depack_begin(&d, out, sizeof(out));
-	assert_int_equal(h264_depack_add(&d, empty_start, 2), 0);
-	assert_int_equal(h264_depack_add(&d, empty_end, 2), 0);
-	assert_int_equal(h264_depack_end(&d), 5);
+	h264pkt_depack_begin(&d, out, sizeof(out));
+	assert_int_equal(h264pkt_depack_add(&d, empty_start, 2), 0);
+	assert_int_equal(h264pkt_depack_add(&d, empty_end, 2), 0);
+	assert_int_equal(h264pkt_depack_end(&d), 5);
 
 	/* A fragmented aggregate or fragment, or type 0. */
 	static const uint8_t bad[] = { 0, 24, 25, 28, 29, 31 };
@@ -672,10 +672,10 @@ static void test_depack_types(void **state)
 		uint8_t p[] = { (uint8_t)(0x60 | interleaved[i]), 0, 1, 2, 3, 4, 5 };
 		uint8_t out[64];
 		struct h264_depack d;
-		h264_depack_begin(&d, out, sizeof(out));
-		assert_int_equal(h264_depack_add(&d, p, sizeof(p)), MCU_EUNSUPPORTED);
+		h264pkt_depack_begin(&d, out, sizeof(out));
+		assert_int_equal(h264pkt_depack_add(&d, p, sizeof(p)), MCU_EUNSUPPORTED);
 		assert_true(d.broken);
-		assert_int_equal(h264_depack_end(&d), MCU_EPROTO);
+		assert_int_equal(h264pkt_depack_end(&d), MCU_EPROTO);
 	}
 	static const uint8_t undefined[] = { 0, 30, 31 };
 	for (size_t i = 0; i < sizeof(undefined); i++) {
@@ -692,8 +692,8 @@ static void test_depack_types(void **state)
 
 	uint8_t out[8];
 	struct h264_depack d;
-	h264_depack_begin(&d, out, sizeof(out));
-	assert_int_equal(h264_depack_end(&d), MCU_EPROTO); /* empty frame */
+	h264pkt_depack_begin(&d, out, sizeof(out));
+	assert_int_equal(h264pkt_depack_end(&d), MCU_EPROTO); /* empty frame */
 }
 
 /*
@@ -722,7 +722,7 @@ static void test_out_too_small(void **state)
 		uint8_t *out = malloc(cap ? cap : 1);
 		assert_non_null(out);
 		struct h264_depack d;
-		h264_depack_begin(&d, cap ? out : NULL, cap);
+		h264pkt_depack_begin(&d, cap ? out : NULL, cap);
 		int err;
 		int rc = depack_some(c, SIZE_MAX, SIZE_MAX, 0, &d, &err);
 		if (cap == need) {
@@ -744,21 +744,21 @@ static void test_is_keyframe(void **state)
 	(void)state;
 	static uint8_t au[AU_MAX];
 	size_t len = build_idr_au(au, 1000);
-	assert_true(h264_is_keyframe(au, len));
+	assert_true(h264pkt_is_keyframe(au, len));
 
 	size_t p_len = put_nal(au, HDR_SLICE, 500, 1);
 	p_len += put_nal(au + p_len, HDR_SLICE, 100, 2);
-	assert_false(h264_is_keyframe(au, p_len));
-	assert_false(h264_is_keyframe(NULL, 0));
+	assert_false(h264pkt_is_keyframe(au, p_len));
+	assert_false(h264pkt_is_keyframe(NULL, 0));
 
 	/* IDR with nal_ref_idc 1, after a delimiter and 3-byte start codes. */
 	uint8_t small[] = { 0, 0, 1, HDR_AUD, 0x10, 0, 0, 1, 0x25, 0x88 };
-	assert_true(h264_is_keyframe(small, sizeof(small)));
-	assert_false(h264_is_keyframe(small + 3, sizeof(small) - 3)); /* no leading start code */
+	assert_true(h264pkt_is_keyframe(small, sizeof(small)));
+	assert_false(h264pkt_is_keyframe(small + 3, sizeof(small) - 3)); /* no leading start code */
 	small[8] = HDR_SEI;
-	assert_false(h264_is_keyframe(small, sizeof(small)));
+	assert_false(h264pkt_is_keyframe(small, sizeof(small)));
 	uint8_t no_sc[] = { HDR_IDR, HDR_IDR, 0x65 };
-	assert_false(h264_is_keyframe(no_sc, sizeof(no_sc)));
+	assert_false(h264pkt_is_keyframe(no_sc, sizeof(no_sc)));
 
 	/* Every prefix: true exactly once the IDR header byte is in. */
 	len = build_idr_au(au, 1000);
@@ -766,7 +766,7 @@ static void test_is_keyframe(void **state)
 	assert_int_equal(au[idr_hdr], HDR_IDR);
 	for (size_t t = 0; t <= len; t++) {
 		uint8_t *p = heap_copy(au, t);
-		assert_int_equal(h264_is_keyframe(p, t), t > idr_hdr);
+		assert_int_equal(h264pkt_is_keyframe(p, t), t > idr_hdr);
 		free(p);
 	}
 }
@@ -783,24 +783,24 @@ static void test_find_start_code(void **state)
 		0, 0, 1,                     /* 00 00 01 at 11: the end of the buffer */
 	};
 	size_t len = sizeof(au);
-	assert_int_equal(h264_find_start_code(au, len, 0), 1);
-	assert_int_equal(h264_find_start_code(au, len, 1), 1);
-	assert_int_equal(h264_find_start_code(au, len, 2), 6);
-	assert_int_equal(h264_find_start_code(au, len, 7), 11);
-	assert_int_equal(h264_find_start_code(au, len, 11), 11);
-	assert_int_equal(h264_find_start_code(au, len, 12), len);
-	assert_int_equal(h264_find_start_code(au, len, len), len);
-	assert_int_equal(h264_find_start_code(au, len, len + 5), len);
+	assert_int_equal(h264pkt_find_start_code(au, len, 0), 1);
+	assert_int_equal(h264pkt_find_start_code(au, len, 1), 1);
+	assert_int_equal(h264pkt_find_start_code(au, len, 2), 6);
+	assert_int_equal(h264pkt_find_start_code(au, len, 7), 11);
+	assert_int_equal(h264pkt_find_start_code(au, len, 11), 11);
+	assert_int_equal(h264pkt_find_start_code(au, len, 12), len);
+	assert_int_equal(h264pkt_find_start_code(au, len, len), len);
+	assert_int_equal(h264pkt_find_start_code(au, len, len + 5), len);
 	for (size_t t = 0; t <= len; t++) {
 		uint8_t *p = heap_copy(au, t);
 		size_t want = t >= 4 ? 1 : t;
-		assert_int_equal(h264_find_start_code(p, t, 0), want);
-		assert_int_equal(h264_find_start_code(p, t, 7), t >= len ? 11 : t);
+		assert_int_equal(h264pkt_find_start_code(p, t, 0), want);
+		assert_int_equal(h264pkt_find_start_code(p, t, 7), t >= len ? 11 : t);
 		free(p);
 	}
 	static const uint8_t none[] = { 1, 0, 0, 2, 0, 0 };
-	assert_int_equal(h264_find_start_code(none, sizeof(none), 0), sizeof(none));
-	assert_int_equal(h264_find_start_code(NULL, 0, 0), 0);
+	assert_int_equal(h264pkt_find_start_code(none, sizeof(none), 0), sizeof(none));
+	assert_int_equal(h264pkt_find_start_code(NULL, 0, 0), 0);
 }
 
 int main(void)

@@ -307,7 +307,7 @@ static void talk(struct talker *t, int k, int64_t now)
 							(double)(k * OPUS_FRAME_SAMPLES + i) / OPUS_RATE));
 	struct port_packet *p = calloc(1, sizeof(*p));
 	assert_non_null(p);
-	int n = opusenc_encode(t->enc, pcm, p->payload, sizeof(p->payload));
+	int n = opuscodec_enc_encode(t->enc, pcm, p->payload, sizeof(p->payload));
 	assert_true(n > 0);
 	p->kind = PORT_AUDIO;
 	p->pt = 111;
@@ -331,7 +331,7 @@ static void check_listener(struct talker *t, int64_t talk_start, const double *f
 	assert_int_equal(f->bad_sends, 0);
 	assert_true(f->n_sent >= TALK_FRAMES - 5);
 	struct opusdec *d = NULL;
-	assert_int_equal(opusdec_create(&d), 0);
+	assert_int_equal(opuscodec_dec_create(&d), 0);
 	int16_t *pcm = calloc((size_t)f->n_sent * OPUS_MAX_FRAME_SAMPLES, sizeof(int16_t));
 	assert_non_null(pcm);
 	int total = 0, start = -1;
@@ -348,7 +348,7 @@ static void check_listener(struct talker *t, int64_t talk_start, const double *f
 		}
 		if (start < 0 && s->capture_us >= talk_start + 400000)
 			start = total;
-		int got = opusdec_decode(d, s->payload, s->len, false, OPUS_FRAME_SAMPLES, pcm + total,
+		int got = opuscodec_dec_decode(d, s->payload, s->len, false, OPUS_FRAME_SAMPLES, pcm + total,
 					 OPUS_MAX_FRAME_SAMPLES);
 		assert_int_equal(got, OPUS_FRAME_SAMPLES);
 		total += got;
@@ -358,7 +358,7 @@ static void check_listener(struct talker *t, int64_t talk_start, const double *f
 	for (int k = 0; k < n_freqs; k++)
 		amps[k] = goertzel(pcm + start, WINDOW_FRAMES * OPUS_FRAME_SAMPLES, freqs[k]);
 	free(pcm);
-	opusdec_destroy(d);
+	opuscodec_dec_destroy(d);
 }
 
 static void test_audio_mix_minus(void **state)
@@ -377,7 +377,7 @@ static void test_audio_mix_minus(void **state)
 		t[i].f->info.receives_audio = true;
 		t[i].f->info.audio_pt = 111;
 		t[i].f->info.audio_ssrc = 0xA0000001u + (uint32_t)i;
-		assert_int_equal(opusenc_create(32000, 5, &t[i].enc), 0);
+		assert_int_equal(opuscodec_enc_create(32000, 5, &t[i].enc), 0);
 		assert_int_equal(mix_add(m, &t[i].f->info, &fake_ops, t[i].f), 0);
 	}
 
@@ -430,7 +430,7 @@ static void test_audio_mix_minus(void **state)
 
 	mix_destroy(m);
 	for (int i = 0; i < 3; i++) {
-		opusenc_destroy(t[i].enc);
+		opuscodec_enc_destroy(t[i].enc);
 		fake_free(t[i].f);
 	}
 }
@@ -475,16 +475,16 @@ static void test_audio_many_senders(void **state)
 
 	/* Silence, encoded once and replayed by every quiet sender. */
 	struct opusenc *enc = NULL;
-	assert_int_equal(opusenc_create(32000, 5, &enc), 0);
+	assert_int_equal(opuscodec_enc_create(32000, 5, &enc), 0);
 	uint8_t silent[SILENT_LOOP][OPUS_MAX_PACKET];
 	int silent_len[SILENT_LOOP];
 	int16_t zeros[OPUS_FRAME_SAMPLES] = { 0 };
 	for (int k = 0; k < 2 * SILENT_LOOP; k++) {
-		int n = opusenc_encode(enc, zeros, silent[k % SILENT_LOOP], OPUS_MAX_PACKET);
+		int n = opuscodec_enc_encode(enc, zeros, silent[k % SILENT_LOOP], OPUS_MAX_PACKET);
 		assert_true(n > 0);
 		silent_len[k % SILENT_LOOP] = n;
 	}
-	opusenc_destroy(enc);
+	opuscodec_enc_destroy(enc);
 
 	static const int talker_at[3] = { 69, 75, 76 };
 	static const int talker_level[3] = { -1, 100, 10 };
@@ -502,7 +502,7 @@ static void test_audio_many_senders(void **state)
 	}
 	for (int k = 0; k < 3; k++) {
 		t[k] = (struct talker){ .f = f[talker_at[k]], .freq = freqs[k] };
-		assert_int_equal(opusenc_create(32000, 5, &t[k].enc), 0);
+		assert_int_equal(opuscodec_enc_create(32000, 5, &t[k].enc), 0);
 	}
 	struct talker l = { .f = fake_new("L") };
 	l.f->info.receives_audio = true;
@@ -520,7 +520,7 @@ static void test_audio_many_senders(void **state)
 			for (int i = 0; i < OPUS_FRAME_SAMPLES; i++)
 				pcm[i] = (int16_t)lround(TONE_AMP * sin(2 * M_PI * freqs[c] *
 					(double)(k * OPUS_FRAME_SAMPLES + i) / OPUS_RATE));
-			tone_len[c][k] = opusenc_encode(t[c].enc, pcm, tone[c][k], OPUS_MAX_PACKET);
+			tone_len[c][k] = opuscodec_enc_encode(t[c].enc, pcm, tone[c][k], OPUS_MAX_PACKET);
 			assert_true(tone_len[c][k] > 0);
 		}
 
@@ -567,7 +567,7 @@ static void test_audio_many_senders(void **state)
 
 	mix_destroy(m);
 	for (int k = 0; k < 3; k++)
-		opusenc_destroy(t[k].enc);
+		opuscodec_enc_destroy(t[k].enc);
 	for (int i = 0; i < MANY; i++)
 		fake_free(f[i]);
 	fake_free(l.f);
@@ -630,7 +630,7 @@ static void send_video_frame(struct vsender *s)
 	s->ts = 90000u * 7 + (uint32_t)s->k * FRAME_90K;
 	assert_int_equal(venc_encode(s->enc, s->pic, (int64_t)s->k * FRAME_90K, force, &au, &len, &idr), 0);
 	assert_true(len > 0);
-	assert_int_equal(h264_pack(au, len, sizeof(s->scratch), 1, s->scratch, emit_to_sender, s), 0);
+	assert_int_equal(h264pkt_pack(au, len, sizeof(s->scratch), 1, s->scratch, emit_to_sender, s), 0);
 	s->k++;
 }
 
@@ -712,14 +712,14 @@ static int split_frames(struct fake *r, struct rframe *frames, int max)
 		fr->au = malloc(cap + VDEC_PADDING);
 		assert_non_null(fr->au);
 		struct h264_depack d;
-		h264_depack_begin(&d, fr->au, cap);
+		h264pkt_depack_begin(&d, fr->au, cap);
 		for (int k = first; k <= i; k++)
-			assert_int_equal(h264_depack_add(&d, r->sent[k].payload, r->sent[k].len), 0);
-		fr->len = h264_depack_end(&d);
+			assert_int_equal(h264pkt_depack_add(&d, r->sent[k].payload, r->sent[k].len), 0);
+		fr->len = h264pkt_depack_end(&d);
 		assert_true(fr->len > 0);
 		memset(fr->au + fr->len, 0, VDEC_PADDING);
 		fr->keyframe = d.keyframe;
-		assert_int_equal(h264_is_keyframe(fr->au, (size_t)fr->len), d.keyframe);
+		assert_int_equal(h264pkt_is_keyframe(fr->au, (size_t)fr->len), d.keyframe);
 		if (d.keyframe) {
 			assert_true(d.has_sps);
 			assert_true(d.has_pps);
@@ -938,14 +938,14 @@ static void test_remove(void **state)
 	assert_true(wait_sent(p, PORT_VIDEO, 1, 3000));
 	/* a packet P sent that the room has not taken yet */
 	struct opusenc *enc = NULL;
-	assert_int_equal(opusenc_create(32000, 5, &enc), 0);
+	assert_int_equal(opuscodec_enc_create(32000, 5, &enc), 0);
 	int16_t pcm[OPUS_FRAME_SAMPLES] = { 0 };
 	struct port_packet *pkt = calloc(1, sizeof(*pkt));
 	assert_non_null(pkt);
 	pkt->kind = PORT_AUDIO;
 	pkt->pt = 111;
 	pkt->audio_level = -1;
-	int len = opusenc_encode(enc, pcm, pkt->payload, sizeof(pkt->payload));
+	int len = opuscodec_enc_encode(enc, pcm, pkt->payload, sizeof(pkt->payload));
 	assert_true(len > 0);
 	pkt->len = (size_t)len;
 
@@ -987,7 +987,7 @@ static void test_remove(void **state)
 
 	mix_destroy(m);
 	free(pkt);
-	opusenc_destroy(enc);
+	opuscodec_enc_destroy(enc);
 	fake_free(p);
 	fake_free(q);
 }
@@ -1063,7 +1063,7 @@ static void test_destroy_with_participants(void **state)
 	r->info.audio_pt = 111;
 	r->info.audio_ssrc = 0x77;
 	struct talker a = { .f = s.f, .freq = 440 };
-	assert_int_equal(opusenc_create(32000, 5, &a.enc), 0);
+	assert_int_equal(opuscodec_enc_create(32000, 5, &a.enc), 0);
 	assert_int_equal(mix_add(m, &s.f->info, &fake_ops, s.f), 0);
 	assert_int_equal(mix_add(m, &r->info, &fake_ops, r), 0);
 
@@ -1091,7 +1091,7 @@ static void test_destroy_with_participants(void **state)
 	assert_int_equal(snapshot(s.f), s_calls);
 	assert_int_equal(snapshot(r), r_calls);
 
-	opusenc_destroy(a.enc);
+	opuscodec_enc_destroy(a.enc);
 	fake_free(r);
 	vsender_fini(&s);
 }

@@ -220,7 +220,7 @@ static void test_opus(void **state)
 {
 	struct fx *f = *state;
 	struct opusenc *enc = NULL;
-	assert_int_equal(opusenc_create(32000, 5, &enc), 0);
+	assert_int_equal(opuscodec_enc_create(32000, 5, &enc), 0);
 	struct mp4mux_config c = config(f->path, MP4MUX_OPUS, NULL);
 	struct mp4mux *m = NULL;
 	assert_int_equal(mp4mux_create(&c, &m, NULL, 0), 0);
@@ -237,7 +237,7 @@ static void test_opus(void **state)
 		assert_int_equal(mp4mux_write_video(m, f->au, len, idr, (int64_t)i * FRAME_US), 0);
 		for (int k = 0; k < 2; k++, samples += CHUNK) {
 			tone(pcm, CHUNK, samples);
-			int n = opusenc_encode(enc, pcm, data, OPUS_MAX_PACKET);
+			int n = opuscodec_enc_encode(enc, pcm, data, OPUS_MAX_PACKET);
 			assert_true(n > 0);
 			pkt->data = data;
 			pkt->size = n;
@@ -251,7 +251,7 @@ static void test_opus(void **state)
 	assert_int_equal(mp4mux_finish(m), 0);
 	mp4mux_destroy(m);
 	av_packet_free(&pkt);
-	opusenc_destroy(enc);
+	opuscodec_enc_destroy(enc);
 
 	int v, a;
 	check_file(f->path, AV_CODEC_ID_OPUS, &v, &a);

@@ -97,7 +97,7 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 	venc_destroy(f->enc);
-	opusenc_destroy(f->opus);
+	opuscodec_enc_destroy(f->opus);
 	av_frame_free(&f->pic);
 	nftw(f->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
 	free(f);
@@ -168,7 +168,7 @@ static void push_until(struct fx *f, struct recorder *r, enum recorder_audio aud
 				recorder_push_pcm(r, pcm, CHUNK, t);
 			} else {
 				uint8_t pkt[OPUS_MAX_PACKET];
-				int len = opusenc_encode(f->opus, pcm, pkt, sizeof(pkt));
+				int len = opuscodec_enc_encode(f->opus, pcm, pkt, sizeof(pkt));
 				assert_true(len > 0);
 				recorder_push_opus(r, pkt, (size_t)len, t);
 			}
@@ -434,7 +434,7 @@ static void test_opus_recording(void **state)
 {
 	struct fx *f = *state;
 	char path[512];
-	assert_int_equal(opusenc_create(32000, 5, &f->opus), 0);
+	assert_int_equal(opuscodec_enc_create(32000, 5, &f->opus), 0);
 	struct recorder_config cfg = config(f->dir, RECORDER_OPUS);
 	struct recorder *r = NULL;
 	assert_int_equal(recorder_create(&cfg, &r), 0);

@@ -115,7 +115,7 @@ static size_t expected_desc_len(struct shape sh)
 static int add_copy(struct vp8_depack *d, const uint8_t *p, size_t len)
 {
 	uint8_t *c = heap_copy(p, len);
-	int rc = vp8_depack_add(d, c, len);
+	int rc = vp8pkt_depack_add(d, c, len);
 	free(c);
 	return rc;
 }
@@ -129,11 +129,11 @@ static void test_minimal(void **state)
 	assert_int_equal(len, 1 + DATA_LEN);
 
 	struct vp8_depack d;
-	vp8_depack_begin(&d, out, sizeof(out));
+	vp8pkt_depack_begin(&d, out, sizeof(out));
 	assert_int_equal(add_copy(&d, pkt, len), 0);
 	assert_true(d.started);
 	assert_true(d.keyframe);
-	assert_int_equal(vp8_depack_end(&d), DATA_LEN);
+	assert_int_equal(vp8pkt_depack_end(&d), DATA_LEN);
 	assert_memory_equal(out, data, DATA_LEN);
 }
 
@@ -149,10 +149,10 @@ static void test_descriptor_shapes(void **state)
 		size_t len = build_pkt(pkt, shapes[i], true, 0, data, sizeof(data));
 		assert_int_equal(len, expected_desc_len(shapes[i]) + DATA_LEN);
 		struct vp8_depack d;
-		vp8_depack_begin(&d, out, sizeof(out));
+		vp8pkt_depack_begin(&d, out, sizeof(out));
 		assert_int_equal(add_copy(&d, pkt, len), 0);
 		assert_false(d.keyframe);
-		assert_int_equal(vp8_depack_end(&d), DATA_LEN);
+		assert_int_equal(vp8pkt_depack_end(&d), DATA_LEN);
 		assert_memory_equal(out, data, DATA_LEN);
 	}
 }
@@ -169,9 +169,9 @@ static void test_reserved_bits(void **state)
 	pkt[0] |= 0x40 | D_N | 0x08;
 	pkt[1] |= 0x0f;
 	struct vp8_depack d;
-	vp8_depack_begin(&d, out, sizeof(out));
+	vp8pkt_depack_begin(&d, out, sizeof(out));
 	assert_int_equal(add_copy(&d, pkt, len), 0);
-	assert_int_equal(vp8_depack_end(&d), DATA_LEN);
+	assert_int_equal(vp8pkt_depack_end(&d), DATA_LEN);
 	assert_memory_equal(out, data, DATA_LEN);
 	assert_true(d.keyframe);
 }
@@ -196,10 +196,10 @@ static void test_three_packets(void **state)
 	size_t lens[3];
 	size_t total = build_three(pkts, lens, frame);
 	struct vp8_depack d;
-	vp8_depack_begin(&d, out, sizeof(out));
+	vp8pkt_depack_begin(&d, out, sizeof(out));
 	for (size_t i = 0; i < 3; i++)
 		assert_int_equal(add_copy(&d, pkts[i], lens[i]), 0);
-	assert_int_equal(vp8_depack_end(&d), (int)total);
+	assert_int_equal(vp8pkt_depack_end(&d), (int)total);
 	assert_memory_equal(out, frame, total);
 	assert_true(d.keyframe);
 }
@@ -214,29 +214,29 @@ static void test_missing_start(void **state)
 
 	/* The first packet lost: the continuation cannot start a frame, and
 	 * the rest is ignored. */
-	vp8_depack_begin(&d, out, sizeof(out));
+	vp8pkt_depack_begin(&d, out, sizeof(out));
 	assert_int_equal(add_copy(&d, pkts[1], lens[1]), MCU_EPROTO);
 	assert_true(d.broken);
 	assert_int_equal(add_copy(&d, pkts[2], lens[2]), 0);
 	assert_int_equal(d.len, 0);
-	assert_int_equal(vp8_depack_end(&d), MCU_EPROTO);
+	assert_int_equal(vp8pkt_depack_end(&d), MCU_EPROTO);
 
 	/* Nor can another partition's start. */
-	vp8_depack_begin(&d, out, sizeof(out));
+	vp8pkt_depack_begin(&d, out, sizeof(out));
 	assert_int_equal(add_copy(&d, pkts[2], lens[2]), MCU_EPROTO);
-	assert_int_equal(vp8_depack_end(&d), MCU_EPROTO);
+	assert_int_equal(vp8pkt_depack_end(&d), MCU_EPROTO);
 
 	/* A second frame start inside the frame. */
-	vp8_depack_begin(&d, out, sizeof(out));
+	vp8pkt_depack_begin(&d, out, sizeof(out));
 	assert_int_equal(add_copy(&d, pkts[0], lens[0]), 0);
 	assert_int_equal(add_copy(&d, pkts[0], lens[0]), MCU_EPROTO);
-	assert_int_equal(vp8_depack_end(&d), MCU_EPROTO);
+	assert_int_equal(vp8pkt_depack_end(&d), MCU_EPROTO);
 
 	/* _begin starts afresh. */
-	vp8_depack_begin(&d, out, sizeof(out));
+	vp8pkt_depack_begin(&d, out, sizeof(out));
 	assert_false(d.broken || d.started || d.keyframe);
 	assert_int_equal(add_copy(&d, pkts[0], lens[0]), 0);
-	assert_int_equal(vp8_depack_end(&d), 1000);
+	assert_int_equal(vp8pkt_depack_end(&d), 1000);
 }
 
 /* Only the first data byte of the frame's first packet is the frame tag. */
@@ -249,7 +249,7 @@ static void test_keyframe_bit(void **state)
 		fill_data(data, sizeof(data), key, 4);
 		size_t len = build_pkt(pkt, sh, true, 0, data, sizeof(data));
 		struct vp8_depack d;
-		vp8_depack_begin(&d, out, sizeof(out));
+		vp8pkt_depack_begin(&d, out, sizeof(out));
 		assert_int_equal(add_copy(&d, pkt, len), 0);
 		assert_int_equal(d.keyframe, key);
 
@@ -257,7 +257,7 @@ static void test_keyframe_bit(void **state)
 		len = build_pkt(pkt, sh, false, 0, data, sizeof(data));
 		assert_int_equal(add_copy(&d, pkt, len), 0);
 		assert_int_equal(d.keyframe, key);
-		assert_int_equal(vp8_depack_end(&d), 2 * DATA_LEN);
+		assert_int_equal(vp8pkt_depack_end(&d), 2 * DATA_LEN);
 	}
 }
 
@@ -267,26 +267,26 @@ static void test_malformed(void **state)
 	uint8_t out[64];
 	struct vp8_depack d;
 
-	vp8_depack_begin(&d, out, sizeof(out));
-	assert_int_equal(vp8_depack_add(&d, NULL, 0), MCU_EPROTO);
+	vp8pkt_depack_begin(&d, out, sizeof(out));
+	assert_int_equal(vp8pkt_depack_add(&d, NULL, 0), MCU_EPROTO);
 
 	uint8_t desc_only[] = { D_S };
-	vp8_depack_begin(&d, out, sizeof(out));
+	vp8pkt_depack_begin(&d, out, sizeof(out));
 	assert_int_equal(add_copy(&d, desc_only, sizeof(desc_only)), MCU_EPROTO);
 
 	/* The extension byte says a PictureID follows; nothing does. */
 	uint8_t short_ext[] = { D_X | D_S, E_I };
-	vp8_depack_begin(&d, out, sizeof(out));
+	vp8pkt_depack_begin(&d, out, sizeof(out));
 	assert_int_equal(add_copy(&d, short_ext, sizeof(short_ext)), MCU_EPROTO);
 
 	/* A 15-bit PictureID with only its first byte, then no data. */
 	uint8_t short_pid[] = { D_X | D_S, E_I, 0x80 };
-	vp8_depack_begin(&d, out, sizeof(out));
+	vp8pkt_depack_begin(&d, out, sizeof(out));
 	assert_int_equal(add_copy(&d, short_pid, sizeof(short_pid)), MCU_EPROTO);
 
 	/* An empty frame. */
-	vp8_depack_begin(&d, out, sizeof(out));
-	assert_int_equal(vp8_depack_end(&d), MCU_EPROTO);
+	vp8pkt_depack_begin(&d, out, sizeof(out));
+	assert_int_equal(vp8pkt_depack_end(&d), MCU_EPROTO);
 }
 
 /* Each prefix of each shape is malformed until it holds a data byte past
@@ -303,14 +303,14 @@ static void test_truncated(void **state)
 		size_t dlen = expected_desc_len(shapes[i]);
 		for (size_t t = 0; t <= full; t++) {
 			struct vp8_depack d;
-			vp8_depack_begin(&d, out, sizeof(out));
+			vp8pkt_depack_begin(&d, out, sizeof(out));
 			int rc = add_copy(&d, pkt, t);
 			if (t <= dlen) {
 				assert_int_equal(rc, MCU_EPROTO);
-				assert_int_equal(vp8_depack_end(&d), MCU_EPROTO);
+				assert_int_equal(vp8pkt_depack_end(&d), MCU_EPROTO);
 			} else {
 				assert_int_equal(rc, 0);
-				assert_int_equal(vp8_depack_end(&d), (int)(t - dlen));
+				assert_int_equal(vp8pkt_depack_end(&d), (int)(t - dlen));
 				assert_memory_equal(out, data, t - dlen);
 			}
 		}
@@ -329,14 +329,14 @@ static void test_out_too_small(void **state)
 		uint8_t *out = malloc(cap ? cap : 1);
 		assert_non_null(out);
 		struct vp8_depack d;
-		vp8_depack_begin(&d, cap ? out : NULL, cap);
+		vp8pkt_depack_begin(&d, cap ? out : NULL, cap);
 		int err = 0;
 		for (size_t i = 0; i < 3; i++) {
 			int rc = add_copy(&d, pkts[i], lens[i]);
 			if (rc && !err)
 				err = rc;
 		}
-		int rc = vp8_depack_end(&d);
+		int rc = vp8pkt_depack_end(&d);
 		if (cap == total) {
 			assert_int_equal(err, 0);
 			assert_int_equal(rc, (int)total);
