@@ -35,6 +35,7 @@
 #include "base/rtp.h"
 #include "rtpstats.h"
 #include "transport.h"
+#include "udpsock.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -133,125 +134,13 @@ static uint32_t random_ssrc(void)
 	return v;
 }
 
-/* Parses an IP literal with a port into *out. Returns 0 or MCU_EINVAL. */
-static int make_addr(const char *ip, int port, struct sockaddr_storage *out, socklen_t *len)
-{
-	memset(out, 0, sizeof(*out));
-	struct sockaddr_in *v4 = (struct sockaddr_in *)out;
-	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)out;
-	if (inet_pton(AF_INET, ip, &v4->sin_addr) == 1) {
-		v4->sin_family = AF_INET;
-		v4->sin_port = htons((uint16_t)port);
-		*len = sizeof(*v4);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, ip, &v6->sin6_addr) == 1) {
-		v6->sin6_family = AF_INET6;
-		v6->sin6_port = htons((uint16_t)port);
-		*len = sizeof(*v6);
-		return 0;
-	}
-	return MCU_EINVAL;
-}
-
-static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return false;
-	if (a->ss_family == AF_INET)
-		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
-		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
-	return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-		       &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr));
-}
-
-/* A non-blocking UDP socket bound to port on the wildcard address of family. */
-static int open_socket(int family, int port)
-{
-	int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	int on = 1;
-	if (family == AF_INET)
-		setsockopt(fd, IPPROTO_IP, IP_RECVERR, &on, sizeof(on));
-	else
-		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &on, sizeof(on));
-	setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on));
-	struct sockaddr_storage sa;
-	memset(&sa, 0, sizeof(sa));
-	socklen_t len;
-	if (family == AF_INET) {
-		struct sockaddr_in *v4 = (struct sockaddr_in *)&sa;
-		v4->sin_family = AF_INET;
-		v4->sin_addr.s_addr = htonl(INADDR_ANY);
-		v4->sin_port = htons((uint16_t)port);
-		len = sizeof(*v4);
-	} else {
-		struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&sa;
-		v6->sin6_family = AF_INET6;
-		v6->sin6_addr = in6addr_any;
-		v6->sin6_port = htons((uint16_t)port);
-		len = sizeof(*v6);
-	}
-	if (bind(fd, (struct sockaddr *)&sa, len) < 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* Binds an even RTP port and, unless muxed, the RTCP port after it. */
-static int bind_pair(const struct config *cfg, int family, bool mux, struct rtp_media *m)
-{
-	int base = (cfg->rtp_port_min + 1) & ~1;
-	int pairs = (cfg->rtp_port_max - base + 1) / 2; /* even port and the one after, both <= max */
-	if (pairs < 1)
-		return MCU_ELIMIT;
-	/* Every pair once, from a random one: random so that endpoints do not
-	 * reuse a just-freed pair, every one so a nearly full range still works. */
-	int first = (int)(g_random_int() % (guint32)pairs);
-	for (int t = 0; t < pairs; t++) {
-		int port = base + 2 * ((first + t) % pairs);
-		int rtp = open_socket(family, port);
-		int rtcp = rtp >= 0 && !mux ? open_socket(family, port + 1) : rtp;
-		/* Out of descriptors is not a port taken: no other pair helps. */
-		bool exhausted = (rtp < 0 || rtcp < 0) && (errno == EMFILE || errno == ENFILE);
-		if (rtcp < 0 && rtp >= 0)
-			close(rtp);
-		if (exhausted)
-			return MCU_ERESOURCE;
-		if (rtp < 0 || rtcp < 0)
-			continue;
-		m->rtp_fd = rtp;
-		m->rtcp_fd = rtcp;
-		m->local_port = port;
-		return 0;
-	}
-	return MCU_ELIMIT;
-}
-
 /* The local address that routes to the peer: what the answer announces. */
 static void route_address(struct rtpep *r, const struct config *cfg, socklen_t peer_len)
 {
-	char *out = r->local_addr;
-	if (cfg->rtp_address[0]) {
-		snprintf(out, sizeof(r->local_addr), "%s", cfg->rtp_address);
-		return;
-	}
-	snprintf(out, sizeof(r->local_addr), "%s", r->peer.ss_family == AF_INET6 ? "::1" : "127.0.0.1");
-	int fd = socket(r->peer.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_storage peer = r->peer, local;
-	socklen_t len = sizeof(local);
-	((struct sockaddr_in *)&peer)->sin_port = htons(9); /* any port: nothing is sent */
-	if (fd >= 0 && connect(fd, (struct sockaddr *)&peer, peer_len) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&local, &len) == 0) {
-		const void *a = local.ss_family == AF_INET
-			? (const void *)&((struct sockaddr_in *)&local)->sin_addr
-			: (const void *)&((struct sockaddr_in6 *)&local)->sin6_addr;
-		inet_ntop(local.ss_family, a, out, sizeof(r->local_addr));
-	}
-	if (fd >= 0)
-		close(fd);
+	if (cfg->rtp_address[0])
+		snprintf(r->local_addr, sizeof(r->local_addr), "%s", cfg->rtp_address);
+	else
+		udpsock_route_address(&r->peer, peer_len, r->local_addr, sizeof(r->local_addr));
 }
 
 /* ---- receiving (the room thread or a transport thread) --------------- */
@@ -336,7 +225,7 @@ static void take_datagram(struct rtpep *r, enum port_media kind, bool rtcp_only,
 {
 	size_t n = msg->msg_len;
 	if ((msg->msg_hdr.msg_flags & MSG_TRUNC) ||
-	    !same_host(msg->msg_hdr.msg_name, &r->peer)) {
+	    !udpsock_same_host(msg->msg_hdr.msg_name, &r->peer)) {
 		atomic_fetch_add(&r->other_in, 1);
 		return;
 	}
@@ -578,12 +467,13 @@ static int open_media(struct rtpep *r, const struct config *cfg, enum port_media
 	if (!port)
 		return 0;
 	socklen_t len;
-	if (make_addr(addr, port, &m->rtp_to, &len) || make_addr(addr, rtcp_port, &m->rtcp_to, &len)) {
+	if (udpsock_addr(addr, port, &m->rtp_to, &len) || udpsock_addr(addr, rtcp_port, &m->rtcp_to, &len)) {
 		snprintf(err, err_size, "'%s' is not an IP address", addr);
 		return MCU_EINVAL;
 	}
 	m->to_len = len;
-	int rc = bind_pair(cfg, m->rtp_to.ss_family, rtcp_port == port, m);
+	int rc = udpsock_bind_pair(cfg->rtp_port_min, cfg->rtp_port_max, m->rtp_to.ss_family,
+				  rtcp_port == port, &m->rtp_fd, &m->rtcp_fd, &m->local_port);
 	if (rc == MCU_ERESOURCE) {
 		snprintf(err, err_size, "the server is out of file descriptors");
 		return rc;
@@ -639,7 +529,7 @@ int rtpep_create(const struct endpoint_env *env, const struct rtpep_params *p,
 	r->timer_fd = -1;
 	fill_identity(r, p);
 	socklen_t peer_len;
-	int rc = make_addr(p->remote_addr, 0, &r->peer, &peer_len);
+	int rc = udpsock_addr(p->remote_addr, 0, &r->peer, &peer_len);
 	if (rc) {
 		snprintf(err, err_size, "the offer's address '%s' is not an IP address", p->remote_addr);
 		goto fail;
