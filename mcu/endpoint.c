@@ -17,6 +17,7 @@
 #include "dtls.h"
 #include "base/err.h"
 #include "iceagent.h"
+#include "participant.h"
 #include "base/log.h"
 #include "pktq.h"
 #include "ratecap.h"
@@ -745,4 +746,59 @@ void endpoint_get_info(struct endpoint *ep, struct endpoint_info *out)
 	out->rate_limited = atomic_load(&ep->rate_limited);
 	out->packets_out = atomic_load(&ep->packets_out);
 	out->bytes_out = atomic_load(&ep->bytes_out);
+}
+
+/* ---- the participant contract (participant.h) ------------------------ */
+
+static const char *part_id(const void *self)
+{
+	return endpoint_id(self);
+}
+
+static void part_info(void *self, struct endpoint_info *out)
+{
+	endpoint_get_info(self, out);
+}
+
+static void part_port_info(const void *self, struct port_info *out)
+{
+	endpoint_port_info(self, out);
+}
+
+/* Consent expires when nothing authenticated came for media_timeout_s. */
+static const char *part_gone(void *self, int64_t now_us, const struct config *cfg)
+{
+	return endpoint_gone(self, now_us, (int64_t)cfg->media_timeout_s * 1000000);
+}
+
+static void part_destroy(void *self)
+{
+	endpoint_destroy(self);
+}
+
+static int part_trickle(void *self, const char *const *candidates, int n, int end)
+{
+	return endpoint_add_remote_candidates(self, candidates, n, end);
+}
+
+static void part_remote_ufrag(void *self, char *buf, size_t size)
+{
+	endpoint_remote_ufrag(self, buf, size);
+}
+
+static int part_restart_ice(void *self, const char *ufrag, const char *pwd,
+			    const char *const *candidates, int n, struct endpoint_local *out)
+{
+	return endpoint_restart_ice(self, ufrag, pwd, candidates, n, out);
+}
+
+static const struct participant_ops participant_ops = {
+	.id = part_id, .info = part_info, .port_info = part_port_info,
+	.port_ops = &endpoint_ops, .gone = part_gone, .destroy = part_destroy,
+	.trickle = part_trickle, .remote_ufrag = part_remote_ufrag, .restart_ice = part_restart_ice,
+};
+
+const struct participant_ops *endpoint_participant_ops(void)
+{
+	return &participant_ops;
 }

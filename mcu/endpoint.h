@@ -150,6 +150,11 @@ void endpoint_get_info(struct endpoint *ep, struct endpoint_info *out);
  */
 const char *endpoint_gone(struct endpoint *ep, int64_t now, int64_t silence_us);
 
+/* The endpoint as a participant (participant.h): the registry's view of
+ * it, self being the endpoint. Static. Thread: any. */
+struct participant_ops;
+const struct participant_ops *endpoint_participant_ops(void);
+
 /* The media port the room's mixer drives (port.h); the endpoint itself is
  * the port's pointer. Static. Thread: any. */
 const struct port_ops *endpoint_port_ops(void);

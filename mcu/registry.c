@@ -15,6 +15,7 @@
  */
 #include "registry.h"
 #include "base/clock.h"
+#include "participant.h"
 #include "rtpdest.h"
 #include "rtpep.h"
 #include "cost.h"
@@ -31,10 +32,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A participant: a WebRTC endpoint or a plain RTP one (exactly one is set). */
+/* A participant of a room, of whatever kind (participant.h). */
 struct member {
-	struct endpoint *ep;
-	struct rtpep *rtp;
+	struct participant p;
 	struct port_info info;         /* what the room runs for it (admission) */
 	int64_t joined_us;             /* monotonic */
 };
@@ -169,11 +169,7 @@ static struct room *take_expired(struct registry *reg, int64_t now)
 static const char *member_gone(const struct registry *reg, struct member *mb, int64_t now)
 {
 	const struct config *cfg = reg->env->cfg;
-	if (mb->ep)
-		return endpoint_gone(mb->ep, now, (int64_t)cfg->media_timeout_s * 1000000);
-	if (now - rtpep_last_alive_us(mb->rtp) > (int64_t)cfg->rtp_timeout_s * 1000000)
-		return "silent (plain RTP)";
-	return NULL;
+	return mb->p.ops->gone(mb->p.self, now, cfg);
 }
 
 /* Caller holds reg->lock. Takes out the first member that is gone (dead
@@ -284,29 +280,25 @@ static void add_traffic(struct registry_traffic *t, const struct endpoint_info *
 
 static const char *member_id(const struct member *m)
 {
-	return m->ep ? endpoint_id(m->ep) : rtpep_id(m->rtp);
+	return m->p.ops->id(m->p.self);
 }
 
 static void member_info(const struct member *m, struct endpoint_info *out)
 {
-	if (m->ep)
-		endpoint_get_info(m->ep, out);
-	else
-		rtpep_get_info(m->rtp, out);
+	m->p.ops->info(m->p.self, out);
 }
 
 /* The port pointer the room's mixer knows the member by. */
 static void *member_port(const struct member *m)
 {
-	return m->ep ? (void *)m->ep : (void *)m->rtp;
+	return m->p.self;
 }
 
 static void member_free(struct member *m)
 {
 	if (!m)
 		return;
-	endpoint_destroy(m->ep);
-	rtpep_destroy(m->rtp);
+	m->p.ops->destroy(m->p.self);
 	free(m);
 }
 
@@ -689,7 +681,7 @@ static void default_settings(const struct registry *reg, struct room_settings *s
 static bool charged_fully(const struct member *mb, int64_t now, double *pending)
 {
 	*pending = 0;
-	if (!mb->ep || endpoint_port_ops()->ready(mb->ep))
+	if (mb->p.ops->port_ops->ready(mb->p.self))
 		return true;
 	if (now - mb->joined_us < PENDING_CHARGE_US)
 		*pending = PENDING_COST;
@@ -753,10 +745,7 @@ static int insert_member(struct registry *reg, const char *name, bool create, st
 	if (rc)
 		return rc;
 	struct port_info *info = &mb->info;
-	if (mb->ep)
-		endpoint_port_info(mb->ep, info);
-	else
-		rtpep_port_info(mb->rtp, info);
+	mb->p.ops->port_info(mb->p.self, info);
 	rc = within_budget(reg, i >= 0 ? reg->rooms[i] : NULL, name, info);
 	if (rc)
 		return rc;
@@ -770,8 +759,7 @@ static int insert_member(struct registry *reg, const char *name, bool create, st
 	struct room *room = reg->rooms[i];
 	if (reserve(&room->eps, room->n_eps, &room->cap_eps))
 		return MCU_ENOMEM;
-	rc = mix_add(room->mix, info, mb->ep ? endpoint_port_ops() : rtpep_port_ops(),
-		     member_port(mb));
+	rc = mix_add(room->mix, info, mb->p.ops->port_ops, member_port(mb));
 	if (rc)
 		return rc;
 	mb->joined_us = clock_now_us();
@@ -824,6 +812,26 @@ static int precheck(struct registry *reg, const char *room, bool create, int nee
 	return rc;
 }
 
+int registry_add_participant(struct registry *reg, const char *room, bool create,
+			     struct participant p, char id[ENDPOINT_ID_LEN + 1])
+{
+	struct member *mb = registry_valid_room_name(room) ? calloc(1, sizeof(*mb)) : NULL;
+	if (!mb) {
+		p.ops->destroy(p.self);
+		return registry_valid_room_name(room) ? MCU_ENOMEM : MCU_EINVAL;
+	}
+	mb->p = p;
+	/* Copied while the member is still ours alone: once in, it may leave. */
+	memcpy(id, member_id(mb), ENDPOINT_ID_LEN + 1);
+	int rc = insert_checked(reg, room, create, mb);
+	if (rc) {
+		member_free(mb);
+		return rc;
+	}
+	LOG_I("registry", "room=%s ep=%s joined", room, id);
+	return 0;
+}
+
 int registry_join(struct registry *reg, const char *room, bool create,
 		  const struct endpoint_params *params, struct endpoint_local *local,
 		  char id[ENDPOINT_ID_LEN + 1], char *err, size_t err_size)
@@ -832,19 +840,14 @@ int registry_join(struct registry *reg, const char *room, bool create,
 	int rc = precheck(reg, room, create, FDBUDGET_WEBRTC, &need, err, err_size);
 	if (rc)
 		return rc;
-	struct member *mb = calloc(1, sizeof(*mb));
-	rc = mb ? endpoint_create(reg->env, params, &mb->ep, err, err_size) : MCU_ENOMEM;
+	struct endpoint *ep = NULL;
+	rc = endpoint_create(reg->env, params, &ep, err, err_size);
 	fdbudget_give(reg->fds, need);
-	if (!rc)
-		rc = insert_checked(reg, room, create, mb);
-	if (rc) {
-		member_free(mb);
+	if (rc)
 		return rc;
-	}
-	endpoint_local(mb->ep, local);
-	memcpy(id, endpoint_id(mb->ep), ENDPOINT_ID_LEN + 1);
-	LOG_I("registry", "room=%s ep=%s joined", room, id);
-	return 0;
+	endpoint_local(ep, local);
+	return registry_add_participant(reg, room, create,
+					(struct participant){ endpoint_participant_ops(), ep }, id);
 }
 
 int registry_join_rtp(struct registry *reg, const char *room, bool create,
@@ -855,19 +858,14 @@ int registry_join_rtp(struct registry *reg, const char *room, bool create,
 	int rc = precheck(reg, room, create, FDBUDGET_RTP, &need, err, err_size);
 	if (rc)
 		return rc;
-	struct member *mb = calloc(1, sizeof(*mb));
-	rc = mb ? rtpep_create(reg->env, params, &mb->rtp, err, err_size) : MCU_ENOMEM;
+	struct rtpep *r = NULL;
+	rc = rtpep_create(reg->env, params, &r, err, err_size);
 	fdbudget_give(reg->fds, need);
-	if (!rc)
-		rc = insert_checked(reg, room, create, mb);
-	if (rc) {
-		member_free(mb);
+	if (rc)
 		return rc;
-	}
-	rtpep_local(mb->rtp, local);
-	memcpy(id, rtpep_id(mb->rtp), ENDPOINT_ID_LEN + 1);
-	LOG_I("registry", "room=%s ep=%s joined (plain RTP)", room, id);
-	return 0;
+	rtpep_local(r, local);
+	return registry_add_participant(reg, room, create,
+					(struct participant){ rtpep_participant_ops(), r }, id);
 }
 
 /* Caller holds reg->lock. Takes member k out of room and its mixer; the
@@ -909,24 +907,25 @@ int registry_leave(struct registry *reg, const char *room_name, const char *id, 
 	return 0;
 }
 
-/* Caller holds reg->lock. The WebRTC endpoint with that id, or NULL. */
-static struct endpoint *lookup(struct registry *reg, const char *room, const char *id)
+/* Caller holds reg->lock. The participant with that id, or NULL. */
+static struct participant *lookup(struct registry *reg, const char *room, const char *id)
 {
 	int i = find_room(reg, room);
 	if (i < 0)
 		return NULL;
 	int k = find_endpoint(reg->rooms[i], id);
-	return k < 0 ? NULL : reg->rooms[i]->eps[k]->ep;
+	return k < 0 ? NULL : &reg->rooms[i]->eps[k]->p;
 }
 
 /* These hold the registry lock across a libnice call: that only takes the
- * agent's own lock, which no transport callback holds while taking ours. */
+ * agent's own lock, which no transport callback holds while taking ours.
+ * A participant without ICE is no ICE session: MCU_ENOTFOUND. */
 int registry_trickle(struct registry *reg, const char *room, const char *id,
 		     const char *const *candidates, int n, int end)
 {
 	pthread_mutex_lock(&reg->lock);
-	struct endpoint *ep = lookup(reg, room, id);
-	int rc = ep ? endpoint_add_remote_candidates(ep, candidates, n, end) : MCU_ENOTFOUND;
+	struct participant *p = lookup(reg, room, id);
+	int rc = p && p->ops->trickle ? p->ops->trickle(p->self, candidates, n, end) : MCU_ENOTFOUND;
 	pthread_mutex_unlock(&reg->lock);
 	return rc;
 }
@@ -935,11 +934,12 @@ int registry_remote_ufrag(struct registry *reg, const char *room, const char *id
 			  char *buf, size_t size)
 {
 	pthread_mutex_lock(&reg->lock);
-	struct endpoint *ep = lookup(reg, room, id);
-	if (ep)
-		endpoint_remote_ufrag(ep, buf, size);
+	struct participant *p = lookup(reg, room, id);
+	bool ice = p && p->ops->remote_ufrag;
+	if (ice)
+		p->ops->remote_ufrag(p->self, buf, size);
 	pthread_mutex_unlock(&reg->lock);
-	return ep ? 0 : MCU_ENOTFOUND;
+	return ice ? 0 : MCU_ENOTFOUND;
 }
 
 int registry_restart_ice(struct registry *reg, const char *room, const char *id,
@@ -947,8 +947,9 @@ int registry_restart_ice(struct registry *reg, const char *room, const char *id,
 			 int n, struct endpoint_local *out)
 {
 	pthread_mutex_lock(&reg->lock);
-	struct endpoint *ep = lookup(reg, room, id);
-	int rc = ep ? endpoint_restart_ice(ep, ufrag, pwd, candidates, n, out) : MCU_ENOTFOUND;
+	struct participant *p = lookup(reg, room, id);
+	int rc = p && p->ops->restart_ice
+		 ? p->ops->restart_ice(p->self, ufrag, pwd, candidates, n, out) : MCU_ENOTFOUND;
 	pthread_mutex_unlock(&reg->lock);
 	return rc;
 }

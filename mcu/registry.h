@@ -11,6 +11,7 @@
 #define MCU_REGISTRY_H
 
 #include "endpoint.h"
+#include "participant.h"
 #include "mixer/mix.h"
 #include "recorder/recorder.h"
 
@@ -141,11 +142,22 @@ struct registry_traffic {
 void registry_traffic(struct registry *reg, struct registry_traffic *out);
 
 /*
- * Adds a participant to room, creating the room (with default settings) when
- * it does not exist and create is true. On success *local gets our side of
- * the transport and id the participant's id. Returns 0, MCU_EINVAL (bad room
- * name), MCU_ENOTFOUND (no such room and !create), MCU_ELIMIT (room full or
- * max_rooms), or endpoint_create's errors with err filled. Thread: any.
+ * Adds a participant of any kind (participant.h), already made, to room,
+ * creating the room (with default settings) when it does not exist and
+ * create is true; id gets its id. Takes p: on failure it is destroyed.
+ * Returns 0, MCU_EINVAL (bad room name), MCU_ENOTFOUND (no such room and
+ * !create), MCU_ELIMIT (room full, max_rooms or cpu_budget) or
+ * MCU_ENOMEM. Thread: any but a room's.
+ */
+int registry_add_participant(struct registry *reg, const char *room, bool create,
+			     struct participant p, char id[ENDPOINT_ID_LEN + 1]);
+
+/*
+ * Makes a WebRTC endpoint and adds it (registry_add_participant), once
+ * the room has a place and the process the descriptors. On success *local
+ * gets our side of the transport and id the participant's id. Returns
+ * registry_add_participant's errors, MCU_ERESOURCE (out of descriptors,
+ * err says so), or endpoint_create's with err filled. Thread: any.
  */
 int registry_join(struct registry *reg, const char *room, bool create,
 		  const struct endpoint_params *params, struct endpoint_local *local,

@@ -29,6 +29,7 @@
 #include "base/err.h"
 #include "fdset.h"
 #include "base/log.h"
+#include "participant.h"
 #include "pktq.h"
 #include "ratecap.h"
 #include "base/rtcp.h"
@@ -679,4 +680,45 @@ void rtpep_port_info(const struct rtpep *r, struct port_info *out)
 int64_t rtpep_last_alive_us(struct rtpep *r)
 {
 	return atomic_load(&r->alive_us);
+}
+
+/* ---- the participant contract (participant.h) ------------------------ */
+
+static const char *part_id(const void *self)
+{
+	return rtpep_id(self);
+}
+
+static void part_info(void *self, struct endpoint_info *out)
+{
+	rtpep_get_info(self, out);
+}
+
+static void part_port_info(const void *self, struct port_info *out)
+{
+	rtpep_port_info(self, out);
+}
+
+/* Alive while its media or RTCP comes (see rtpep.h). */
+static const char *part_gone(void *self, int64_t now_us, const struct config *cfg)
+{
+	if (now_us - rtpep_last_alive_us(self) > (int64_t)cfg->rtp_timeout_s * 1000000)
+		return "silent (plain RTP)";
+	return NULL;
+}
+
+static void part_destroy(void *self)
+{
+	rtpep_destroy(self);
+}
+
+/* No ICE: the registry answers trickles and restarts with "not found". */
+static const struct participant_ops participant_ops = {
+	.id = part_id, .info = part_info, .port_info = part_port_info,
+	.port_ops = &rtpep_ops, .gone = part_gone, .destroy = part_destroy,
+};
+
+const struct participant_ops *rtpep_participant_ops(void)
+{
+	return &participant_ops;
 }

@@ -66,6 +66,11 @@ void rtpep_get_info(struct rtpep *r, struct endpoint_info *out);
 const struct port_ops *rtpep_port_ops(void);
 void rtpep_port_info(const struct rtpep *r, struct port_info *out);
 
+/* The endpoint as a participant (participant.h), self being the rtpep:
+ * gone after rtp_timeout_s without its media or RTCP. Static. Thread: any. */
+struct participant_ops;
+const struct participant_ops *rtpep_participant_ops(void);
+
 /* Monotonic µs when media or RTCP last came from it (see above), or when
  * it was made. Thread: any. */
 int64_t rtpep_last_alive_us(struct rtpep *r);

@@ -1,5 +1,7 @@
 /* registry_test.c - rooms in the registry: names, create, update, list,
- * delete, limits. (Joining needs the transport; the integration tests join.) */
+ * delete, limits; and participants of a kind this test defines itself
+ * (participant.h: no ICE, no sockets) joining, counted, listed, leaving,
+ * dropped by the reaper when gone, and refused when the room is full. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,9 +10,12 @@
 
 #include "mcu/config.h"
 #include "base/err.h"
+#include "mcu/participant.h"
 #include "mcu/registry.h"
+#include "mixer/port.h"
 
 #include <dirent.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -195,6 +200,192 @@ static void test_join_admission(void **state)
 	registry_destroy(reg);
 }
 
+/* ---- a participant kind of the test's own ------------------------------ */
+
+struct fake {
+	char id[ENDPOINT_ID_LEN + 1];
+	const char *gone;              /* what its gone op says */
+	int *destroyed;                /* counts destroys */
+	_Atomic int sends;             /* packets the room sent it */
+};
+
+static int fake_recv(void *port, struct port_packet *out)
+{
+	(void)port, (void)out;
+	return 0;
+}
+
+static void fake_send(void *port, enum port_media kind, uint8_t *pkt, size_t len, size_t cap,
+		      int64_t capture_us)
+{
+	(void)kind, (void)pkt, (void)len, (void)cap, (void)capture_us;
+	struct fake *f = port;
+	f->sends++;
+}
+
+static void fake_keyframe(void *port)
+{
+	(void)port;
+}
+
+static void fake_nack(void *port, const uint16_t *seqs, int n)
+{
+	(void)port, (void)seqs, (void)n;
+}
+
+static void fake_feedback(void *port, struct port_feedback *out)
+{
+	(void)port;
+	memset(out, 0, sizeof(*out));
+	out->loss_fraction = -1;
+}
+
+static bool fake_ready(void *port)
+{
+	(void)port;
+	return true;
+}
+
+static const struct port_ops fake_port_ops = {
+	.recv = fake_recv, .send_rtp = fake_send, .request_keyframe = fake_keyframe,
+	.nack = fake_nack, .feedback = fake_feedback, .ready = fake_ready,
+};
+
+static const char *fake_id(const void *self)
+{
+	return ((const struct fake *)self)->id;
+}
+
+static void fake_info(void *self, struct endpoint_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	memcpy(out->id, ((struct fake *)self)->id, sizeof(out->id));
+	snprintf(out->name, sizeof(out->name), "fake");
+	out->receiving_profile = -1;
+}
+
+/* Receives the audio mix only: no encoder of video, the cheapest member. */
+static void fake_port_info(const void *self, struct port_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	memcpy(out->id, ((const struct fake *)self)->id, sizeof(out->id));
+	out->receives_audio = true;
+	out->audio_pt = 0;
+	out->audio_codec = PORT_PCMU;
+	out->profile = 2;
+	out->packetization_mode = 1;
+}
+
+static const char *fake_gone(void *self, int64_t now_us, const struct config *c)
+{
+	(void)now_us, (void)c;
+	return ((struct fake *)self)->gone;
+}
+
+static void fake_destroy(void *self)
+{
+	struct fake *f = self;
+	(*f->destroyed)++;
+	free(f);
+}
+
+static const struct participant_ops fake_ops = {
+	.id = fake_id, .info = fake_info, .port_info = fake_port_info, .port_ops = &fake_port_ops,
+	.gone = fake_gone, .destroy = fake_destroy,
+};
+
+static struct participant fake_new(const char *id, int *destroyed, struct fake **out)
+{
+	struct fake *f = calloc(1, sizeof(*f));
+	assert_non_null(f);
+	snprintf(f->id, sizeof(f->id), "%s", id);
+	f->destroyed = destroyed;
+	if (out)
+		*out = f;
+	return (struct participant){ &fake_ops, f };
+}
+
+static int participants_of(struct registry *reg, const char *room)
+{
+	struct room_info info;
+	struct endpoint_info *parts = NULL;
+	int n = -1;
+	if (registry_room(reg, room, &info, &parts, &n))
+		return -1;
+	free(parts);
+	return n;
+}
+
+static void test_fake_participants(void **state)
+{
+	(void)state;
+	struct registry *reg = make_registry(4);
+	cfg.record = false;
+	int destroyed = 0;
+	char id[ENDPOINT_ID_LEN + 1];
+	struct fake *a = NULL;
+	assert_int_equal(registry_add_participant(reg, "lobby", true, fake_new("aaaaaaaaaaaaaaaa", &destroyed, &a), id), 0);
+	assert_string_equal(id, "aaaaaaaaaaaaaaaa");
+	assert_int_equal(registry_add_participant(reg, "lobby", true, fake_new("bbbbbbbbbbbbbbbb", &destroyed, NULL), id), 0);
+	assert_int_equal(participants_of(reg, "lobby"), 2);
+	struct registry_totals t;
+	registry_totals(reg, &t);
+	assert_int_equal(t.rooms, 1);
+	assert_int_equal(t.participants, 2);
+	assert_int_equal((int)t.joins, 2);
+
+	/* The room's thread drives it like any transport. */
+	for (int i = 0; i < 200 && !a->sends; i++)
+		usleep(10000);
+	assert_true(a->sends > 0);
+
+	/* Refused: a bad name, an absent room without create; destroyed either way. */
+	assert_int_equal(registry_add_participant(reg, "bad name", true, fake_new("cccccccccccccccc", &destroyed, NULL), id), MCU_EINVAL);
+	assert_int_equal(registry_add_participant(reg, "absent", false, fake_new("dddddddddddddddd", &destroyed, NULL), id), MCU_ENOTFOUND);
+	assert_int_equal(destroyed, 2);
+
+	/* ICE calls on a kind without ICE: no such session. */
+	char ufrag[64];
+	assert_int_equal(registry_remote_ufrag(reg, "lobby", "aaaaaaaaaaaaaaaa", ufrag, sizeof(ufrag)), MCU_ENOTFOUND);
+	assert_int_equal(registry_trickle(reg, "lobby", "aaaaaaaaaaaaaaaa", NULL, 0, 1), MCU_ENOTFOUND);
+
+	/* Leaving destroys it. */
+	assert_int_equal(registry_leave(reg, "lobby", "bbbbbbbbbbbbbbbb", "left"), 0);
+	assert_int_equal(destroyed, 3);
+	assert_int_equal(participants_of(reg, "lobby"), 1);
+
+	/* Gone: the reaper (once a second) drops it. */
+	a->gone = "test: gone";
+	for (int i = 0; i < 300 && participants_of(reg, "lobby") != 0; i++)
+		usleep(10000);
+	assert_int_equal(participants_of(reg, "lobby"), 0);
+	assert_int_equal(destroyed, 4);
+	registry_totals(reg, &t);
+	assert_int_equal(t.participants, 0);
+	assert_int_equal((int)t.leaves, 2);
+	registry_destroy(reg);
+}
+
+static void test_fake_room_full(void **state)
+{
+	(void)state;
+	struct registry *reg = make_registry(4);
+	cfg.record = false;
+	int destroyed = 0;
+	char id[ENDPOINT_ID_LEN + 1];
+	struct room_settings s = { .layout = "grid", .max_participants = 1 };
+	struct room_info info;
+	assert_int_equal(registry_create_room(reg, "small", &s, &info), 0);
+	assert_int_equal(registry_add_participant(reg, "small", false, fake_new("eeeeeeeeeeeeeeee", &destroyed, NULL), id), 0);
+	assert_int_equal(registry_add_participant(reg, "small", false, fake_new("ffffffffffffffff", &destroyed, NULL), id), MCU_ELIMIT);
+	assert_int_equal(destroyed, 1);
+	assert_int_equal(participants_of(reg, "small"), 1);
+	/* Deleting the room ends its participants. */
+	assert_int_equal(registry_delete_room(reg, "small"), 0);
+	assert_int_equal(destroyed, 2);
+	registry_destroy(reg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -202,6 +393,8 @@ int main(void)
 		cmocka_unit_test(test_room_lifecycle),
 		cmocka_unit_test(test_join_admission),
 		cmocka_unit_test(test_listener),
+		cmocka_unit_test(test_fake_participants),
+		cmocka_unit_test(test_fake_room_full),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
 	clean_recordings();
