@@ -491,15 +491,6 @@ static const struct port_ops endpoint_ops = {
 	.ready = port_ready,
 };
 
-const char *endpoint_gone(struct endpoint *ep, int64_t now, int64_t silence_us)
-{
-	if (atomic_load(&ep->dtls_state) == DTLS_CLOSED)
-		return "DTLS closed by the peer";
-	if (now - atomic_load(&ep->alive_us) > silence_us)
-		return "no media or RTCP";
-	return NULL;
-}
-
 const struct port_ops *endpoint_port_ops(void)
 {
 	return &endpoint_ops;
@@ -686,35 +677,6 @@ void endpoint_local(struct endpoint *ep, struct endpoint_local *out)
 	g_mutex_unlock(&ep->desc_lock);
 }
 
-int endpoint_add_remote_candidates(struct endpoint *ep, const char *const *candidates,
-				   int n, int end)
-{
-	return iceagent_add_remote_candidates(ep->ice, candidates, n, end);
-}
-
-int endpoint_restart_ice(struct endpoint *ep, const char *ufrag, const char *pwd,
-			 const char *const *candidates, int n, struct endpoint_local *out)
-{
-	g_mutex_lock(&ep->desc_lock);
-	int rc = iceagent_restart(ep->ice, ufrag, pwd);
-	if (!rc) {
-		snprintf(ep->remote_ufrag, sizeof(ep->remote_ufrag), "%s", ufrag);
-		rc = iceagent_local_credentials(ep->ice, ep->local.ice_ufrag, ep->local.ice_pwd);
-	}
-	*out = ep->local;
-	g_mutex_unlock(&ep->desc_lock);
-	if (!rc)
-		iceagent_add_remote_candidates(ep->ice, candidates, n, 0);
-	return rc;
-}
-
-void endpoint_remote_ufrag(struct endpoint *ep, char *buf, size_t size)
-{
-	g_mutex_lock(&ep->desc_lock);
-	snprintf(buf, size, "%s", ep->remote_ufrag);
-	g_mutex_unlock(&ep->desc_lock);
-}
-
 static void read_media(const struct media_counters *c, struct endpoint_media_stats *out)
 {
 	out->ssrc = atomic_load(&c->ssrc);
@@ -765,10 +727,16 @@ static void part_port_info(const void *self, struct port_info *out)
 	endpoint_port_info(self, out);
 }
 
-/* Consent expires when nothing authenticated came for media_timeout_s. */
+/* Consent expires when nothing authenticated (SRTP, SRTCP) came for
+ * media_timeout_s; a failed ICE pair alone drops nobody. */
 static const char *part_gone(void *self, int64_t now_us, const struct config *cfg)
 {
-	return endpoint_gone(self, now_us, (int64_t)cfg->media_timeout_s * 1000000);
+	struct endpoint *ep = self;
+	if (atomic_load(&ep->dtls_state) == DTLS_CLOSED)
+		return "DTLS closed by the peer";
+	if (now_us - atomic_load(&ep->alive_us) > (int64_t)cfg->media_timeout_s * 1000000)
+		return "no media or RTCP";
+	return NULL;
 }
 
 static void part_destroy(void *self)
@@ -776,20 +744,37 @@ static void part_destroy(void *self)
 	endpoint_destroy(self);
 }
 
+/* Trickled candidates; unparseable ones (mDNS names) are skipped. */
 static int part_trickle(void *self, const char *const *candidates, int n, int end)
 {
-	return endpoint_add_remote_candidates(self, candidates, n, end);
+	struct endpoint *ep = self;
+	return iceagent_add_remote_candidates(ep->ice, candidates, n, end);
 }
 
 static void part_remote_ufrag(void *self, char *buf, size_t size)
 {
-	endpoint_remote_ufrag(self, buf, size);
+	struct endpoint *ep = self;
+	g_mutex_lock(&ep->desc_lock);
+	snprintf(buf, size, "%s", ep->remote_ufrag);
+	g_mutex_unlock(&ep->desc_lock);
 }
 
+/* ICE restart: new local credentials into *out; DTLS and SRTP carry on. */
 static int part_restart_ice(void *self, const char *ufrag, const char *pwd,
 			    const char *const *candidates, int n, struct endpoint_local *out)
 {
-	return endpoint_restart_ice(self, ufrag, pwd, candidates, n, out);
+	struct endpoint *ep = self;
+	g_mutex_lock(&ep->desc_lock);
+	int rc = iceagent_restart(ep->ice, ufrag, pwd);
+	if (!rc) {
+		snprintf(ep->remote_ufrag, sizeof(ep->remote_ufrag), "%s", ufrag);
+		rc = iceagent_local_credentials(ep->ice, ep->local.ice_ufrag, ep->local.ice_pwd);
+	}
+	*out = ep->local;
+	g_mutex_unlock(&ep->desc_lock);
+	if (!rc)
+		iceagent_add_remote_candidates(ep->ice, candidates, n, 0);
+	return rc;
 }
 
 static const struct participant_ops participant_ops = {

@@ -122,36 +122,18 @@ const char *endpoint_id(const struct endpoint *ep);
 /* Copies our side of the transport into *out. Thread: any. */
 void endpoint_local(struct endpoint *ep, struct endpoint_local *out);
 
-/* Adds trickled remote candidates ("candidate:..." values); end nonzero when
- * the peer signalled end-of-candidates. Unparseable candidates (mDNS names,
- * TCP) are skipped. Returns the number added. Thread: any. */
-int endpoint_add_remote_candidates(struct endpoint *ep, const char *const *candidates,
-				   int n, int end);
-
-/* ICE restart with the peer's new credentials and candidates: new local
- * credentials are made and written to *out. Returns 0 or MCU_EIO. Thread: any. */
-int endpoint_restart_ice(struct endpoint *ep, const char *ufrag, const char *pwd,
-			 const char *const *candidates, int n, struct endpoint_local *out);
-
-/* The remote ICE ufrag in use (to tell a restart from a trickle). Copies into
- * buf. Thread: any. */
-void endpoint_remote_ufrag(struct endpoint *ep, char *buf, size_t size);
-
 /* Fills a snapshot of the endpoint's identity and counters. Thread: any. */
 void endpoint_get_info(struct endpoint *ep, struct endpoint_info *out);
 
 /*
- * Why the peer should be taken as gone, or NULL while it lives: it closed
- * DTLS, or nothing authenticated (SRTP or SRTCP) came from it for
- * silence_us (µs) since it joined or last sent: its consent expired. A
- * failed ICE check alone is not a reason: the peer may come back on the
- * same pair or through an ICE restart until then. now is monotonic µs.
- * Thread: any.
+ * The endpoint as a participant (participant.h), self being the endpoint:
+ * gone when it closed DTLS or nothing authenticated (SRTP or SRTCP) came
+ * from it for media_timeout_s since it joined or last sent (its consent
+ * expired; a failed ICE pair alone drops nobody); trickle adds
+ * "candidate:..." values (unparseable ones, such as mDNS names, skipped);
+ * restart_ice makes new local credentials, DTLS and SRTP carrying on.
+ * Static. Thread: any.
  */
-const char *endpoint_gone(struct endpoint *ep, int64_t now, int64_t silence_us);
-
-/* The endpoint as a participant (participant.h): the registry's view of
- * it, self being the endpoint. Static. Thread: any. */
 struct participant_ops;
 const struct participant_ops *endpoint_participant_ops(void);
 

@@ -104,7 +104,7 @@ static int start_agent(struct iceagent *a, const struct config *cfg)
 	/* Not libnice's CONSENT_FRESHNESS: it fails a pair 10 s after the last
 	 * answered check (one per 4-6 s, never resent). Keepalive checks are
 	 * the same requests and fail only after 50 s; consent expires at
-	 * media_timeout_s (endpoint_gone). No UPnP: no router search anywhere. */
+	 * media_timeout_s (the endpoint's gone, participant.h). No UPnP: no router search anywhere. */
 	a->agent = nice_agent_new_full(a->ctx, NICE_COMPATIBILITY_RFC5245, NICE_AGENT_OPTION_ICE_TRICKLE);
 	if (!a->agent)
 		return MCU_ENOMEM;

@@ -177,7 +177,7 @@ int registry_join_rtp(struct registry *reg, const char *room, bool create,
  * or MCU_ENOTFOUND. Thread: any. */
 int registry_leave(struct registry *reg, const char *room, const char *id, const char *why);
 
-/* Trickled candidates for a participant: see endpoint_add_remote_candidates.
+/* Trickled candidates for a participant: see its kind's trickle (participant.h).
  * Returns the count added or MCU_ENOTFOUND. Thread: any. */
 int registry_trickle(struct registry *reg, const char *room, const char *id,
 		     const char *const *candidates, int n, int end);
@@ -186,7 +186,7 @@ int registry_trickle(struct registry *reg, const char *room, const char *id,
 int registry_remote_ufrag(struct registry *reg, const char *room, const char *id,
 			  char *buf, size_t size);
 
-/* ICE restart: see endpoint_restart_ice. Returns 0, MCU_ENOTFOUND or MCU_EIO. */
+/* ICE restart: see its kind's restart_ice. Returns 0, MCU_ENOTFOUND or MCU_EIO. */
 int registry_restart_ice(struct registry *reg, const char *room, const char *id,
 			 const char *ufrag, const char *pwd, const char *const *candidates,
 			 int n, struct endpoint_local *out);
