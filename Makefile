@@ -104,6 +104,9 @@ $(BUILD)/tests/%_test: $(BUILD)/obj/tests/unit/%_test.o $(ARCHIVES)
 # and helpers: tests/unit/sdpfixture.c.
 $(BUILD)/tests/sdp_test $(BUILD)/tests/sdpanswer_test $(BUILD)/tests/sdprtp_test: \
 		$(BUILD)/obj/tests/unit/sdpfixture.o
+# So do the mixer's (mix, mixaudio, mixvideo): tests/unit/mixfixture.c.
+$(BUILD)/tests/mix_test $(BUILD)/tests/mixaudio_test $(BUILD)/tests/mixvideo_test: \
+		$(BUILD)/obj/tests/unit/mixfixture.o
 
 # Headers stand alone: each compiles by itself.
 check-headers: $(HEADERS:%.h=$(BUILD)/hdr/%.ok)
