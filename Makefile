@@ -107,6 +107,8 @@ $(BUILD)/tests/sdp_test $(BUILD)/tests/sdpanswer_test $(BUILD)/tests/sdprtp_test
 # So do the mixer's (mix, mixaudio, mixvideo): tests/unit/mixfixture.c.
 $(BUILD)/tests/mix_test $(BUILD)/tests/mixaudio_test $(BUILD)/tests/mixvideo_test: \
 		$(BUILD)/obj/tests/unit/mixfixture.o
+# And the DTLS session's (dtls, dtlsinput): tests/unit/dtlsfixture.c.
+$(BUILD)/tests/dtls_test $(BUILD)/tests/dtlsinput_test: $(BUILD)/obj/tests/unit/dtlsfixture.o
 
 # Headers stand alone: each compiles by itself.
 check-headers: $(HEADERS:%.h=$(BUILD)/hdr/%.ok)
