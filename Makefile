@@ -109,6 +109,9 @@ $(BUILD)/tests/mix_test $(BUILD)/tests/mixaudio_test $(BUILD)/tests/mixvideo_tes
 		$(BUILD)/obj/tests/unit/mixfixture.o
 # And the DTLS session's (dtls, dtlsinput): tests/unit/dtlsfixture.c.
 $(BUILD)/tests/dtls_test $(BUILD)/tests/dtlsinput_test: $(BUILD)/obj/tests/unit/dtlsfixture.o
+# And the RTCP module's (rtcp, rtcptrip, rtcpread): tests/unit/rtcpfixture.c.
+$(BUILD)/tests/rtcp_test $(BUILD)/tests/rtcptrip_test $(BUILD)/tests/rtcpread_test: \
+		$(BUILD)/obj/tests/unit/rtcpfixture.o
 
 # Headers stand alone: each compiles by itself.
 check-headers: $(HEADERS:%.h=$(BUILD)/hdr/%.ok)
