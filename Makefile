@@ -112,6 +112,8 @@ $(BUILD)/tests/dtls_test $(BUILD)/tests/dtlsinput_test: $(BUILD)/obj/tests/unit/
 # And the RTCP module's (rtcp, rtcptrip, rtcpread): tests/unit/rtcpfixture.c.
 $(BUILD)/tests/rtcp_test $(BUILD)/tests/rtcptrip_test $(BUILD)/tests/rtcpread_test: \
 		$(BUILD)/obj/tests/unit/rtcpfixture.o
+# And the recorder's (recorder, recorderfail): tests/unit/recorderfixture.c.
+$(BUILD)/tests/recorder_test $(BUILD)/tests/recorderfail_test: $(BUILD)/obj/tests/unit/recorderfixture.o
 
 # Headers stand alone: each compiles by itself.
 check-headers: $(HEADERS:%.h=$(BUILD)/hdr/%.ok)
