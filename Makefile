@@ -114,6 +114,8 @@ $(BUILD)/tests/rtcp_test $(BUILD)/tests/rtcptrip_test $(BUILD)/tests/rtcpread_te
 		$(BUILD)/obj/tests/unit/rtcpfixture.o
 # And the recorder's (recorder, recorderfail): tests/unit/recorderfixture.c.
 $(BUILD)/tests/recorder_test $(BUILD)/tests/recorderfail_test: $(BUILD)/obj/tests/unit/recorderfixture.o
+# And the H.264 packetizer's (h264pkt, h264depack): tests/unit/h264pktfixture.c.
+$(BUILD)/tests/h264pkt_test $(BUILD)/tests/h264depack_test: $(BUILD)/obj/tests/unit/h264pktfixture.o
 
 # Headers stand alone: each compiles by itself.
 check-headers: $(HEADERS:%.h=$(BUILD)/hdr/%.ok)
