@@ -77,8 +77,9 @@ void dtlsfixture_on_send(void *user, const uint8_t *data, size_t len);
 
 /* A client and a server session for it from id. fingerprint is what the
  * "offer" says; NULL means the client's real one. Free with dtlsfixture_bench_free(). */
-struct dtlsfixture_bench *dtlsfixture_bench_new(struct dtls_identity *id, const struct dtlsfixture_client_opts *o,
-			const char *fingerprint);
+struct dtlsfixture_bench *dtlsfixture_bench_new(struct dtls_identity *id,
+						const struct dtlsfixture_client_opts *o,
+						const char *fingerprint);
 void dtlsfixture_bench_free(struct dtlsfixture_bench *b);
 
 /* Moves everything the client wrote to the server as one datagram (twice

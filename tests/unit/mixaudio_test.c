@@ -44,8 +44,8 @@ static double goertzel(const int16_t *x, int samples, double freq)
 
 /* What listener t heard: its packets checked, decoded, and the amplitude
  * of each tone over a steady window starting 0.4 s after talk_start. */
-static void check_listener(struct mixfixture_talker *t, int64_t talk_start, const double *freqs, int n_freqs,
-			   double *amps)
+static void check_listener(struct mixfixture_talker *t, int64_t talk_start, const double *freqs,
+			   int n_freqs, double *amps)
 {
 	struct mixfixture_fake *f = t->f;
 	assert_int_equal(f->bad_sends, 0);
@@ -91,8 +91,9 @@ static void test_audio_mix_minus(void **state)
 	static const uint16_t first_seq[3] = { 100, 65500, 30000 }; /* B wraps */
 	struct mixfixture_talker t[3];
 	for (int i = 0; i < 3; i++) {
-		t[i] = (struct mixfixture_talker){ .f = mixfixture_fake_new(names[i]), .freq = freqs[i],
-					.seq = first_seq[i], .ts = 12345u * (unsigned)i };
+		t[i] = (struct mixfixture_talker){ .f = mixfixture_fake_new(names[i]),
+						   .freq = freqs[i], .seq = first_seq[i],
+						   .ts = 12345u * (unsigned)i };
 		t[i].f->info.sends_audio = true;
 		t[i].f->info.receives_audio = true;
 		t[i].f->info.audio_pt = 111;

@@ -94,7 +94,7 @@ static void test_aac_recording(void **state)
 	assert_true(idr);
 	int64_t start = T0 + 5 * FRAME_US;
 	struct recorderfixture_clocks c = { .video_us = T0 + FRAME_US, .audio_us = T0 - 5000,
-					   .idr_every = 0 };
+					    .idr_every = 0 };
 	recorderfixture_push_until(f, r, RECORDER_AAC, &c, start);
 	/* The keyframe; then audio captured 10 ms before it (mixed earlier,
 	 * pushed later), which the recorder trims to the start; then an IDR a
@@ -105,7 +105,7 @@ static void test_aac_recording(void **state)
 	recorderfixture_sine(f, pcm, CHUNK);
 	recorder_push_pcm(r, pcm, CHUNK, start - 10000);
 	c = (struct recorderfixture_clocks){ .video_us = start + FRAME_US, .audio_us = start + 10000,
-			     .idr_every = FPS, .pushed_pictures = 1 };
+					     .idr_every = FPS, .pushed_pictures = 1 };
 	recorderfixture_push_until(f, r, RECORDER_AAC, &c, start + 3 * FPS * FRAME_US);
 	int pictures = c.pushed_pictures;
 	assert_int_equal(pictures, 3 * FPS);

@@ -38,7 +38,8 @@ static void test_write_sr(void **state)
 		0x00, 0x01, 0xE2, 0x40,
 	};
 	uint8_t buf[128];
-	assert_int_equal(rtcp_write_sr(buf, sizeof(buf), &rtcpfixture_sample_sr, &rtcpfixture_sample_report, 1), 52);
+	assert_int_equal(rtcp_write_sr(buf, sizeof(buf), &rtcpfixture_sample_sr,
+				       &rtcpfixture_sample_report, 1), 52);
 	assert_memory_equal(buf, want_head, 28);
 	assert_memory_equal(buf + 28, sample_report_bytes, 24);
 
@@ -51,7 +52,8 @@ static void test_write_sr(void **state)
 	assert_memory_equal(buf + 4, want_head + 4, 24);
 
 	/* Three blocks: RC 3, length (28 + 72) / 4 - 1 = 24. */
-	struct rtcp_report three[3] = { rtcpfixture_sample_report, rtcpfixture_sample_report, rtcpfixture_sample_report };
+	struct rtcp_report three[3] = { rtcpfixture_sample_report, rtcpfixture_sample_report,
+					rtcpfixture_sample_report };
 	assert_int_equal(rtcp_write_sr(buf, sizeof(buf), &rtcpfixture_sample_sr, three, 3), 100);
 	assert_int_equal(buf[0], 0x83);
 	assert_int_equal(buf[3], 24);

@@ -30,7 +30,8 @@ static void assert_report_equal(const struct rtcp_report *a, const struct rtcp_r
 static void test_reports_round_trip(void **state)
 {
 	(void)state;
-	struct rtcp_report in[3] = { rtcpfixture_sample_report, rtcpfixture_sample_report, rtcpfixture_sample_report };
+	struct rtcp_report in[3] = { rtcpfixture_sample_report, rtcpfixture_sample_report,
+				     rtcpfixture_sample_report };
 	in[1].ssrc = 2;
 	in[1].cumulative_lost = 0x7FFFFF;
 	in[2].ssrc = 3;
