@@ -198,6 +198,14 @@ static void test_profile_parse(void **state)
 	assert_int_equal(id, PROFILE_SD); /* untouched on failure */
 }
 
+static void test_profile_get_out_of_range(void **state)
+{
+	(void)state;
+	assert_null(profile_get((enum profile_id)PROFILE_COUNT));
+	assert_null(profile_get((enum profile_id)-1));
+	assert_string_equal(profile_get(PROFILE_LD)->name, "ld");
+}
+
 /* ---- video ---------------------------------------------------------- */
 
 static void test_venc_rejects_bad_config(void **state)
@@ -389,6 +397,28 @@ static void test_vdec_roundtrip(void **state)
 	encoded_free(&x);
 	assert_string_equal(vdec_codec_name(VCODEC_H264), "H264");
 	assert_string_equal(vdec_codec_name(VCODEC_VP8), "VP8");
+}
+
+/* rtpmap names, any case, back to the ids; the rest refused untouched. */
+static void test_vdec_codec_parse(void **state)
+{
+	(void)state;
+	enum vcodec c = VCODEC_VP8;
+	assert_int_equal(vdec_codec_parse("H264", &c), 0);
+	assert_int_equal(c, VCODEC_H264);
+	assert_int_equal(vdec_codec_parse("vp8", &c), 0);
+	assert_int_equal(c, VCODEC_VP8);
+	assert_int_equal(vdec_codec_parse("h264", &c), 0);
+	assert_int_equal(c, VCODEC_H264);
+	assert_int_equal(vdec_codec_parse("Vp8", &c), 0);
+	assert_int_equal(c, VCODEC_VP8);
+
+	assert_int_equal(vdec_codec_parse("VP9", &c), MCU_EUNSUPPORTED);
+	assert_int_equal(vdec_codec_parse("H265", &c), MCU_EUNSUPPORTED);
+	assert_int_equal(vdec_codec_parse("VP8 ", &c), MCU_EUNSUPPORTED);
+	assert_int_equal(vdec_codec_parse("", &c), MCU_EUNSUPPORTED);
+	assert_int_equal(vdec_codec_parse(NULL, &c), MCU_EUNSUPPORTED);
+	assert_int_equal(c, VCODEC_VP8); /* untouched on failure */
 }
 
 /* Random bytes (no start code among them) are refused or give nothing. */
@@ -739,9 +769,11 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_profile_table),
 		cmocka_unit_test(test_profile_parse),
+		cmocka_unit_test(test_profile_get_out_of_range),
 		cmocka_unit_test(test_venc_rejects_bad_config),
 		cmocka_unit_test(test_venc_idr_first_and_on_request),
 		cmocka_unit_test(test_vdec_roundtrip),
+		cmocka_unit_test(test_vdec_codec_parse),
 		cmocka_unit_test(test_vdec_garbage),
 		cmocka_unit_test(test_venc_slice_max_bytes),
 		cmocka_unit_test(test_venc_slice_max_bytes_first_au),
