@@ -14,6 +14,8 @@
 #ifndef MCU_SDP_H
 #define MCU_SDP_H
 
+#include "codecs/acodec.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -159,6 +161,7 @@ struct sdp_rtp_media {
 
 struct sdp_rtp_negotiation {
 	struct sdp_rtp_media audio, video;
+	enum acodec audio_codec;    /* audio.codec's id, when audio is accepted */
 	bool peer_sends;            /* some accepted m= carries media to us */
 	bool peer_receives;         /* some accepted m= carries media from us */
 };

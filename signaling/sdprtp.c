@@ -9,6 +9,7 @@
 #include "sdprtp.h"
 #include "sdpwriter.h"
 #include "base/err.h"
+#include "codecs/acodec.h"
 
 #include <arpa/inet.h>
 #include <inttypes.h>
@@ -16,11 +17,10 @@
 #include <string.h>
 #include <strings.h>
 
-/* Audio codecs we take from a plain RTP offer, best first: encoding name
- * and RTP clock rate (G.722's is 8000 by RFC 3551's historical error). */
-static const struct { const char *name; int rate; } RTP_AUDIO[] = {
-	{ "opus", 48000 }, { "G722", 8000 }, { "PCMU", 8000 }, { "PCMA", 8000 },
-};
+/* Audio codecs we take from a plain RTP offer, best first. Their names and
+ * RTP clock rates are acodec's (G.722's is 8000 by RFC 3551's historical
+ * error). */
+static const enum acodec RTP_AUDIO[] = { ACODEC_OPUS, ACODEC_G722, ACODEC_PCMU, ACODEC_PCMA };
 
 static bool is_plain_rtp_proto(const char *proto)
 {
@@ -28,14 +28,19 @@ static bool is_plain_rtp_proto(const char *proto)
 }
 
 /* The offered audio format we use, or NULL: the best of RTP_AUDIO the m=
- * lists (any channel count for Opus), whatever the offer's own order. */
-static const struct sdp_codec *rtp_audio_codec(const struct sdp_media *m)
+ * lists (any channel count for Opus), whatever the offer's own order; its
+ * codec in *id. */
+static const struct sdp_codec *rtp_audio_codec(const struct sdp_media *m, enum acodec *id)
 {
 	for (size_t k = 0; k < sizeof(RTP_AUDIO) / sizeof(RTP_AUDIO[0]); k++)
-		for (int i = 0; i < m->n_codecs; i++)
-			if (!strcasecmp(m->codecs[i].name, RTP_AUDIO[k].name) &&
-			    m->codecs[i].clock_rate == RTP_AUDIO[k].rate)
+		for (int i = 0; i < m->n_codecs; i++) {
+			enum acodec c;
+			if (!acodec_parse(m->codecs[i].name, &c) && c == RTP_AUDIO[k] &&
+			    m->codecs[i].clock_rate == acodec_rtp_clock(c)) {
+				*id = c;
 				return &m->codecs[i];
+			}
+		}
 	return NULL;
 }
 
@@ -135,8 +140,9 @@ int sdprtp_negotiate(const struct sdp_offer *offer, struct sdp_rtp_negotiation *
 					  : m->kind == SDP_KIND_VIDEO ? &out->video : NULL;
 		if (!r || r->accepted)
 			continue; /* other kinds, and a second audio or video m=, are rejected */
-		const struct sdp_codec *c = m->kind == SDP_KIND_AUDIO ? rtp_audio_codec(m)
-								      : rtp_video_codec(m);
+		const struct sdp_codec *c = m->kind == SDP_KIND_AUDIO
+						    ? rtp_audio_codec(m, &out->audio_codec)
+						    : rtp_video_codec(m);
 		if (!c) {
 			if (r->index < 0)
 				r->index = i; /* rejected, but the m= the caller asked about */

@@ -12,7 +12,6 @@
 #include "mcu/registry.h"
 #include "mcu/rtpdest.h"
 #include "mcu/rtpep.h"
-#include "codecs/acodec.h"
 #include "codecs/profile.h"
 #include "codecs/vdec.h"
 #include "iceservers.h"
@@ -230,14 +229,12 @@ static void fill_rtp_params(const struct sdp_rtp_negotiation *neg, const char *r
 	const struct sdp_rtp_media *a = &neg->audio, *v = &neg->video;
 	p->remote_addr = a->accepted ? a->addr : v->addr;
 	if (a->accepted) {
-		/* sdprtp_negotiate accepted only codecs acodec knows; enum acodec
-		 * and enum port_acodec share their values (mixer/mix.c asserts it). */
-		enum acodec codec = ACODEC_PCMU;
-		acodec_parse(a->codec, &codec);
 		p->audio_port = a->port;
 		p->audio_rtcp_port = a->rtcp_port;
 		p->audio_pt = a->pt;
-		p->audio_codec = (enum port_acodec)codec;
+		/* Parsed by sdprtp_negotiate; enum acodec and enum port_acodec
+		 * share their values (mixer/mix.c asserts it). */
+		p->audio_codec = (enum port_acodec)neg->audio_codec;
 		p->audio_level_ext = a->audio_level_ext;
 		rtp_flow(a, &p->sends_audio, &p->receives_audio);
 	}
