@@ -15,6 +15,7 @@
 #define MCU_SDP_H
 
 #include "codecs/acodec.h"
+#include "codecs/vdec.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -110,6 +111,7 @@ struct sdp_media_answer {
 	bool accepted;              /* false: answered with port 0 */
 	enum sdp_direction direction; /* the answer's direction, from our side */
 	int recv_pts[4];            /* payload types we accept from the peer */
+	enum vcodec recv_codecs[4]; /* video: the codec of each of recv_pts */
 	int n_recv_pts;
 	int send_pt;                /* payload type we send, -1 when we send nothing */
 	int recv_rtx_pts[4];        /* unused for now: no rtx negotiated */

@@ -13,7 +13,6 @@
 #include "mcu/rtpdest.h"
 #include "mcu/rtpep.h"
 #include "codecs/profile.h"
-#include "codecs/vdec.h"
 #include "iceservers.h"
 #include "revocations.h"
 #include "sdp.h"
@@ -64,19 +63,13 @@ static void fill_pts(int *dst, int *n_dst, const struct sdp_media_answer *m)
 		dst[(*n_dst)++] = m->recv_pts[i];
 }
 
-/* The codec the offer names for each accepted video payload type; H.264
- * for one it names nothing we know (the answer accepted only H.264 and VP8).
- * enum vcodec and enum port_vcodec share their values (mixer/mix.c asserts
- * it), so the parsed id passes as it is. */
-static void fill_video_codecs(const struct sdp_media *m, struct endpoint_params *p)
+/* The codec of each accepted video payload type, as the negotiation parsed
+ * it. enum vcodec and enum port_vcodec share their values (mixer/mix.c
+ * asserts it), so the id passes as it is. */
+static void fill_video_codecs(const struct sdp_media_answer *a, struct endpoint_params *p)
 {
-	for (int i = 0; i < p->n_video_pts; i++) {
-		enum vcodec codec = VCODEC_H264;
-		for (int k = 0; k < m->n_codecs; k++)
-			if (m->codecs[k].pt == p->video_pts[i])
-				vdec_codec_parse(m->codecs[k].name, &codec);
-		p->video_codecs[i] = (enum port_vcodec)codec;
-	}
+	for (int i = 0; i < p->n_video_pts; i++)
+		p->video_codecs[i] = (enum port_vcodec)a->recv_codecs[i];
 }
 
 /* Which way media flows on one accepted m= (the answer's direction is ours). */
@@ -116,7 +109,7 @@ static void fill_params(const struct sdp_offer *offer, const struct sdp_negotiat
 	if (neg->video_index >= 0) {
 		const struct sdp_media_answer *a = &neg->media[neg->video_index];
 		fill_pts(p->video_pts, &p->n_video_pts, a);
-		fill_video_codecs(&offer->media[neg->video_index], p);
+		fill_video_codecs(a, p);
 		media_flow(a, &p->sends_video, &p->receives_video);
 		p->send_video_pt = a->send_pt;
 	}
