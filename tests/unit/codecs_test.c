@@ -403,22 +403,22 @@ static void test_vdec_roundtrip(void **state)
 static void test_vdec_codec_parse(void **state)
 {
 	(void)state;
-	enum vcodec c = VCODEC_VP8;
-	assert_int_equal(vdec_codec_parse("H264", &c), 0);
-	assert_int_equal(c, VCODEC_H264);
-	assert_int_equal(vdec_codec_parse("vp8", &c), 0);
-	assert_int_equal(c, VCODEC_VP8);
-	assert_int_equal(vdec_codec_parse("h264", &c), 0);
-	assert_int_equal(c, VCODEC_H264);
-	assert_int_equal(vdec_codec_parse("Vp8", &c), 0);
-	assert_int_equal(c, VCODEC_VP8);
-
-	assert_int_equal(vdec_codec_parse("VP9", &c), MCU_EUNSUPPORTED);
-	assert_int_equal(vdec_codec_parse("H265", &c), MCU_EUNSUPPORTED);
-	assert_int_equal(vdec_codec_parse("VP8 ", &c), MCU_EUNSUPPORTED);
-	assert_int_equal(vdec_codec_parse("", &c), MCU_EUNSUPPORTED);
-	assert_int_equal(vdec_codec_parse(NULL, &c), MCU_EUNSUPPORTED);
-	assert_int_equal(c, VCODEC_VP8); /* untouched on failure */
+	static const struct {
+		const char *name;
+		int want;             /* enum vcodec, or -1: refused */
+	} cases[] = {
+		{ "H264", VCODEC_H264 }, { "h264", VCODEC_H264 }, { "VP8", VCODEC_VP8 },
+		{ "vp8", VCODEC_VP8 }, { "Vp8", VCODEC_VP8 }, { "VP9", -1 }, { "H265", -1 },
+		{ "VP8 ", -1 }, { "", -1 }, { NULL, -1 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		enum vcodec c = (enum vcodec)7; /* stays when refused */
+		int rc = vdec_codec_parse(cases[i].name, &c);
+		bool refused = cases[i].want < 0;
+		if (rc != (refused ? MCU_EUNSUPPORTED : 0) || (int)c != (refused ? 7 : cases[i].want))
+			fail_msg("'%s': rc %d, codec %d; expected %d", cases[i].name ? cases[i].name : "(null)",
+				 rc, (int)c, cases[i].want);
+	}
 }
 
 /* Random bytes (no start code among them) are refused or give nothing. */
