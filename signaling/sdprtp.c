@@ -10,12 +10,12 @@
 #include "sdpwriter.h"
 #include "base/err.h"
 #include "codecs/acodec.h"
+#include "codecs/vdec.h"
 
 #include <arpa/inet.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 /* Audio codecs we take from a plain RTP offer, best first. Their names and
  * RTP clock rates are acodec's (G.722's is 8000 by RFC 3551's historical
@@ -50,7 +50,8 @@ static const struct sdp_codec *rtp_video_codec(const struct sdp_media *m)
 {
 	for (int i = 0; i < m->n_codecs; i++) {
 		const struct sdp_codec *c = &m->codecs[i];
-		if (!strcasecmp(c->name, "H264") && c->clock_rate == 90000 &&
+		enum vcodec id;
+		if (!vdec_codec_parse(c->name, &id) && id == VCODEC_H264 && c->clock_rate == 90000 &&
 		    (c->packetization_mode == 0 || c->packetization_mode == 1))
 			return c;
 	}
@@ -161,13 +162,13 @@ int sdprtp_negotiate(const struct sdp_offer *offer, struct sdp_rtp_negotiation *
 	return 0;
 }
 
-/* One accepted m= of the plain RTP answer. */
+/* One accepted m= of the plain RTP answer; opus: its codec is Opus. */
 static void put_rtp_accepted(struct sdpwriter *w, const struct sdp_media *m,
-			     const struct sdp_rtp_media *r, int port, uint32_t ssrc)
+			     const struct sdp_rtp_media *r, bool opus, int port, uint32_t ssrc)
 {
 	sdpwriter_put(w, "m=%s %d %s %d\r\n", m->kind_name, port, m->proto, r->pt);
 	/* RFC 7587: Opus is always written with two channels. */
-	if (!strcasecmp(r->codec, "opus"))
+	if (opus)
 		sdpwriter_put(w, "a=rtpmap:%d %s/%d/2\r\n", r->pt, r->codec, r->clock_rate);
 	else
 		sdpwriter_put(w, "a=rtpmap:%d %s/%d\r\n", r->pt, r->codec, r->clock_rate);
@@ -194,9 +195,10 @@ int sdprtp_build_answer(const struct sdp_offer *offer, const struct sdp_rtp_nego
 	for (int i = 0; i < offer->n_media; i++) {
 		const struct sdp_media *m = &offer->media[i];
 		if (neg->audio.accepted && neg->audio.index == i)
-			put_rtp_accepted(&w, m, &neg->audio, local->audio_port, local->audio_ssrc);
+			put_rtp_accepted(&w, m, &neg->audio, neg->audio_codec == ACODEC_OPUS,
+					 local->audio_port, local->audio_ssrc);
 		else if (neg->video.accepted && neg->video.index == i)
-			put_rtp_accepted(&w, m, &neg->video, local->video_port, local->video_ssrc);
+			put_rtp_accepted(&w, m, &neg->video, false, local->video_port, local->video_ssrc);
 		else
 			sdpwriter_put(&w, "m=%s 0 %s %s\r\n", m->kind_name, m->proto, m->first_fmt);
 	}
