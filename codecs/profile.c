@@ -12,7 +12,8 @@ static const struct profile profiles[PROFILE_COUNT] = {
 
 const struct profile *profile_get(enum profile_id id)
 {
-	return &profiles[id];
+	/* Unsigned: an id cast from a negative int is out of range too. */
+	return (unsigned)id < PROFILE_COUNT ? &profiles[id] : NULL;
 }
 
 int profile_parse(const char *name, enum profile_id *out)

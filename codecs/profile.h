@@ -16,7 +16,8 @@ struct profile {
 	int bitrate_kbps;      /* target, also the VBV cap */
 };
 
-/* The profile's description (static). id must be valid. Thread: any. */
+/* The profile's description (static), or NULL when id is none of the
+ * PROFILE_COUNT ids. Thread: any. */
 const struct profile *profile_get(enum profile_id id);
 
 /* Parses "hd", "sd" or "ld". Returns 0 or MCU_EINVAL. Thread: any. */

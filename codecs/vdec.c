@@ -11,6 +11,7 @@
 #include <libswscale/swscale.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <strings.h>
 
 struct vdec {
 	AVCodecContext *ctx;
@@ -25,6 +26,17 @@ struct vdec {
 const char *vdec_codec_name(enum vcodec codec)
 {
 	return codec == VCODEC_VP8 ? "VP8" : "H264";
+}
+
+int vdec_codec_parse(const char *name, enum vcodec *out)
+{
+	static const enum vcodec all[] = { VCODEC_H264, VCODEC_VP8 };
+	for (size_t i = 0; name && i < sizeof(all) / sizeof(all[0]); i++)
+		if (!strcasecmp(name, vdec_codec_name(all[i]))) {
+			*out = all[i];
+			return 0;
+		}
+	return MCU_EUNSUPPORTED;
 }
 
 int vdec_create(enum vcodec codec, struct vdec **out)

@@ -23,6 +23,10 @@ enum vcodec { VCODEC_H264, VCODEC_VP8 };
 /* Returns "H264" or "VP8". */
 const char *vdec_codec_name(enum vcodec codec);
 
+/* Parses an rtpmap encoding name (any case): "H264" or "VP8". Returns 0 or
+ * MCU_EUNSUPPORTED (also for NULL). Thread: any. */
+int vdec_codec_parse(const char *name, enum vcodec *out);
+
 /* Opens a decoder. Returns 0, MCU_EUNSUPPORTED (libavcodec lacks it) or
  * MCU_ENOMEM. */
 int vdec_create(enum vcodec codec, struct vdec **out);

@@ -67,7 +67,6 @@ struct endpoint {
 	char id[ENDPOINT_ID_LEN + 1];
 	char room[65];
 	char name[65];
-	char profile[4];
 	char direction[10];
 	int64_t joined_wall_us;
 	int audio_pts[ENDPOINT_MAX_PTS], n_audio_pts;
@@ -527,7 +526,7 @@ static void fill_port_info(struct endpoint *ep, const struct endpoint_params *p)
 	pi->sends_video = p->sends_video && ep->n_video_pts > 0;
 	pi->receives_audio = p->receives_audio && p->send_audio_pt >= 0;
 	pi->receives_video = p->receives_video && p->send_video_pt >= 0;
-	pi->profile = !strcmp(ep->profile, "ld") ? 2 : !strcmp(ep->profile, "sd") ? 1 : 0;
+	pi->profile = (int)p->profile;
 	pi->packetization_mode = 1;
 	pi->feedback = true;
 	pi->audio_ssrc = ep->local.audio_ssrc;
@@ -546,7 +545,6 @@ static void copy_identity(struct endpoint *ep, const struct endpoint_params *p)
 	endpoint_new_id(ep->id);
 	snprintf(ep->room, sizeof(ep->room), "%s", p->room ? p->room : "");
 	snprintf(ep->name, sizeof(ep->name), "%s", p->name ? p->name : "");
-	snprintf(ep->profile, sizeof(ep->profile), "%s", p->profile ? p->profile : "hd");
 	snprintf(ep->direction, sizeof(ep->direction), "%s", p->direction ? p->direction : "sendrecv");
 	snprintf(ep->remote_ufrag, sizeof(ep->remote_ufrag), "%s", p->remote_ufrag);
 	ep->joined_wall_us = clock_wall_us();
@@ -578,6 +576,11 @@ static int make_agent(struct endpoint *ep, const struct endpoint_env *env, const
 int endpoint_create(const struct endpoint_env *env, const struct endpoint_params *p,
 		    struct endpoint **out, char *err, size_t err_size)
 {
+	/* Every snapshot names the profile from the table by this id. */
+	if (!profile_get(p->profile)) {
+		snprintf(err, err_size, "no profile has id %d", (int)p->profile);
+		return MCU_EINVAL;
+	}
 	struct endpoint *ep = calloc(1, sizeof(*ep));
 	if (!ep) {
 		snprintf(err, err_size, "out of memory");
@@ -621,7 +624,7 @@ int endpoint_create(const struct endpoint_env *env, const struct endpoint_params
 	g_source_set_callback(ep->rtcp_timer, on_rtcp_timer, ep, NULL);
 	g_source_attach(ep->rtcp_timer, ep->ctx);
 	LOG_I("endpoint", "room=%s ep=%s created (%s, %s, %d local candidates)", ep->room, ep->id,
-	      ep->direction, ep->profile, ep->local.n_candidates);
+	      ep->direction, profile_get(p->profile)->name, ep->local.n_candidates);
 	*out = ep;
 	return 0;
 fail:
@@ -691,7 +694,8 @@ void endpoint_get_info(struct endpoint *ep, struct endpoint_info *out)
 	memset(out, 0, sizeof(*out));
 	memcpy(out->id, ep->id, sizeof(out->id));
 	memcpy(out->name, ep->name, sizeof(out->name));
-	memcpy(out->profile, ep->profile, sizeof(out->profile));
+	snprintf(out->profile, sizeof(out->profile), "%s",
+		 profile_get((enum profile_id)ep->port.profile)->name);
 	memcpy(out->direction, ep->direction, sizeof(out->direction));
 	out->joined_wall_us = ep->joined_wall_us;
 	out->ice_state = iceagent_state_name(ep->ice);

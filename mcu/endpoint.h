@@ -10,6 +10,7 @@
 #ifndef MCU_ENDPOINT_H
 #define MCU_ENDPOINT_H
 
+#include "codecs/profile.h"
 #include "mixer/port.h"
 
 #include <stdbool.h>
@@ -37,7 +38,7 @@ struct endpoint_env {
 struct endpoint_params {
 	const char *room;             /* for logs */
 	const char *name;             /* display name, may be "" */
-	const char *profile;          /* "hd", "sd" or "ld" */
+	enum profile_id profile;      /* what it asked for, parsed by signaling */
 	const char *direction;        /* participant's view: sendrecv, sendonly, recvonly */
 	const char *remote_ufrag;
 	const char *remote_pwd;
@@ -101,8 +102,9 @@ struct endpoint_info {
  * Creates an endpoint: an ICE agent on the next transport thread, gathering
  * host candidates now (so the answer can carry them), the offer's remote
  * credentials and candidates set, and a DTLS session waiting for the peer's
- * ClientHello. Returns 0, MCU_EPROTO (bad fingerprint), MCU_EIO when ICE could
- * not gather a single candidate, or MCU_ENOMEM; err says why.
+ * ClientHello. Returns 0, MCU_EINVAL (a profile id out of range),
+ * MCU_EPROTO (bad fingerprint), MCU_EIO when ICE could not gather a single
+ * candidate, or MCU_ENOMEM; err says why.
  * Thread: any (an HTTP worker).
  */
 int endpoint_create(const struct endpoint_env *env, const struct endpoint_params *params,

@@ -87,7 +87,7 @@ struct rtp_media {
 
 struct rtpep {
 	char id[ENDPOINT_ID_LEN + 1];
-	char room[65], name[65], profile[4], direction[10];
+	char room[65], name[65], direction[10];
 	int64_t joined_wall_us;
 	struct port_info port;
 	struct sockaddr_storage peer;    /* the offer's address (port ignored) */
@@ -496,7 +496,6 @@ static void fill_identity(struct rtpep *r, const struct rtpep_params *p)
 	endpoint_new_id(r->id);
 	snprintf(r->room, sizeof(r->room), "%s", p->room ? p->room : "");
 	snprintf(r->name, sizeof(r->name), "%s", p->name ? p->name : "");
-	snprintf(r->profile, sizeof(r->profile), "%s", p->profile ? p->profile : "sd");
 	snprintf(r->direction, sizeof(r->direction), "%s", p->direction ? p->direction : "sendrecv");
 	r->joined_wall_us = clock_wall_us();
 	r->peer_sends = p->sends_audio || p->sends_video;
@@ -507,7 +506,7 @@ static void fill_identity(struct rtpep *r, const struct rtpep_params *p)
 	pi->receives_audio = p->receives_audio && p->audio_port;
 	pi->sends_video = p->sends_video && p->video_port;
 	pi->receives_video = p->receives_video && p->video_port;
-	pi->profile = !strcmp(r->profile, "ld") ? 2 : !strcmp(r->profile, "hd") ? 0 : 1;
+	pi->profile = (int)p->profile;
 	pi->packetization_mode = p->packetization_mode;
 	pi->audio_pt = p->audio_pt;
 	pi->audio_codec = p->audio_codec;
@@ -520,6 +519,11 @@ static void fill_identity(struct rtpep *r, const struct rtpep_params *p)
 int rtpep_create(const struct endpoint_env *env, const struct rtpep_params *p,
 		 struct rtpep **out, char *err, size_t err_size)
 {
+	/* Every snapshot names the profile from the table by this id. */
+	if (!profile_get(p->profile)) {
+		snprintf(err, err_size, "no profile has id %d", (int)p->profile);
+		return MCU_EINVAL;
+	}
 	struct rtpep *r = calloc(1, sizeof(*r));
 	if (!r) {
 		snprintf(err, err_size, "out of memory");
@@ -573,7 +577,7 @@ int rtpep_create(const struct endpoint_env *env, const struct rtpep_params *p,
 		goto fail;
 	}
 	LOG_I("rtpep", "room=%s ep=%s created (%s, %s, to %s, audio %d video %d)", r->room, r->id,
-	      r->direction, r->profile, p->remote_addr, p->audio_port, p->video_port);
+	      r->direction, profile_get(p->profile)->name, p->remote_addr, p->audio_port, p->video_port);
 	*out = r;
 	return 0;
 fail:
@@ -649,7 +653,8 @@ void rtpep_get_info(struct rtpep *r, struct endpoint_info *out)
 	memset(out, 0, sizeof(*out));
 	memcpy(out->id, r->id, sizeof(out->id));
 	memcpy(out->name, r->name, sizeof(out->name));
-	memcpy(out->profile, r->profile, sizeof(out->profile));
+	snprintf(out->profile, sizeof(out->profile), "%s",
+		 profile_get((enum profile_id)r->port.profile)->name);
 	memcpy(out->direction, r->direction, sizeof(out->direction));
 	out->legacy = true;
 	out->receiving_profile = -1;

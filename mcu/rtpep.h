@@ -16,6 +16,7 @@
 #define MCU_RTPEP_H
 
 #include "endpoint.h"
+#include "codecs/profile.h"
 #include "mixer/port.h"
 
 #include <stdbool.h>
@@ -27,7 +28,7 @@ struct rtpep;
 struct rtpep_params {
 	const char *room;             /* for logs */
 	const char *name;
-	const char *profile;          /* "hd", "sd" or "ld" */
+	enum profile_id profile;      /* what it asked for, parsed by signaling */
 	const char *direction;        /* participant's view, for the API */
 	const char *remote_addr;      /* where its media goes (IPv4 or IPv6 literal) */
 	int audio_port, audio_rtcp_port; /* 0: no audio */
@@ -50,7 +51,7 @@ struct rtpep_local {
 /*
  * Opens the sockets (an even RTP port and the RTCP port after it, from
  * rtp_port_min..rtp_port_max) and starts serving them. Returns 0,
- * MCU_EINVAL (bad address), MCU_ELIMIT (no free port pair) or MCU_EIO;
+ * MCU_EINVAL (bad address, a profile id out of range), MCU_ELIMIT (no free port pair) or MCU_EIO;
  * err says why. Thread: any (an HTTP worker).
  */
 int rtpep_create(const struct endpoint_env *env, const struct rtpep_params *p,

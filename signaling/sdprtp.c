@@ -9,18 +9,18 @@
 #include "sdprtp.h"
 #include "sdpwriter.h"
 #include "base/err.h"
+#include "codecs/acodec.h"
+#include "codecs/vdec.h"
 
 #include <arpa/inet.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
-/* Audio codecs we take from a plain RTP offer, best first: encoding name
- * and RTP clock rate (G.722's is 8000 by RFC 3551's historical error). */
-static const struct { const char *name; int rate; } RTP_AUDIO[] = {
-	{ "opus", 48000 }, { "G722", 8000 }, { "PCMU", 8000 }, { "PCMA", 8000 },
-};
+/* Audio codecs we take from a plain RTP offer, best first. Their names and
+ * RTP clock rates are acodec's (G.722's is 8000 by RFC 3551's historical
+ * error). */
+static const enum acodec RTP_AUDIO[] = { ACODEC_OPUS, ACODEC_G722, ACODEC_PCMU, ACODEC_PCMA };
 
 static bool is_plain_rtp_proto(const char *proto)
 {
@@ -28,14 +28,19 @@ static bool is_plain_rtp_proto(const char *proto)
 }
 
 /* The offered audio format we use, or NULL: the best of RTP_AUDIO the m=
- * lists (any channel count for Opus), whatever the offer's own order. */
-static const struct sdp_codec *rtp_audio_codec(const struct sdp_media *m)
+ * lists (any channel count for Opus), whatever the offer's own order; its
+ * codec in *id. */
+static const struct sdp_codec *rtp_audio_codec(const struct sdp_media *m, enum acodec *id)
 {
 	for (size_t k = 0; k < sizeof(RTP_AUDIO) / sizeof(RTP_AUDIO[0]); k++)
-		for (int i = 0; i < m->n_codecs; i++)
-			if (!strcasecmp(m->codecs[i].name, RTP_AUDIO[k].name) &&
-			    m->codecs[i].clock_rate == RTP_AUDIO[k].rate)
+		for (int i = 0; i < m->n_codecs; i++) {
+			enum acodec c;
+			if (!acodec_parse(m->codecs[i].name, &c) && c == RTP_AUDIO[k] &&
+			    m->codecs[i].clock_rate == acodec_rtp_clock(c)) {
+				*id = c;
 				return &m->codecs[i];
+			}
+		}
 	return NULL;
 }
 
@@ -45,7 +50,8 @@ static const struct sdp_codec *rtp_video_codec(const struct sdp_media *m)
 {
 	for (int i = 0; i < m->n_codecs; i++) {
 		const struct sdp_codec *c = &m->codecs[i];
-		if (!strcasecmp(c->name, "H264") && c->clock_rate == 90000 &&
+		enum vcodec id;
+		if (!vdec_codec_parse(c->name, &id) && id == VCODEC_H264 && c->clock_rate == 90000 &&
 		    (c->packetization_mode == 0 || c->packetization_mode == 1))
 			return c;
 	}
@@ -135,8 +141,9 @@ int sdprtp_negotiate(const struct sdp_offer *offer, struct sdp_rtp_negotiation *
 					  : m->kind == SDP_KIND_VIDEO ? &out->video : NULL;
 		if (!r || r->accepted)
 			continue; /* other kinds, and a second audio or video m=, are rejected */
-		const struct sdp_codec *c = m->kind == SDP_KIND_AUDIO ? rtp_audio_codec(m)
-								      : rtp_video_codec(m);
+		const struct sdp_codec *c = m->kind == SDP_KIND_AUDIO
+						    ? rtp_audio_codec(m, &out->audio_codec)
+						    : rtp_video_codec(m);
 		if (!c) {
 			if (r->index < 0)
 				r->index = i; /* rejected, but the m= the caller asked about */
@@ -155,13 +162,13 @@ int sdprtp_negotiate(const struct sdp_offer *offer, struct sdp_rtp_negotiation *
 	return 0;
 }
 
-/* One accepted m= of the plain RTP answer. */
+/* One accepted m= of the plain RTP answer; opus: its codec is Opus. */
 static void put_rtp_accepted(struct sdpwriter *w, const struct sdp_media *m,
-			     const struct sdp_rtp_media *r, int port, uint32_t ssrc)
+			     const struct sdp_rtp_media *r, bool opus, int port, uint32_t ssrc)
 {
 	sdpwriter_put(w, "m=%s %d %s %d\r\n", m->kind_name, port, m->proto, r->pt);
 	/* RFC 7587: Opus is always written with two channels. */
-	if (!strcasecmp(r->codec, "opus"))
+	if (opus)
 		sdpwriter_put(w, "a=rtpmap:%d %s/%d/2\r\n", r->pt, r->codec, r->clock_rate);
 	else
 		sdpwriter_put(w, "a=rtpmap:%d %s/%d\r\n", r->pt, r->codec, r->clock_rate);
@@ -188,9 +195,10 @@ int sdprtp_build_answer(const struct sdp_offer *offer, const struct sdp_rtp_nego
 	for (int i = 0; i < offer->n_media; i++) {
 		const struct sdp_media *m = &offer->media[i];
 		if (neg->audio.accepted && neg->audio.index == i)
-			put_rtp_accepted(&w, m, &neg->audio, local->audio_port, local->audio_ssrc);
+			put_rtp_accepted(&w, m, &neg->audio, neg->audio_codec == ACODEC_OPUS,
+					 local->audio_port, local->audio_ssrc);
 		else if (neg->video.accepted && neg->video.index == i)
-			put_rtp_accepted(&w, m, &neg->video, local->video_port, local->video_ssrc);
+			put_rtp_accepted(&w, m, &neg->video, false, local->video_port, local->video_ssrc);
 		else
 			sdpwriter_put(&w, "m=%s 0 %s %s\r\n", m->kind_name, m->proto, m->first_fmt);
 	}

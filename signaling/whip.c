@@ -12,7 +12,7 @@
 #include "mcu/registry.h"
 #include "mcu/rtpdest.h"
 #include "mcu/rtpep.h"
-#include "codecs/acodec.h"
+#include "codecs/profile.h"
 #include "iceservers.h"
 #include "revocations.h"
 #include "sdp.h"
@@ -26,14 +26,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #define ANSWER_SIZE 16384
-
-static bool valid_profile(const char *p)
-{
-	return !strcmp(p, "hd") || !strcmp(p, "sd") || !strcmp(p, "ld");
-}
 
 /* WHEP: whatever the offer says, we only send to a viewer. */
 static void make_watch_only(struct sdp_negotiation *neg)
@@ -69,15 +63,13 @@ static void fill_pts(int *dst, int *n_dst, const struct sdp_media_answer *m)
 		dst[(*n_dst)++] = m->recv_pts[i];
 }
 
-/* The codec the offer names for each accepted video payload type. */
-static void fill_video_codecs(const struct sdp_media *m, struct endpoint_params *p)
+/* The codec of each accepted video payload type, as the negotiation parsed
+ * it. enum vcodec and enum port_vcodec share their values (mixer/mix.c
+ * asserts it), so the id passes as it is. */
+static void fill_video_codecs(const struct sdp_media_answer *a, struct endpoint_params *p)
 {
-	for (int i = 0; i < p->n_video_pts; i++) {
-		p->video_codecs[i] = PORT_H264;
-		for (int k = 0; k < m->n_codecs; k++)
-			if (m->codecs[k].pt == p->video_pts[i] && !strcasecmp(m->codecs[k].name, "VP8"))
-				p->video_codecs[i] = PORT_VP8;
-	}
+	for (int i = 0; i < p->n_video_pts; i++)
+		p->video_codecs[i] = (enum port_vcodec)a->recv_codecs[i];
 }
 
 /* Which way media flows on one accepted m= (the answer's direction is ours). */
@@ -88,7 +80,7 @@ static void media_flow(const struct sdp_media_answer *a, bool *peer_sends, bool 
 }
 
 static void fill_params(const struct sdp_offer *offer, const struct sdp_negotiation *neg,
-			const char *room, const char *profile, const char *name,
+			const char *room, enum profile_id profile, const char *name,
 			const char **cand_ptrs, struct endpoint_params *p)
 {
 	const struct sdp_media *t = transport_media(offer, neg);
@@ -117,7 +109,7 @@ static void fill_params(const struct sdp_offer *offer, const struct sdp_negotiat
 	if (neg->video_index >= 0) {
 		const struct sdp_media_answer *a = &neg->media[neg->video_index];
 		fill_pts(p->video_pts, &p->n_video_pts, a);
-		fill_video_codecs(&offer->media[neg->video_index], p);
+		fill_video_codecs(a, p);
 		media_flow(a, &p->sends_video, &p->receives_video);
 		p->send_video_pt = a->send_pt;
 	}
@@ -219,7 +211,7 @@ static void rtp_flow(const struct sdp_rtp_media *m, bool *peer_sends, bool *peer
 }
 
 static void fill_rtp_params(const struct sdp_rtp_negotiation *neg, const char *room,
-			    const char *profile, const char *name, struct rtpep_params *p)
+			    enum profile_id profile, const char *name, struct rtpep_params *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->room = room;
@@ -230,12 +222,12 @@ static void fill_rtp_params(const struct sdp_rtp_negotiation *neg, const char *r
 	const struct sdp_rtp_media *a = &neg->audio, *v = &neg->video;
 	p->remote_addr = a->accepted ? a->addr : v->addr;
 	if (a->accepted) {
-		enum acodec codec = ACODEC_PCMU;
-		acodec_parse(a->codec, &codec);
 		p->audio_port = a->port;
 		p->audio_rtcp_port = a->rtcp_port;
 		p->audio_pt = a->pt;
-		p->audio_codec = (enum port_acodec)codec;
+		/* Parsed by sdprtp_negotiate; enum acodec and enum port_acodec
+		 * share their values (mixer/mix.c asserts it). */
+		p->audio_codec = (enum port_acodec)neg->audio_codec;
 		p->audio_level_ext = a->audio_level_ext;
 		rtp_flow(a, &p->sends_audio, &p->receives_audio);
 	}
@@ -276,7 +268,7 @@ static int check_destination(const struct signaling_env *env, const char *room,
 
 /* A legacy endpoint's join: plain RTP both ways (API.md section 3). */
 static int join_rtp(const struct signaling_env *env, const char *room, const struct sdp_offer *offer,
-		    const char *profile, const char *name, const struct whip_origin *origin,
+		    enum profile_id profile, const char *name, const struct whip_origin *origin,
 		    struct whip_join_result *out, struct httpmsg_reply *reply)
 {
 	struct sdp_rtp_negotiation neg;
@@ -329,7 +321,10 @@ int whip_join(const struct signaling_env *env, const char *room, enum whip_mode 
 	name = name ? name : "";
 	if (!registry_valid_room_name(room))
 		return join_error(MCU_EINVAL, room, "", reply);
-	if (profile && *profile && !valid_profile(profile))
+	/* The one place the profile's word is read; an id travels from here. */
+	bool asked = profile && *profile;
+	enum profile_id profile_id = PROFILE_HD;
+	if (asked && profile_parse(profile, &profile_id))
 		return httpmsg_error(reply, 400, "bad_profile", "profile must be hd, sd or ld");
 	if (strlen(name) > 64)
 		return httpmsg_error(reply, 400, "bad_name", "names are at most 64 bytes");
@@ -354,7 +349,7 @@ int whip_join(const struct signaling_env *env, const char *room, enum whip_mode 
 	if (is_plain_rtp(offer)) {
 		/* Legacy endpoints receive sd unless they ask (API.md section 2). */
 		if (mode == WHIP_ANY)
-			status = join_rtp(env, room, offer, profile && *profile ? profile : "sd", name,
+			status = join_rtp(env, room, offer, asked ? profile_id : PROFILE_SD, name,
 					  origin, out, reply);
 		else
 			status = httpmsg_error(reply, 400, "unsupported_offer",
@@ -362,7 +357,6 @@ int whip_join(const struct signaling_env *env, const char *room, enum whip_mode 
 					       "endpoints join with POST /api/rooms/{room}/participants");
 		goto done;
 	}
-	profile = profile && *profile ? profile : "hd";
 	status = check_offer(offer, &neg, mode, reply);
 	if (status)
 		goto done;
@@ -370,7 +364,7 @@ int whip_join(const struct signaling_env *env, const char *room, enum whip_mode 
 	const char *cand_ptrs[SDP_MAX_CANDIDATES];
 	struct endpoint_params params;
 	struct endpoint_local local;
-	fill_params(offer, &neg, room, profile, name, cand_ptrs, &params);
+	fill_params(offer, &neg, room, asked ? profile_id : PROFILE_HD, name, cand_ptrs, &params);
 	int rc = registry_join(env->registry, room, env->cfg->auto_create_rooms, &params,
 			       &local, out->id, err, sizeof(err));
 	if (rc) {

@@ -96,6 +96,41 @@ test('participants: JSON twin of WHIP joins, counts against max_participants, is
   }
 });
 
+test('profiles: a WebRTC join defaults to hd, a plain-RTP one to sd; any other word is 400 bad_profile', { timeout: 30000 }, async () => {
+  const mcu = await startMcu();
+  try {
+    assert.equal((await mcu.api('POST', '/api/rooms', { body: { room: 'words' } })).status, 201);
+    const joins = [
+      { body: { sdp: webrtcOffer() }, kind: 'webrtc', profile: 'hd' },
+      { body: { sdp: webrtcOffer(), profile: '' }, kind: 'webrtc', profile: 'hd' },
+      { body: { sdp: webrtcOffer(), profile: 'ld' }, kind: 'webrtc', profile: 'ld' },
+      { body: { sdp: legacyOffer(27640) }, kind: 'rtp', profile: 'sd' },
+      { body: { sdp: legacyOffer(27650), profile: 'hd' }, kind: 'rtp', profile: 'hd' },
+    ];
+    for (const j of joins) {
+      const r = await mcu.api('POST', '/api/rooms/words/participants', { body: j.body });
+      assert.equal(r.status, 201, r.text);
+      j.id = r.json.id;
+    }
+    const room = await mcu.api('GET', '/api/rooms/words');
+    for (const j of joins) {
+      const p = room.json.participants.find((x) => x.id === j.id);
+      assert.ok(p, `participant ${j.id} listed`);
+      assert.equal(p.kind, j.kind);
+      assert.equal(p.profile, j.profile, `${j.kind} joined with ${JSON.stringify(j.body.profile)}`);
+    }
+    for (const sdp of [webrtcOffer(), legacyOffer(27660)])
+      for (const profile of ['HD', 'uhd', ' sd', 'sdx']) {
+        const r = await mcu.api('POST', '/api/rooms/words/participants', { body: { sdp, profile } });
+        assert.equal(r.status, 400, `profile ${JSON.stringify(profile)}`);
+        assert.equal(r.json.error, 'bad_profile');
+      }
+    assert.equal((await mcu.api('GET', '/api/rooms/words')).json.participants.length, joins.length);
+  } finally {
+    assert.equal((await mcu.stop()).code, 0);
+  }
+});
+
 test('operator key guards the API but not health; CORS and OPTIONS', { timeout: 30000 }, async () => {
   const mcu = await startMcu(['--operator_key=test-key-123', '--cors_origin=https://app.example']);
   try {

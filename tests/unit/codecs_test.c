@@ -198,6 +198,14 @@ static void test_profile_parse(void **state)
 	assert_int_equal(id, PROFILE_SD); /* untouched on failure */
 }
 
+static void test_profile_get_out_of_range(void **state)
+{
+	(void)state;
+	assert_null(profile_get((enum profile_id)PROFILE_COUNT));
+	assert_null(profile_get((enum profile_id)-1));
+	assert_string_equal(profile_get(PROFILE_LD)->name, "ld");
+}
+
 /* ---- video ---------------------------------------------------------- */
 
 static void test_venc_rejects_bad_config(void **state)
@@ -389,6 +397,28 @@ static void test_vdec_roundtrip(void **state)
 	encoded_free(&x);
 	assert_string_equal(vdec_codec_name(VCODEC_H264), "H264");
 	assert_string_equal(vdec_codec_name(VCODEC_VP8), "VP8");
+}
+
+/* rtpmap names, any case, back to the ids; the rest refused untouched. */
+static void test_vdec_codec_parse(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *name;
+		int want;             /* enum vcodec, or -1: refused */
+	} cases[] = {
+		{ "H264", VCODEC_H264 }, { "h264", VCODEC_H264 }, { "VP8", VCODEC_VP8 },
+		{ "vp8", VCODEC_VP8 }, { "Vp8", VCODEC_VP8 }, { "VP9", -1 }, { "H265", -1 },
+		{ "VP8 ", -1 }, { "", -1 }, { NULL, -1 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		enum vcodec c = (enum vcodec)7; /* stays when refused */
+		int rc = vdec_codec_parse(cases[i].name, &c);
+		bool refused = cases[i].want < 0;
+		if (rc != (refused ? MCU_EUNSUPPORTED : 0) || (int)c != (refused ? 7 : cases[i].want))
+			fail_msg("'%s': rc %d, codec %d; expected %d", cases[i].name ? cases[i].name : "(null)",
+				 rc, (int)c, cases[i].want);
+	}
 }
 
 /* Random bytes (no start code among them) are refused or give nothing. */
@@ -739,9 +769,11 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_profile_table),
 		cmocka_unit_test(test_profile_parse),
+		cmocka_unit_test(test_profile_get_out_of_range),
 		cmocka_unit_test(test_venc_rejects_bad_config),
 		cmocka_unit_test(test_venc_idr_first_and_on_request),
 		cmocka_unit_test(test_vdec_roundtrip),
+		cmocka_unit_test(test_vdec_codec_parse),
 		cmocka_unit_test(test_vdec_garbage),
 		cmocka_unit_test(test_venc_slice_max_bytes),
 		cmocka_unit_test(test_venc_slice_max_bytes_first_au),

@@ -257,7 +257,7 @@ static void drain(int fd)
 static struct rtpep_params params(const char *addr, int audio_port, int video_port)
 {
 	return (struct rtpep_params){
-		.room = "lobby", .name = "desk phone", .profile = "sd", .direction = "sendrecv",
+		.room = "lobby", .name = "desk phone", .profile = PROFILE_SD, .direction = "sendrecv",
 		.remote_addr = addr,
 		.audio_port = audio_port, .audio_rtcp_port = audio_port ? audio_port + 1 : 0,
 		.video_port = video_port, .video_rtcp_port = video_port ? video_port + 1 : 0,
@@ -378,7 +378,7 @@ static void test_create_ports(void **state)
 		assert_int_equal(pi.video_pt, 96);
 		assert_int_equal(pi.n_video_pts, 1);
 		assert_int_equal(pi.video_pts[0], 96);
-		assert_int_equal(pi.profile, 1);
+		assert_int_equal(pi.profile, PROFILE_SD);
 		assert_int_equal(pi.packetization_mode, 1);
 
 		struct endpoint_info info;
@@ -434,7 +434,7 @@ static void test_create_variants(void **state)
 
 	/* Another loopback peer routes from 127.0.0.1 too. */
 	p = params("127.0.0.2", 0, 5006);
-	p.profile = "ld";
+	p.profile = PROFILE_LD;
 	p.direction = "recvonly";
 	r = create_ok(&f->env, &p);
 	rtpep_local(r, &l);
@@ -442,10 +442,11 @@ static void test_create_variants(void **state)
 	assert_int_equal(l.audio_port, 0);
 	check_local_port(l.video_port, f->base, f->base + 99);
 	rtpep_port_info(r, &pi);
-	assert_int_equal(pi.profile, 2);
+	assert_int_equal(pi.profile, PROFILE_LD);
 	struct endpoint_info info;
 	rtpep_get_info(r, &info);
 	assert_string_equal(info.direction, "recvonly");
+	assert_string_equal(info.profile, "ld");
 	rtpep_destroy(r);
 
 	/* RTCP muxed on the RTP port (rtcp port == port): no second socket. */
@@ -512,6 +513,14 @@ static void test_errors(void **state)
 	err[0] = '\0';
 	assert_int_equal(rtpep_create(&f->env, &p, &r, err, sizeof(err)), MCU_EINVAL);
 	assert_true(err[0] != '\0');
+
+	/* A profile id that names no profile: refused before any socket. */
+	p = params("127.0.0.1", 5004, 5006);
+	p.profile = (enum profile_id)PROFILE_COUNT;
+	err[0] = '\0';
+	assert_int_equal(rtpep_create(&f->env, &p, &r, err, sizeof(err)), MCU_EINVAL);
+	assert_null(r);
+	assert_non_null(strstr(err, "profile"));
 
 	struct config cfg = f->cfg;
 	struct endpoint_env env = { .transport = f->t, .cfg = &cfg };
