@@ -815,10 +815,11 @@ static int precheck(struct registry *reg, const char *room, bool create, int nee
 int registry_add_participant(struct registry *reg, const char *room, bool create,
 			     struct participant p, char id[ENDPOINT_ID_LEN + 1])
 {
-	struct member *mb = registry_valid_room_name(room) ? calloc(1, sizeof(*mb)) : NULL;
+	bool valid = registry_valid_room_name(room);
+	struct member *mb = valid ? calloc(1, sizeof(*mb)) : NULL;
 	if (!mb) {
 		p.ops->destroy(p.self);
-		return registry_valid_room_name(room) ? MCU_ENOMEM : MCU_EINVAL;
+		return valid ? MCU_ENOMEM : MCU_EINVAL;
 	}
 	mb->p = p;
 	/* Copied while the member is still ours alone: once in, it may leave. */

@@ -9,6 +9,7 @@
 #include "rtpdest.h"
 #include "config.h"
 #include "base/err.h"
+#include "udpsock.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -27,26 +28,6 @@ struct ipaddr {
 	uint8_t b[16];
 };
 
-static int ipaddr_parse(const char *text, struct ipaddr *out)
-{
-	memset(out, 0, sizeof(*out));
-	if (inet_pton(AF_INET, text, out->b) == 1) {
-		out->family = AF_INET;
-		return 0;
-	}
-	struct in6_addr a6;
-	if (inet_pton(AF_INET6, text, &a6) != 1)
-		return MCU_EINVAL;
-	if (IN6_IS_ADDR_V4MAPPED(&a6)) {
-		out->family = AF_INET;
-		memcpy(out->b, a6.s6_addr + 12, 4);
-		return 0;
-	}
-	out->family = AF_INET6;
-	memcpy(out->b, a6.s6_addr, 16);
-	return 0;
-}
-
 static void ipaddr_from_sockaddr(const struct sockaddr *sa, struct ipaddr *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -61,6 +42,19 @@ static void ipaddr_from_sockaddr(const struct sockaddr *sa, struct ipaddr *out)
 		else
 			memcpy(out->b, a6->s6_addr, 16);
 	}
+}
+
+/* An IP literal as bytes: parsed by udpsock_addr, the one parser of
+ * literals the plain-RTP code has, then folded as above. */
+static int ipaddr_parse(const char *text, struct ipaddr *out)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	memset(out, 0, sizeof(*out));
+	if (udpsock_addr(text, 0, &ss, &len))
+		return MCU_EINVAL;
+	ipaddr_from_sockaddr((const struct sockaddr *)&ss, out);
+	return 0;
 }
 
 static bool ipaddr_equal(const struct ipaddr *a, const struct ipaddr *b)
