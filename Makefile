@@ -116,6 +116,8 @@ $(BUILD)/tests/rtcp_test $(BUILD)/tests/rtcptrip_test $(BUILD)/tests/rtcpread_te
 $(BUILD)/tests/recorder_test $(BUILD)/tests/recorderfail_test: $(BUILD)/obj/tests/unit/recorderfixture.o
 # And the H.264 packetizer's (h264pkt, h264depack): tests/unit/h264pktfixture.c.
 $(BUILD)/tests/h264pkt_test $(BUILD)/tests/h264depack_test: $(BUILD)/obj/tests/unit/h264pktfixture.o
+# And the registry's and the room's: a participant kind, tests/unit/partfixture.c.
+$(BUILD)/tests/registry_test $(BUILD)/tests/room_test: $(BUILD)/obj/tests/unit/partfixture.o
 # And the plain-RTP endpoint's (rtpep, rtpepin): tests/unit/rtpepfixture.c.
 $(BUILD)/tests/rtpep_test $(BUILD)/tests/rtpepin_test: $(BUILD)/obj/tests/unit/rtpepfixture.o
 

@@ -16,6 +16,7 @@ const char *err_str(int code)
 	case MCU_ELIMIT: return "limit reached";
 	case MCU_EUNSUPPORTED: return "unsupported";
 	case MCU_ERESOURCE: return "out of file descriptors";
+	case MCU_ETIMEDOUT: return "timed out";
 	}
 	return "unknown error";
 }

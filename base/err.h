@@ -21,6 +21,7 @@ enum mcu_err {
 	MCU_ELIMIT = -9,   /* a configured capacity is reached */
 	MCU_EUNSUPPORTED = -10, /* understood, but not something we serve */
 	MCU_ERESOURCE = -11, /* out of an OS resource (file descriptors) */
+	MCU_ETIMEDOUT = -12, /* a bounded wait for another thread expired */
 };
 
 /* Returns a static, human-readable name for an error code. Thread: any. */

@@ -27,6 +27,7 @@ struct config {
 	char tls_cert[256];        /* PEM certificate (chain) for HTTPS; empty = HTTP */
 	char tls_key[256];         /* its PEM private key */
 	bool auto_create_rooms;    /* unknown rooms are created on first join */
+	bool test_hooks;           /* POST /api/rooms/{room}/stall exists: tests only */
 	int max_rooms;             /* joins that would create more are 503 */
 	int max_participants;      /* default per-room limit */
 	char cpu_budget[16];       /* "auto", "off" or CPU-s per s (mcu/cost.h) */

@@ -16,6 +16,12 @@
 
 static const double encode_video[3] = { 0.17, 0.044, 0.013 }; /* hd, sd, ld */
 
+bool cost_charged_fully(bool ready, int64_t age_us, double *pending)
+{
+	*pending = !ready && age_us < COST_PENDING_US ? COST_PENDING : 0;
+	return ready;
+}
+
 void cost_room_init(struct cost_room *r, int max_mixed, bool recording)
 {
 	memset(r, 0, sizeof(*r));

@@ -13,6 +13,7 @@
 #include "mixer/port.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct cost_room {
 	int video_senders, audio_senders;
@@ -30,6 +31,18 @@ void cost_room_add(struct cost_room *r, const struct port_info *p);
 
 /* The room's estimated CPU-seconds per media-second. */
 double cost_room_estimate(const struct cost_room *r);
+
+/*
+ * What a participant is charged before its media can flow (a WebRTC
+ * endpoint before DTLS is done and SRTP keyed): COST_PENDING, the
+ * handshake's share, for COST_PENDING_US after it joined, then nothing.
+ * ICE has given up by then (about 7 s without a pair), so offers that
+ * never do ICE cannot fill the budget while they wait for media_timeout_s.
+ * Returns true when it is charged fully (ready), else false with *pending.
+ */
+#define COST_PENDING 0.01          /* CPU-s per s */
+#define COST_PENDING_US 10000000
+bool cost_charged_fully(bool ready, int64_t age_us, double *pending);
 
 /*
  * Parses the cpu_budget setting: "auto" (0.9 of the cores online), "off"

@@ -1,41 +1,24 @@
 /*
- * registry.h - the rooms of this server and the participants in them.
+ * registry.h - the rooms of this server by name, and the way in: HTTP
+ * handlers create, change and delete rooms and join and remove
+ * participants through it; each room (room.h) keeps its own participants.
  *
- * The registry is the control plane: HTTP handlers create, change and delete
- * rooms and join and remove participants through it. One mutex guards the
- * room list and each room's participant list; it is never held across
- * anything slow (making or tearing down an endpoint happens outside it), and
- * the media path never takes it.
+ * The registry's lock guards only the name -> room table. It is never held
+ * across anything slow or any wait on a room's thread, so a stuck room
+ * holds up its own callers and nobody else; /api/health takes no lock at
+ * all. The media path never takes it.
  */
 #ifndef MCU_REGISTRY_H
 #define MCU_REGISTRY_H
 
 #include "endpoint.h"
 #include "participant.h"
-#include "mixer/mix.h"
-#include "recorder/recorder.h"
+#include "room.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 
 struct registry;
-
-#define REGISTRY_ROOM_NAME_MAX 64
-
-struct room_settings {
-	char layout[16];           /* "grid" or "speaker" */
-	bool record;
-	int max_participants;      /* 1..1000 */
-};
-
-/* A snapshot of one room. */
-struct room_info {
-	char name[REGISTRY_ROOM_NAME_MAX + 1];
-	struct room_settings settings;
-	int64_t created_wall_us;
-	int n_participants;
-	struct mix_stats mixer;       /* what the room's mixer runs now */
-};
 
 /* A JPEG of the room's composite: see mix_snapshot. Returns 0,
  * MCU_ENOTFOUND (no such room: *no_room set; or no picture yet), MCU_ENOMEM
@@ -51,39 +34,13 @@ struct registry_totals {
 	uint64_t leaves;
 };
 
-/* What the registry tells a listener (the webhooks). */
-enum registry_event_type {
-	REGISTRY_ROOM_STARTED,
-	REGISTRY_ROOM_ENDED,          /* reason: "empty", "deleted", "shutdown" */
-	REGISTRY_JOINED,              /* participant */
-	REGISTRY_LEFT,                /* participant; reason: "left", "room ended", or why it was dropped */
-	REGISTRY_RECORDING_FINISHED,  /* recording: its final status */
-};
-
-struct registry_event {
-	enum registry_event_type type;
-	const char *room;
-	const struct endpoint_info *participant;
-	const char *reason;
-	const struct recorder_status *recording;
-};
-
-/* Every pointer in ev is borrowed for the call. */
-typedef void registry_listener_fn(void *ctx, const struct registry_event *ev);
-
-/* Is name 1..64 of [A-Za-z0-9_-]? Thread: any. */
-bool registry_valid_room_name(const char *name);
-
-/* Is layout one we build ("grid", "speaker")? Thread: any. */
-bool registry_valid_layout(const char *layout);
-
 /*
- * Sets who hears the registry's events; call before the first join. fn runs
- * on the thread that caused the event (an HTTP worker, the housekeeping
- * thread, main at shutdown), at times with the registry lock held: it must
- * be quick and must not call the registry. Thread: main.
+ * Sets who hears the rooms' events (room.h); call before the first join.
+ * fn runs on the thread that caused the event (an HTTP worker, the
+ * housekeeping thread, main at shutdown), at times with a room's lock
+ * held: it must be quick and must not call the registry. Thread: main.
  */
-void registry_set_listener(struct registry *reg, registry_listener_fn *fn, void *ctx);
+void registry_set_listener(struct registry *reg, room_listener_fn *fn, void *ctx);
 
 /* Creates an empty registry and its housekeeping thread, which ends rooms
  * left empty for cfg->empty_room_timeout_s. env is borrowed and must outlive
@@ -130,16 +87,8 @@ void registry_totals(struct registry *reg, struct registry_totals *out);
  * Thread: any. */
 const char *registry_recording_state(struct registry *reg, const char *file);
 
-/* Traffic since start, of participants present and gone: counters that only
- * grow, as /metrics needs. */
-struct registry_traffic {
-	uint64_t audio_packets_in, audio_bytes_in;
-	uint64_t video_packets_in, video_bytes_in;
-	uint64_t rtcp_in, srtp_errors, other_in;
-	uint64_t packets_out, bytes_out;
-};
-
-void registry_traffic(struct registry *reg, struct registry_traffic *out);
+/* Traffic since start, of participants present and gone. Thread: any. */
+void registry_traffic(struct registry *reg, struct room_traffic *out);
 
 /*
  * Adds a participant of any kind (participant.h), already made, to room,
@@ -171,6 +120,10 @@ struct rtpep_local;
 int registry_join_rtp(struct registry *reg, const char *room, bool create,
 		      const struct rtpep_params *params, struct rtpep_local *local,
 		      char id[ENDPOINT_ID_LEN + 1], char *err, size_t err_size);
+
+/* The test hook (config test_hooks): the room's thread sleeps ms, as a
+ * stuck one would. Returns 0 or MCU_ENOTFOUND. Thread: any. */
+int registry_stall(struct registry *reg, const char *room, int ms);
 
 /* Removes a participant; why is the reason its participant.left event
  * gives ("left": it hung up; "kicked": an operator removed it). Returns 0

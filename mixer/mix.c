@@ -82,8 +82,24 @@ static int part_create(const struct port_info *info, const struct port_ops *ops,
 
 /* ---- commands ------------------------------------------------------- */
 
-/* Caller holds m->lock. Queues cmd and waits until the room thread did it. */
-static int run_command(struct mix *m, struct mix_cmd *cmd)
+#define DEFAULT_COMMAND_TIMEOUT_MS 2000
+
+static void cmd_free(struct mix_cmd *cmd)
+{
+	part_free(cmd->part);
+	free(cmd);
+}
+
+/*
+ * Caller holds m->lock. Queues cmd (from the heap) and waits until the room
+ * thread did it, for command_timeout_ms at most: a stuck room thread must
+ * not hold up the caller (an HTTP worker) for ever. On expiry a command
+ * that may be undone is taken back (the caller frees it); one that must not
+ * be lost (a removal: keep) stays queued, detached, and the room thread
+ * frees it when it gets to it. Returns the command's result or
+ * MCU_ETIMEDOUT.
+ */
+static int run_command(struct mix *m, struct mix_cmd *cmd, bool keep)
 {
 	cmd->next = NULL;
 	struct mix_cmd **tail = &m->cmds;
@@ -91,9 +107,25 @@ static int run_command(struct mix *m, struct mix_cmd *cmd)
 		tail = &(*tail)->next;
 	*tail = cmd;
 	pthread_cond_signal(&m->wake);
+	int64_t deadline = clock_now_us() + (int64_t)m->cfg.command_timeout_ms * 1000;
+	struct timespec ts = { .tv_sec = deadline / 1000000, .tv_nsec = (long)(deadline % 1000000) * 1000 };
 	while (!cmd->done)
-		pthread_cond_wait(&m->done, &m->lock);
-	return cmd->result;
+		if (pthread_cond_timedwait(&m->done, &m->lock, &ts) == ETIMEDOUT)
+			break;
+	if (cmd->done)
+		return cmd->result;
+	/* Not taken yet: run_commands takes and runs a command under m->lock,
+	 * which we hold, so it is still in the queue. */
+	if (keep) {
+		cmd->detached = true;
+	} else {
+		for (tail = &m->cmds; *tail != cmd; tail = &(*tail)->next)
+			;
+		*tail = cmd->next;
+	}
+	LOG_W("mix", "room=%s a command waited %d ms for the room thread: %s", m->room,
+	      m->cfg.command_timeout_ms, keep ? "left queued" : "given up");
+	return MCU_ETIMEDOUT;
 }
 
 static int find_part(const struct mix *m, const void *port)
@@ -178,28 +210,29 @@ static int copy_canvas(struct mix *m, AVFrame **out)
 	return 0;
 }
 
-/* Room thread, m->lock held. */
+/* Room thread (or mix_destroy once it is gone), m->lock held. */
 static void run_commands(struct mix *m)
 {
 	while (m->cmds) {
 		struct mix_cmd *cmd = m->cmds;
 		m->cmds = cmd->next;
-		if (cmd->kind == MIX_CMD_ADD) {
+		if (cmd->kind == MIX_CMD_ADD)
 			do_add(m, cmd);
-		} else if (cmd->kind == MIX_CMD_REMOVE) {
+		else if (cmd->kind == MIX_CMD_REMOVE)
 			do_remove(m, cmd);
-		} else if (cmd->kind == MIX_CMD_SNAPSHOT) {
+		else
 			cmd->result = copy_canvas(m, &cmd->picture);
-		} else {
-			struct recorder *old = m->rec;
-			m->rec = cmd->rec;
-			m->rec_opus = cmd->opus_audio;
-			if (m->rec) /* the recording starts at a keyframe: make one */
-				m->vout[mix_output(PROFILE_HD, 1)].idr_pending = true;
-			cmd->rec = old;
-			cmd->result = 0;
-		}
 		cmd->done = true;
+		if (cmd->detached) /* nobody waits: a removal, whose part goes here */
+			cmd_free(cmd);
+	}
+	if (m->rec_gen != atomic_load(&m->rec_gen_done)) {
+		bool starts = m->rec_want && m->rec_want != m->rec;
+		m->rec = m->rec_want;
+		m->rec_opus = m->rec_want_opus;
+		if (starts) /* the recording starts at a keyframe: make one */
+			m->vout[mix_output(PROFILE_HD, 1)].idr_pending = true;
+		atomic_store(&m->rec_gen_done, m->rec_gen);
 	}
 	pthread_cond_broadcast(&m->done);
 }
@@ -209,34 +242,75 @@ int mix_add(struct mix *m, const struct port_info *info, const struct port_ops *
 	if (!info || !ops || !port || info->profile < 0 || info->profile >= PROFILE_COUNT ||
 	    (int)info->audio_codec < 0 || (int)info->audio_codec >= ACODEC_COUNT)
 		return MCU_EINVAL;
-	struct mix_cmd cmd = { .kind = MIX_CMD_ADD };
-	int rc = part_create(info, ops, port, &cmd.part);
-	if (rc)
-		return rc;
-	pthread_mutex_lock(&m->lock);
-	rc = run_command(m, &cmd);
-	pthread_mutex_unlock(&m->lock);
-	part_free(cmd.part); /* NULL unless the room refused it */
+	struct mix_cmd *cmd = calloc(1, sizeof(*cmd));
+	if (!cmd)
+		return MCU_ENOMEM;
+	cmd->kind = MIX_CMD_ADD;
+	int rc = part_create(info, ops, port, &cmd->part);
+	if (!rc) {
+		pthread_mutex_lock(&m->lock);
+		rc = run_command(m, cmd, false);
+		pthread_mutex_unlock(&m->lock);
+	}
+	cmd_free(cmd); /* its part is NULL once the room took it */
 	return rc;
 }
 
 int mix_remove(struct mix *m, void *port)
 {
-	struct mix_cmd cmd = { .kind = MIX_CMD_REMOVE, .port = port };
+	struct mix_cmd *cmd = calloc(1, sizeof(*cmd));
+	if (!cmd)
+		return MCU_ENOMEM;
+	cmd->kind = MIX_CMD_REMOVE;
+	cmd->port = port;
 	pthread_mutex_lock(&m->lock);
-	int rc = run_command(m, &cmd);
+	int rc = run_command(m, cmd, true);
 	pthread_mutex_unlock(&m->lock);
-	part_free(cmd.part);
+	if (rc != MCU_ETIMEDOUT)
+		cmd_free(cmd);
 	return rc;
 }
 
-struct recorder *mix_set_recorder(struct mix *m, struct recorder *rec, bool opus_audio)
+bool mix_holds(struct mix *m, const void *port)
 {
-	struct mix_cmd cmd = { .kind = MIX_CMD_RECORD, .rec = rec, .opus_audio = opus_audio };
 	pthread_mutex_lock(&m->lock);
-	run_command(m, &cmd);
+	bool held = find_part(m, port) >= 0;
+	for (const struct mix_cmd *c = m->cmds; c && !held; c = c->next)
+		held = c->kind == MIX_CMD_ADD && c->part && c->part->port == port;
 	pthread_mutex_unlock(&m->lock);
-	return cmd.rec;
+	return held;
+}
+
+uint64_t mix_set_recorder(struct mix *m, struct recorder *rec, bool opus_audio)
+{
+	pthread_mutex_lock(&m->lock);
+	m->rec_want = rec;
+	m->rec_want_opus = opus_audio;
+	uint64_t gen = ++m->rec_gen;
+	pthread_cond_signal(&m->wake);
+	pthread_mutex_unlock(&m->lock);
+	return gen;
+}
+
+bool mix_recorder_applied(struct mix *m, uint64_t change, int timeout_ms)
+{
+	int64_t deadline = clock_now_us() + (int64_t)timeout_ms * 1000;
+	struct timespec ts = { .tv_sec = deadline / 1000000, .tv_nsec = (long)(deadline % 1000000) * 1000 };
+	pthread_mutex_lock(&m->lock);
+	while (atomic_load(&m->rec_gen_done) < change)
+		if (pthread_cond_timedwait(&m->done, &m->lock, &ts) == ETIMEDOUT)
+			break;
+	bool applied = atomic_load(&m->rec_gen_done) >= change;
+	pthread_mutex_unlock(&m->lock);
+	return applied;
+}
+
+void mix_stall(struct mix *m, int ms)
+{
+	pthread_mutex_lock(&m->lock);
+	atomic_store(&m->stall_ms, ms);
+	pthread_cond_signal(&m->wake);
+	pthread_mutex_unlock(&m->lock);
 }
 
 #define SNAPSHOT_MAX_AGE_US 1000000
@@ -246,15 +320,21 @@ int mix_snapshot(struct mix *m, uint8_t **out, size_t *len)
 	int rc = 0;
 	pthread_mutex_lock(&m->snap_lock);
 	if (!m->snap || clock_now_us() - m->snap_us >= SNAPSHOT_MAX_AGE_US) {
-		struct mix_cmd cmd = { .kind = MIX_CMD_SNAPSHOT };
-		pthread_mutex_lock(&m->lock);
-		rc = run_command(m, &cmd);
-		pthread_mutex_unlock(&m->lock);
+		struct mix_cmd *cmd = calloc(1, sizeof(*cmd));
+		rc = cmd ? 0 : MCU_ENOMEM;
+		if (cmd) {
+			cmd->kind = MIX_CMD_SNAPSHOT;
+			pthread_mutex_lock(&m->lock);
+			rc = run_command(m, cmd, false);
+			pthread_mutex_unlock(&m->lock);
+		}
 		uint8_t *jpeg = NULL;
 		size_t n = 0;
 		if (!rc)
-			rc = jpeg_encode(cmd.picture, &jpeg, &n);
-		av_frame_free(&cmd.picture);
+			rc = jpeg_encode(cmd->picture, &jpeg, &n);
+		if (cmd)
+			av_frame_free(&cmd->picture);
+		free(cmd);
 		if (!rc) {
 			free(m->snap);
 			m->snap = jpeg;
@@ -363,11 +443,18 @@ static void wait_until(struct mix *m, int64_t deadline_us)
 	struct timespec ts = { .tv_sec = deadline_us / 1000000,
 			       .tv_nsec = (long)(deadline_us % 1000000) * 1000 };
 	pthread_mutex_lock(&m->lock);
-	while (!m->stop && !m->cmds && clock_now_us() < deadline_us)
+	while (!m->stop && !m->cmds && m->rec_gen == atomic_load(&m->rec_gen_done) &&
+	       !atomic_load(&m->stall_ms) && clock_now_us() < deadline_us)
 		if (pthread_cond_timedwait(&m->wake, &m->lock, &ts) == ETIMEDOUT)
 			break;
 	run_commands(m);
 	pthread_mutex_unlock(&m->lock);
+	int stall = atomic_exchange(&m->stall_ms, 0);
+	if (stall > 0) { /* the test hook: a room thread stuck in its work */
+		LOG_W("mix", "room=%s stalled for %d ms (test hook)", m->room, stall);
+		struct timespec nap = { .tv_sec = stall / 1000, .tv_nsec = (long)(stall % 1000) * 1000000 };
+		nanosleep(&nap, NULL);
+	}
 }
 
 /* A deadline missed by more than one period is an overrun: the room fell
@@ -424,6 +511,8 @@ int mix_create(const struct mix_config *cfg, struct mix **out)
 	snprintf(m->preset, sizeof(m->preset), "%s", cfg->x264_preset ? cfg->x264_preset : "veryfast");
 	m->cfg.room = m->room;
 	m->cfg.x264_preset = m->preset;
+	if (m->cfg.command_timeout_ms <= 0)
+		m->cfg.command_timeout_ms = DEFAULT_COMMAND_TIMEOUT_MS;
 	atomic_store(&m->layout, (int)cfg->layout);
 	m->origin_us = clock_now_us();
 	pthread_mutex_init(&m->lock, NULL);
@@ -432,8 +521,8 @@ int mix_create(const struct mix_config *cfg, struct mix **out)
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	pthread_cond_init(&m->wake, &attr);
+	pthread_cond_init(&m->done, &attr);
 	pthread_condattr_destroy(&attr);
-	pthread_cond_init(&m->done, NULL);
 	int rc = mixaudio_init(m);
 	if (!rc)
 		rc = mixvideo_init(m);
@@ -455,17 +544,33 @@ int mix_create(const struct mix_config *cfg, struct mix **out)
 	return 0;
 }
 
-void mix_destroy(struct mix *m)
+/* How long mix_destroy waits for the room thread to end. */
+#define JOIN_TIMEOUT_S 10
+
+int mix_destroy(struct mix *m)
 {
 	if (!m)
-		return;
+		return 0;
 	if (m->started) {
 		pthread_mutex_lock(&m->lock);
 		m->stop = true;
 		pthread_cond_signal(&m->wake);
 		pthread_mutex_unlock(&m->lock);
-		pthread_join(m->thread, NULL);
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts); /* pthread_timedjoin_np's clock */
+		ts.tv_sec += JOIN_TIMEOUT_S;
+		if (pthread_timedjoin_np(m->thread, NULL, &ts) != 0) {
+			/* Its memory and its ports stay in use: leak them rather
+			 * than free them under it. */
+			LOG_E("mix", "room=%s thread did not end in %d s: left running", m->room,
+			      JOIN_TIMEOUT_S);
+			pthread_detach(m->thread);
+			return MCU_ETIMEDOUT;
+		}
 	}
+	pthread_mutex_lock(&m->lock);
+	run_commands(m); /* removals left queued: free their parts */
+	pthread_mutex_unlock(&m->lock);
 	for (int i = 0; i < m->n_parts; i++)
 		part_free(m->parts[i]);
 	free(m->parts);
@@ -477,4 +582,5 @@ void mix_destroy(struct mix *m)
 	pthread_mutex_destroy(&m->snap_lock);
 	free(m->snap);
 	free(m);
+	return 0;
 }

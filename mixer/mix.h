@@ -5,9 +5,11 @@
  * mix (audio), then sends each receiver its profile's packets.
  *
  * Participants come and go through commands the room thread carries out
- * between ticks (the caller waits for each); after mix_remove returns, the
- * room never touches that port again. Counters are published as atomics
- * for the API and /metrics.
+ * between ticks. Every wait for the room thread is bounded
+ * (command_timeout_ms): a stuck room makes its callers fail with
+ * MCU_ETIMEDOUT, never hang. After mix_remove succeeds, or once mix_holds
+ * says no, the room never touches that port again. Counters are published
+ * as atomics for the API and /metrics.
  */
 #ifndef MCU_MIX_H
 #define MCU_MIX_H
@@ -29,6 +31,7 @@ struct mix_config {
 	const char *x264_preset;       /* copied */
 	int encoder_threads;           /* x264 threads per encoder */
 	int audio_bitrate;             /* bit/s of each Opus encoder */
+	int command_timeout_ms;        /* longest wait for the room thread; 0: 2000 */
 };
 
 /* A snapshot of what the room runs now. */
@@ -52,41 +55,60 @@ struct mix_stats {
 int mix_create(const struct mix_config *cfg, struct mix **out);
 
 /* Stops the thread and frees the room and the participants still in it
- * (their ports are not touched after it returns); accepts NULL. Thread: any
- * but the room's. */
-void mix_destroy(struct mix *m);
+ * (their ports are not touched after it returns 0); accepts NULL. Returns
+ * 0, or MCU_ETIMEDOUT when the thread did not end within 10 s: then
+ * nothing is freed and the ports stay in use for ever. Thread: any but the
+ * room's. */
+int mix_destroy(struct mix *m);
 
 /*
  * Adds a participant: info is copied; ops and port are borrowed until
- * mix_remove returns. Its decoders and buffers are made on the caller's
- * thread. Returns 0, MCU_EINVAL, MCU_ENOMEM or MCU_EEXIST (port already in).
- * Thread: any but the room's; waits for the room thread.
+ * the room lets go of the port (mix_remove, mix_holds). Its decoders and
+ * buffers are made on the caller's thread. Returns 0, MCU_EINVAL,
+ * MCU_ENOMEM, MCU_EEXIST (port already in) or MCU_ETIMEDOUT (the room
+ * thread did not take it in time: it is not in the room). Thread: any but
+ * the room's; waits for the room thread, bounded.
  */
 int mix_add(struct mix *m, const struct port_info *info, const struct port_ops *ops, void *port);
 
-/* Removes a participant. Returns 0 or MCU_ENOTFOUND. Thread: any but the
- * room's; waits for the room thread. */
+/* Removes a participant. Returns 0, MCU_ENOTFOUND, MCU_ENOMEM, or
+ * MCU_ETIMEDOUT: the removal stays queued and the room thread does it when
+ * it can; mix_holds tells when. Thread: any but the room's; waits for the
+ * room thread, bounded. */
 int mix_remove(struct mix *m, void *port);
+
+/* Does the room still use port (in it, or about to be)? Thread: any. */
+bool mix_holds(struct mix *m, const void *port);
 
 struct recorder;
 
 /*
- * Starts teeing the room's output into rec (NULL: stops), and returns the
- * recorder it replaced, which the caller stops (recorder_stop waits for
- * disk; the room thread never does). While recording, the hd encoder runs
- * even with no hd receiver, and the full mix is made even with no listener:
- * opus_audio says whether rec takes the mix's Opus packets or its PCM.
- * Thread: any but the room's; waits for the room thread.
+ * Asks the room thread to tee its output into rec (NULL: stop) from its
+ * next wake, and returns at once with the number of this change. A
+ * recorder the room stops teeing into may be stopped (recorder_stop waits
+ * for disk; the room thread never does) once mix_recorder_applied says the
+ * change that replaced it is made. While recording, the hd encoder runs
+ * even with no hd receiver, and the full mix is made even with no
+ * listener: opus_audio says whether rec takes the mix's Opus packets or
+ * its PCM. Thread: any but the room's.
  */
-struct recorder *mix_set_recorder(struct mix *m, struct recorder *rec, bool opus_audio);
+uint64_t mix_set_recorder(struct mix *m, struct recorder *rec, bool opus_audio);
+
+/* Has the room thread made recorder change `change` (or a later one)?
+ * Waits for it timeout_ms at most (0: only looks). Thread: any but the room's. */
+bool mix_recorder_applied(struct mix *m, uint64_t change, int timeout_ms);
+
+/* A test hook: the room thread sleeps ms at its next wake, as a room stuck
+ * in its work would. Thread: any. */
+void mix_stall(struct mix *m, int ms);
 
 /*
  * A JPEG of the room's current composite (API.md: snapshot.jpg) in *out
  * (malloc'd, the caller frees), made at most once a second and only when
  * asked: the room thread copies its canvas at its next wake, the JPEG is
  * encoded on the caller's thread. Returns 0, MCU_ENOTFOUND (no composite:
- * nobody receives video yet), MCU_ENOMEM or MCU_EIO. Thread: any but the
- * room's; waits for the room thread.
+ * nobody receives video yet), MCU_ENOMEM, MCU_EIO or MCU_ETIMEDOUT.
+ * Thread: any but the room's; waits for the room thread, bounded.
  */
 int mix_snapshot(struct mix *m, uint8_t **out, size_t *len);
 

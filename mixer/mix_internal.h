@@ -81,17 +81,16 @@ struct mix_part {
 	uint32_t sent_bps;
 };
 
-enum mix_cmd_kind { MIX_CMD_ADD, MIX_CMD_REMOVE, MIX_CMD_RECORD, MIX_CMD_SNAPSHOT };
+enum mix_cmd_kind { MIX_CMD_ADD, MIX_CMD_REMOVE, MIX_CMD_SNAPSHOT };
 
 struct mix_cmd {
 	enum mix_cmd_kind kind;
 	struct mix_part *part;         /* add: the new one; remove: the removed one */
 	void *port;                    /* remove: which */
-	struct recorder *rec;          /* record: the new one in, the old one out */
 	struct AVFrame *picture;       /* snapshot: a copy of the canvas out, or NULL */
-	bool opus_audio;
 	int result;
 	bool done;
+	bool detached;                 /* its caller stopped waiting: the room frees it */
 	struct mix_cmd *next;
 };
 
@@ -142,11 +141,12 @@ struct mix {
 
 	pthread_t thread;
 	bool started;
-	pthread_mutex_t lock;          /* guards cmds, stop, and writes to parts */
+	pthread_mutex_t lock;          /* guards cmds, stop, rec_want*, and writes to parts */
 	pthread_cond_t wake;           /* CLOCK_MONOTONIC */
-	pthread_cond_t done;
+	pthread_cond_t done;           /* CLOCK_MONOTONIC */
 	struct mix_cmd *cmds;
 	bool stop;
+	_Atomic int stall_ms;          /* test hook: sleep this long at the next wake */
 
 	struct mix_part **parts;       /* join order */
 	int n_parts, cap_parts;
@@ -168,9 +168,14 @@ struct mix {
 	uint8_t *au;                   /* MIX_MAX_AU + VDEC_PADDING: one inbound frame */
 	int tick_no;
 
-	/* The recording tee (recorder/recorder.h), NULL when not recording. */
+	/* The recording tee (recorder/recorder.h), NULL when not recording;
+	 * the room thread takes rec_want at its next wake (change rec_gen). */
 	struct recorder *rec;
 	bool rec_opus;
+	struct recorder *rec_want;
+	bool rec_want_opus;
+	uint64_t rec_gen;              /* changes asked for */
+	_Atomic uint64_t rec_gen_done; /* changes the room thread made */
 
 	/* The last snapshot, kept a second (any thread, under snap_lock). */
 	pthread_mutex_t snap_lock;

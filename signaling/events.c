@@ -23,25 +23,25 @@ static json_t *recording(const char *room, const struct recorder_status *r)
 			 clock_format_utc(r->started_wall_us, started, sizeof(started)));
 }
 
-json_t *events_data(const struct registry_event *ev, const char **type)
+json_t *events_data(const struct room_event *ev, const char **type)
 {
 	const char *reason = ev->reason ? ev->reason : "";
 	switch (ev->type) {
-	case REGISTRY_ROOM_STARTED:
+	case ROOM_STARTED:
 		*type = "room.started";
 		return json_pack("{s:s}", "room", ev->room);
-	case REGISTRY_ROOM_ENDED:
+	case ROOM_ENDED:
 		*type = "room.ended";
 		return json_pack("{s:s, s:s}", "room", ev->room, "reason", reason);
-	case REGISTRY_JOINED:
+	case ROOM_JOINED:
 		*type = "participant.joined";
 		return json_pack("{s:s, s:o}", "room", ev->room, "participant",
 				 participant(ev->participant));
-	case REGISTRY_LEFT:
+	case ROOM_LEFT:
 		*type = "participant.left";
 		return json_pack("{s:s, s:o, s:s}", "room", ev->room, "participant",
 				 participant(ev->participant), "reason", reason);
-	case REGISTRY_RECORDING_FINISHED:
+	case ROOM_RECORDING_FINISHED:
 		*type = "recording.finished";
 		return recording(ev->room, ev->recording);
 	}
@@ -49,7 +49,7 @@ json_t *events_data(const struct registry_event *ev, const char **type)
 	return NULL;
 }
 
-void events_forward(void *webhook, const struct registry_event *ev)
+void events_forward(void *webhook, const struct room_event *ev)
 {
 	if (!webhook)
 		return;

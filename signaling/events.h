@@ -18,10 +18,10 @@
 
 /* The webhook event type of ev and its data (new reference; NULL on
  * ENOMEM). Thread: any. */
-json_t *events_data(const struct registry_event *ev, const char **type);
+json_t *events_data(const struct room_event *ev, const char **type);
 
-/* A registry_listener_fn: queues ev on the webhook webhook (a struct
+/* A room_listener_fn: queues ev on the webhook webhook (a struct
  * webhook *; NULL: nothing). Never blocks. Thread: any. */
-void events_forward(void *webhook, const struct registry_event *ev);
+void events_forward(void *webhook, const struct room_event *ev);
 
 #endif

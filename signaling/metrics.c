@@ -119,7 +119,7 @@ static size_t webhook_metrics(char *buf, size_t size, size_t n, struct webhook *
 int metrics_prometheus(const struct signaling_env *env, struct httpmsg_reply *reply)
 {
 	struct registry_totals t;
-	struct registry_traffic x;
+	struct room_traffic x;
 	registry_totals(env->registry, &t);
 	registry_traffic(env->registry, &x);
 	struct room_info *rooms = NULL;

@@ -27,7 +27,7 @@ static int serve_asset(const struct httpmsg_request *req, const char *name,
 int pages_route(const struct signaling_env *env, const struct httpmsg_request *req,
 		char **segs, int n, struct httpmsg_reply *reply)
 {
-	if (n == 0 || (n == 2 && !strcmp(segs[0], "room") && registry_valid_room_name(segs[1])))
+	if (n == 0 || (n == 2 && !strcmp(segs[0], "room") && room_valid_name(segs[1])))
 		return serve_asset(req, "index.html", reply);
 	if (n == 2 && !strcmp(segs[0], "static"))
 		return serve_asset(req, segs[1], reply);

@@ -118,7 +118,7 @@ static int read_room_fields(json_t *obj, struct room_settings *s, int *record_ou
 	*layout_given = layout != NULL;
 	*record_out = -1;
 	if (layout) {
-		if (!json_is_string(layout) || !registry_valid_layout(json_string_value(layout)))
+		if (!json_is_string(layout) || !room_valid_layout(json_string_value(layout)))
 			return httpmsg_error(reply, 400, "bad_layout", "layout must be \"grid\" or \"speaker\"");
 		snprintf(s->layout, sizeof(s->layout), "%s", json_string_value(layout));
 	}
@@ -153,12 +153,12 @@ static int post_room(const struct signaling_env *env, const struct httpmsg_reque
 		return reply->status;
 	struct room_settings s = { .layout = "grid", .record = env->cfg->record,
 				   .max_participants = env->cfg->max_participants };
-	char name[REGISTRY_ROOM_NAME_MAX + 1];
+	char name[ROOM_NAME_MAX + 1];
 	int record;
 	bool layout_given;
 	int status = read_room_fields(obj, &s, &record, &layout_given, reply);
 	json_t *jname = json_object_get(obj, "room");
-	if (!status && jname && (!json_is_string(jname) || !registry_valid_room_name(json_string_value(jname))))
+	if (!status && jname && (!json_is_string(jname) || !room_valid_name(json_string_value(jname))))
 		status = httpmsg_error(reply, 400, "bad_room", "room names are 1-64 of [A-Za-z0-9_-]");
 	if (!status) {
 		if (jname)
@@ -284,6 +284,11 @@ static int get_snapshot(const struct signaling_env *env, const char *room,
 	if (rc == MCU_ENOTFOUND)
 		return httpmsg_error(reply, 404, "no_picture",
 				     "room '%s' has no composite yet: nobody receives its video", room);
+	if (rc == MCU_ETIMEDOUT) {
+		httpmsg_header(reply, "Retry-After", "5");
+		return httpmsg_error(reply, 503, "room_unresponsive",
+				     "room '%s' did not answer in time", room);
+	}
 	if (rc)
 		return httpmsg_error(reply, 500, "snapshot_failed", "%s", err_str(rc));
 	httpmsg_text(reply, 200, "image/jpeg", (const char *)jpeg, len);
@@ -299,7 +304,7 @@ static int post_token(const struct signaling_env *env, const char *room,
 	if (!env->cfg->join_secret[0])
 		return httpmsg_error(reply, 409, "no_join_secret",
 				     "joins are open: set join_secret to use join tokens");
-	if (!registry_valid_room_name(room))
+	if (!room_valid_name(room))
 		return httpmsg_error(reply, 400, "bad_room", "room names are 1-64 of [A-Za-z0-9_-]");
 	json_int_t ttl = 3600;
 	if (req->body_len) {
@@ -323,6 +328,25 @@ static int post_token(const struct signaling_env *env, const char *room,
 						   "expires", apijson_time((now + ttl) * 1000000)));
 }
 
+/* POST /api/rooms/{room}/stall {"ms": N}: the test hook (test_hooks). */
+static int post_stall(const struct signaling_env *env, const char *room,
+		      const struct httpmsg_request *req, struct httpmsg_reply *reply)
+{
+	json_t *obj = apijson_parse_body(req, reply);
+	if (!obj)
+		return reply->status;
+	json_t *jms = json_object_get(obj, "ms");
+	bool ok = json_is_integer(jms) && json_integer_value(jms) >= 1 &&
+		  json_integer_value(jms) <= 60000;
+	int ms = ok ? (int)json_integer_value(jms) : 0;
+	json_decref(obj);
+	if (!ok)
+		return httpmsg_error(reply, 400, "bad_ms", "ms must be an integer in 1..60000");
+	if (registry_stall(env->registry, room, ms))
+		return httpmsg_error(reply, 404, "room_not_found", "no room '%s'", room);
+	return httpmsg_text(reply, 202, "application/json", "{}", 2);
+}
+
 int rooms_route(const struct signaling_env *env, const struct httpmsg_request *req,
 		char **segs, int n, struct httpmsg_reply *reply)
 {
@@ -342,7 +366,7 @@ int rooms_route(const struct signaling_env *env, const struct httpmsg_request *r
 		if (!strcmp(m, "DELETE")) {
 			/* The meeting is over, live or not: the join tokens handed
 			 * out for it must not bring it back. */
-			if (registry_valid_room_name(segs[2]))
+			if (room_valid_name(segs[2]))
 				revocations_add(env->revocations, segs[2], clock_wall_us());
 			if (registry_delete_room(env->registry, segs[2]))
 				return httpmsg_error(reply, 404, "room_not_found",
@@ -361,6 +385,11 @@ int rooms_route(const struct signaling_env *env, const struct httpmsg_request *r
 		if (!httpmsg_is_get(m))
 			return httpmsg_not_allowed(reply, "GET, HEAD");
 		return get_snapshot(env, segs[2], reply);
+	}
+	if (n == 4 && !strcmp(segs[3], "stall") && env->cfg->test_hooks) {
+		if (strcmp(m, "POST"))
+			return httpmsg_not_allowed(reply, "POST");
+		return post_stall(env, segs[2], req, reply);
 	}
 	if ((n == 4 || n == 5) && !strcmp(segs[3], "participants"))
 		return participant_route(env, req, segs, n, reply);

@@ -127,6 +127,10 @@ static int join_error(int rc, const char *room, const char *err, struct httpmsg_
 	case MCU_ELIMIT:
 		httpmsg_header(reply, "Retry-After", "5");
 		return httpmsg_error(reply, 503, "at_capacity", "room '%s' or the server is full", room);
+	case MCU_ETIMEDOUT:
+		httpmsg_header(reply, "Retry-After", "5");
+		return httpmsg_error(reply, 503, "room_unresponsive",
+				     "room '%s' did not answer in time: its mixer is stuck or overloaded", room);
 	case MCU_ERESOURCE:
 		httpmsg_header(reply, "Retry-After", "10");
 		return httpmsg_error(reply, 503, "no_resources", "%s", err[0] ? err : err_str(rc));
@@ -319,7 +323,7 @@ int whip_join(const struct signaling_env *env, const char *room, enum whip_mode 
 {
 	memset(out, 0, sizeof(*out));
 	name = name ? name : "";
-	if (!registry_valid_room_name(room))
+	if (!room_valid_name(room))
 		return join_error(MCU_EINVAL, room, "", reply);
 	/* The one place the profile's word is read; an id travels from here. */
 	bool asked = profile && *profile;
@@ -442,7 +446,7 @@ int whip_options(const struct signaling_env *env, const struct httpmsg_request *
 		return 204;
 	memcpy(room, rest, len);
 	room[len] = '\0';
-	if (!registry_valid_room_name(room))
+	if (!room_valid_name(room))
 		return 204;
 	/* TURN credentials go only to who may join: a preflight carries no
 	 * token, so with join tokens on it gets none. */

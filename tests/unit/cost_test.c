@@ -1,6 +1,7 @@
 /* cost_test.c - the admission cost model: decodes per sender, one encode per
  * output in use (not per receiver), audio encodes per mixed speaker + 1,
- * recording keeps hd; and the cpu_budget setting. */
+ * recording keeps hd; the charge of a participant whose media cannot flow
+ * yet; and the cpu_budget setting. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -78,12 +79,25 @@ static void test_budget(void **state)
 	assert_int_equal(cost_parse_budget("2x", &b), MCU_EINVAL);
 }
 
+static void test_pending_charge(void **state)
+{
+	(void)state;
+	double pending = -1;
+	assert_true(cost_charged_fully(true, 0, &pending));
+	assert_true(pending == 0);
+	assert_false(cost_charged_fully(false, 1000, &pending));
+	assert_true(pending == COST_PENDING);
+	assert_false(cost_charged_fully(false, COST_PENDING_US, &pending));
+	assert_true(pending == 0); /* ICE has given up by then */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_encode_per_output_not_per_receiver),
 		cmocka_unit_test(test_senders_and_audio),
 		cmocka_unit_test(test_budget),
+		cmocka_unit_test(test_pending_charge),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

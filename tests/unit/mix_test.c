@@ -2,8 +2,11 @@
  * (mixfixture.h) in real time: a removed port is never touched again,
  * removing an unknown port or adding one twice is refused, and destroying a
  * room with participants frees everything (run under ASan for the leak
- * check). The room's audio and video: mixaudio_test.c, mixvideo_test.c.
- * Every wait is bounded. */
+ * check); while the room thread is stalled (the test hook), every wait for
+ * it ends at command_timeout_ms: an add is given up and leaves nothing, a
+ * removal stays queued and is done once the thread wakes, and recorder
+ * changes are made in order. The room's audio and video: mixaudio_test.c,
+ * mixvideo_test.c. Every wait is bounded. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -220,6 +223,66 @@ static void test_destroy_with_participants(void **state)
 	mixfixture_vsender_fini(&s);
 }
 
+/* ---- a stuck room thread -------------------------------------------- */
+
+static void test_stalled_room(void **state)
+{
+	(void)state;
+	struct mix_config cfg = mixfixture_config;
+	cfg.command_timeout_ms = 300;
+	struct mix *m = NULL;
+	assert_int_equal(mix_create(&cfg, &m), 0);
+	struct mixfixture_fake *p = mixfixture_fake_new("P");
+	p->info.receives_audio = true;
+	p->info.audio_pt = 111;
+	struct mixfixture_fake *q = mixfixture_fake_new("Q");
+	q->info = p->info;
+	assert_int_equal(mix_add(m, &p->info, &mixfixture_fake_ops, p), 0);
+	assert_true(mix_holds(m, p));
+	assert_false(mix_holds(m, q));
+
+	mix_stall(m, 1500);
+	mixfixture_sleep_ms(50);
+	int64_t t0 = clock_now_us();
+	/* an add while it sleeps: given up at the timeout, nothing left */
+	assert_int_equal(mix_add(m, &q->info, &mixfixture_fake_ops, q), MCU_ETIMEDOUT);
+	int64_t waited = clock_now_us() - t0;
+	assert_true(waited >= 250000 && waited < 1000000);
+	assert_false(mix_holds(m, q));
+	/* a removal: not given up, done when the thread wakes */
+	assert_int_equal(mix_remove(m, p), MCU_ETIMEDOUT);
+	assert_true(mix_holds(m, p));
+	/* recorder changes are asked for at once and made in order (a dummy
+	 * pointer: the room has no output yet, so nothing is teed into it) */
+	uint64_t on = mix_set_recorder(m, (struct recorder *)&cfg, false);
+	uint64_t off = mix_set_recorder(m, NULL, false);
+	assert_true(off > on);
+	assert_false(mix_recorder_applied(m, off, 0));
+	struct mix_stats st;
+	mix_get_stats(m, &st); /* answers while stalled */
+	assert_int_equal(st.participants, 1);
+
+	assert_true(mix_recorder_applied(m, off, 3000));
+	for (int i = 0; i < 100 && mix_holds(m, p); i++)
+		mixfixture_sleep_ms(20);
+	assert_false(mix_holds(m, p));
+	int calls = snapshot(p);
+	mixfixture_sleep_ms(100);
+	assert_int_equal(snapshot(p), calls);
+	/* awake again: commands are answered at once */
+	assert_int_equal(mix_add(m, &q->info, &mixfixture_fake_ops, q), 0);
+	assert_int_equal(mix_remove(m, q), 0);
+
+	/* a removal still queued when the room ends is freed with it */
+	assert_int_equal(mix_add(m, &q->info, &mixfixture_fake_ops, q), 0);
+	mix_stall(m, 600);
+	mixfixture_sleep_ms(50);
+	assert_int_equal(mix_remove(m, q), MCU_ETIMEDOUT);
+	assert_int_equal(mix_destroy(m), 0);
+	mixfixture_fake_free(p);
+	mixfixture_fake_free(q);
+}
+
 int main(void)
 {
 	log_set_level(LOG_WARN);
@@ -228,6 +291,7 @@ int main(void)
 		cmocka_unit_test(test_remove),
 		cmocka_unit_test(test_bad_arguments),
 		cmocka_unit_test(test_destroy_with_participants),
+		cmocka_unit_test(test_stalled_room),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,10 +9,12 @@
 #include <cmocka.h>
 
 #include "mcu/config.h"
+#include "base/clock.h"
 #include "base/err.h"
 #include "mcu/participant.h"
 #include "mcu/registry.h"
 #include "mixer/port.h"
+#include "partfixture.h"
 
 #include <dirent.h>
 #include <stdatomic.h>
@@ -58,21 +60,21 @@ static struct registry *make_registry(int max_rooms)
 static void test_names(void **state)
 {
 	(void)state;
-	assert_true(registry_valid_room_name("a"));
-	assert_true(registry_valid_room_name("Board_Room-2"));
+	assert_true(room_valid_name("a"));
+	assert_true(room_valid_name("Board_Room-2"));
 	char long_name[66];
 	memset(long_name, 'x', 65);
 	long_name[65] = '\0';
-	assert_false(registry_valid_room_name(long_name));
+	assert_false(room_valid_name(long_name));
 	long_name[64] = '\0';
-	assert_true(registry_valid_room_name(long_name));
-	assert_false(registry_valid_room_name(""));
-	assert_false(registry_valid_room_name("a b"));
-	assert_false(registry_valid_room_name("a/b"));
-	assert_false(registry_valid_room_name(".."));
-	assert_true(registry_valid_layout("grid"));
-	assert_true(registry_valid_layout("speaker"));
-	assert_false(registry_valid_layout("mosaic"));
+	assert_true(room_valid_name(long_name));
+	assert_false(room_valid_name(""));
+	assert_false(room_valid_name("a b"));
+	assert_false(room_valid_name("a/b"));
+	assert_false(room_valid_name(".."));
+	assert_true(room_valid_layout("grid"));
+	assert_true(room_valid_layout("speaker"));
+	assert_false(room_valid_layout("mosaic"));
 }
 
 static void test_room_lifecycle(void **state)
@@ -125,7 +127,7 @@ static void test_room_lifecycle(void **state)
 	assert_int_equal(registry_remote_ufrag(reg, "r2", "x", buf, sizeof(buf)), MCU_ENOTFOUND);
 	struct endpoint_local local;
 	assert_int_equal(registry_restart_ice(reg, "r2", "x", "u", "p", NULL, 0, &local), MCU_ENOTFOUND);
-	struct registry_traffic x;
+	struct room_traffic x;
 	registry_traffic(reg, &x);
 	assert_int_equal(x.audio_packets_in, 0);
 	registry_destroy(reg);
@@ -139,20 +141,20 @@ struct heard {
 	int n;
 };
 
-static void listen(void *ctx, const struct registry_event *ev)
+static void listen(void *ctx, const struct room_event *ev)
 {
 	struct heard *h = ctx;
 	if (h->n == 16)
 		return;
 	char *line = h->lines[h->n++];
 	switch (ev->type) {
-	case REGISTRY_ROOM_STARTED:
+	case ROOM_STARTED:
 		snprintf(line, 200, "started %s", ev->room);
 		break;
-	case REGISTRY_ROOM_ENDED:
+	case ROOM_ENDED:
 		snprintf(line, 200, "ended %s %s", ev->room, ev->reason);
 		break;
-	case REGISTRY_RECORDING_FINISHED:
+	case ROOM_RECORDING_FINISHED:
 		snprintf(line, 200, "recording %s %s %s", ev->room, recorder_state_name(ev->recording->state),
 			 strncmp(ev->recording->file, ev->room, strlen(ev->room)) ? "other" : "named");
 		break;
@@ -200,111 +202,6 @@ static void test_join_admission(void **state)
 	registry_destroy(reg);
 }
 
-/* ---- a participant kind of the test's own ------------------------------ */
-
-struct fake {
-	char id[ENDPOINT_ID_LEN + 1];
-	const char *gone;              /* what its gone op says */
-	int *destroyed;                /* counts destroys */
-	_Atomic int sends;             /* packets the room sent it */
-};
-
-static int fake_recv(void *port, struct port_packet *out)
-{
-	(void)port, (void)out;
-	return 0;
-}
-
-static void fake_send(void *port, enum port_media kind, uint8_t *pkt, size_t len, size_t cap,
-		      int64_t capture_us)
-{
-	(void)kind, (void)pkt, (void)len, (void)cap, (void)capture_us;
-	struct fake *f = port;
-	f->sends++;
-}
-
-static void fake_keyframe(void *port)
-{
-	(void)port;
-}
-
-static void fake_nack(void *port, const uint16_t *seqs, int n)
-{
-	(void)port, (void)seqs, (void)n;
-}
-
-static void fake_feedback(void *port, struct port_feedback *out)
-{
-	(void)port;
-	memset(out, 0, sizeof(*out));
-	out->loss_fraction = -1;
-}
-
-static bool fake_ready(void *port)
-{
-	(void)port;
-	return true;
-}
-
-static const struct port_ops fake_port_ops = {
-	.recv = fake_recv, .send_rtp = fake_send, .request_keyframe = fake_keyframe,
-	.nack = fake_nack, .feedback = fake_feedback, .ready = fake_ready,
-};
-
-static const char *fake_id(const void *self)
-{
-	return ((const struct fake *)self)->id;
-}
-
-static void fake_info(void *self, struct endpoint_info *out)
-{
-	memset(out, 0, sizeof(*out));
-	memcpy(out->id, ((struct fake *)self)->id, sizeof(out->id));
-	snprintf(out->name, sizeof(out->name), "fake");
-	out->receiving_profile = -1;
-}
-
-/* Receives the audio mix only: no encoder of video, the cheapest member. */
-static void fake_port_info(const void *self, struct port_info *out)
-{
-	memset(out, 0, sizeof(*out));
-	memcpy(out->id, ((const struct fake *)self)->id, sizeof(out->id));
-	out->receives_audio = true;
-	out->audio_pt = 0;
-	out->audio_codec = PORT_PCMU;
-	out->profile = 2;
-	out->packetization_mode = 1;
-}
-
-static const char *fake_gone(void *self, int64_t now_us, const struct config *c)
-{
-	(void)now_us, (void)c;
-	return ((struct fake *)self)->gone;
-}
-
-static void fake_destroy(void *self)
-{
-	struct fake *f = self;
-	(*f->destroyed)++;
-	free(f);
-}
-
-static const struct participant_ops fake_ops = {
-	.id = fake_id, .info = fake_info, .port_info = fake_port_info, .port_ops = &fake_port_ops,
-	.gone = fake_gone, .destroy = fake_destroy,
-};
-
-static struct participant fake_new(const char *id, int *destroyed, struct fake **out)
-{
-	struct fake *f = calloc(1, sizeof(*f));
-	assert_non_null(f);
-	snprintf(f->id, sizeof(f->id), "%s", id);
-	f->destroyed = destroyed;
-	if (out)
-		*out = f;
-	return (struct participant){ &fake_ops, f };
-}
-
 static int participants_of(struct registry *reg, const char *room)
 {
 	struct room_info info;
@@ -323,10 +220,10 @@ static void test_fake_participants(void **state)
 	cfg.record = false;
 	int destroyed = 0;
 	char id[ENDPOINT_ID_LEN + 1];
-	struct fake *a = NULL;
-	assert_int_equal(registry_add_participant(reg, "lobby", true, fake_new("aaaaaaaaaaaaaaaa", &destroyed, &a), id), 0);
+	struct partfixture *a = NULL;
+	assert_int_equal(registry_add_participant(reg, "lobby", true, partfixture_new("aaaaaaaaaaaaaaaa", &destroyed, &a), id), 0);
 	assert_string_equal(id, "aaaaaaaaaaaaaaaa");
-	assert_int_equal(registry_add_participant(reg, "lobby", true, fake_new("bbbbbbbbbbbbbbbb", &destroyed, NULL), id), 0);
+	assert_int_equal(registry_add_participant(reg, "lobby", true, partfixture_new("bbbbbbbbbbbbbbbb", &destroyed, NULL), id), 0);
 	assert_int_equal(participants_of(reg, "lobby"), 2);
 	struct registry_totals t;
 	registry_totals(reg, &t);
@@ -340,8 +237,8 @@ static void test_fake_participants(void **state)
 	assert_true(a->sends > 0);
 
 	/* Refused: a bad name, an absent room without create; destroyed either way. */
-	assert_int_equal(registry_add_participant(reg, "bad name", true, fake_new("cccccccccccccccc", &destroyed, NULL), id), MCU_EINVAL);
-	assert_int_equal(registry_add_participant(reg, "absent", false, fake_new("dddddddddddddddd", &destroyed, NULL), id), MCU_ENOTFOUND);
+	assert_int_equal(registry_add_participant(reg, "bad name", true, partfixture_new("cccccccccccccccc", &destroyed, NULL), id), MCU_EINVAL);
+	assert_int_equal(registry_add_participant(reg, "absent", false, partfixture_new("dddddddddddddddd", &destroyed, NULL), id), MCU_ENOTFOUND);
 	assert_int_equal(destroyed, 2);
 
 	/* ICE calls on a kind without ICE: no such session. */
@@ -376,14 +273,55 @@ static void test_fake_room_full(void **state)
 	struct room_settings s = { .layout = "grid", .max_participants = 1 };
 	struct room_info info;
 	assert_int_equal(registry_create_room(reg, "small", &s, &info), 0);
-	assert_int_equal(registry_add_participant(reg, "small", false, fake_new("eeeeeeeeeeeeeeee", &destroyed, NULL), id), 0);
-	assert_int_equal(registry_add_participant(reg, "small", false, fake_new("ffffffffffffffff", &destroyed, NULL), id), MCU_ELIMIT);
+	assert_int_equal(registry_add_participant(reg, "small", false, partfixture_new("eeeeeeeeeeeeeeee", &destroyed, NULL), id), 0);
+	assert_int_equal(registry_add_participant(reg, "small", false, partfixture_new("ffffffffffffffff", &destroyed, NULL), id), MCU_ELIMIT);
 	assert_int_equal(destroyed, 1);
 	assert_int_equal(participants_of(reg, "small"), 1);
 	/* Deleting the room ends its participants. */
 	assert_int_equal(registry_delete_room(reg, "small"), 0);
 	assert_int_equal(destroyed, 2);
 	registry_destroy(reg);
+}
+
+/* One room's thread stuck (the test hook): the others, the totals and the
+ * list answer at once; a join to it fails at the bounded wait and leaves
+ * nothing behind. */
+static void test_stuck_room(void **state)
+{
+	(void)state;
+	struct registry *reg = make_registry(4);
+	cfg.record = false;
+	int destroyed = 0;
+	char id[ENDPOINT_ID_LEN + 1];
+	assert_int_equal(registry_add_participant(reg, "stuck", true, partfixture_new("aaaaaaaaaaaaaaaa", &destroyed, NULL), id), 0);
+	assert_int_equal(registry_add_participant(reg, "free", true, partfixture_new("bbbbbbbbbbbbbbbb", &destroyed, NULL), id), 0);
+	assert_int_equal(registry_stall(reg, "absent", 100), MCU_ENOTFOUND);
+	assert_int_equal(registry_stall(reg, "stuck", 4000), 0);
+	usleep(50000);
+
+	int64_t t0 = clock_now_us();
+	struct registry_totals t;
+	registry_totals(reg, &t);
+	assert_int_equal(t.participants, 2);
+	struct room_info *rooms = NULL;
+	int n = 0;
+	assert_int_equal(registry_list(reg, &rooms, &n), 0);
+	assert_int_equal(n, 2);
+	free(rooms);
+	assert_int_equal(registry_add_participant(reg, "free", false, partfixture_new("cccccccccccccccc", &destroyed, NULL), id), 0);
+	assert_int_equal(participants_of(reg, "stuck"), 1);
+	assert_true(clock_now_us() - t0 < 1000000);
+
+	t0 = clock_now_us();
+	assert_int_equal(registry_add_participant(reg, "stuck", false, partfixture_new("dddddddddddddddd", &destroyed, NULL), id), MCU_ETIMEDOUT);
+	assert_true(clock_now_us() - t0 < 3000000);
+	assert_int_equal(destroyed, 1);
+	assert_int_equal(participants_of(reg, "stuck"), 1);
+	registry_totals(reg, &t);
+	assert_int_equal(t.participants, 3);
+	assert_int_equal((int)t.joins, 3);
+	registry_destroy(reg);
+	assert_int_equal(destroyed, 4);
 }
 
 int main(void)
@@ -395,6 +333,7 @@ int main(void)
 		cmocka_unit_test(test_listener),
 		cmocka_unit_test(test_fake_participants),
 		cmocka_unit_test(test_fake_room_full),
+		cmocka_unit_test(test_stuck_room),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
 	clean_recordings();

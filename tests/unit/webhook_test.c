@@ -347,7 +347,7 @@ static void test_events_json(void **state)
 	(void)state;
 	struct endpoint_info p = { .id = "0123456789abcdef", .name = "alice", .profile = "sd",
 				   .direction = "sendrecv" };
-	struct registry_event ev = { .type = REGISTRY_LEFT, .room = "lobby", .participant = &p,
+	struct room_event ev = { .type = ROOM_LEFT, .room = "lobby", .participant = &p,
 				     .reason = "left" };
 	const char *type = NULL;
 	json_t *j = events_data(&ev, &type);
@@ -360,7 +360,7 @@ static void test_events_json(void **state)
 
 	struct recorder_status rec = { .file = "lobby-20261123T090000Z.mp4", .state = RECORDER_DONE,
 				       .duration_s = 12.5, .bytes = 4096, .started_wall_us = 1 };
-	ev = (struct registry_event){ .type = REGISTRY_RECORDING_FINISHED, .room = "lobby",
+	ev = (struct room_event){ .type = ROOM_RECORDING_FINISHED, .room = "lobby",
 				      .recording = &rec };
 	j = events_data(&ev, &type);
 	assert_string_equal(type, "recording.finished");
@@ -372,15 +372,15 @@ static void test_events_json(void **state)
 	assert_int_equal(json_integer_value(json_object_get(j, "size_bytes")), 4096);
 	json_decref(j);
 
-	ev = (struct registry_event){ .type = REGISTRY_ROOM_ENDED, .room = "lobby", .reason = "empty" };
+	ev = (struct room_event){ .type = ROOM_ENDED, .room = "lobby", .reason = "empty" };
 	j = events_data(&ev, &type);
 	assert_string_equal(type, "room.ended");
 	json_decref(j);
-	ev.type = REGISTRY_ROOM_STARTED;
+	ev.type = ROOM_STARTED;
 	j = events_data(&ev, &type);
 	assert_string_equal(type, "room.started");
 	json_decref(j);
-	ev = (struct registry_event){ .type = REGISTRY_JOINED, .room = "lobby", .participant = &p };
+	ev = (struct room_event){ .type = ROOM_JOINED, .room = "lobby", .participant = &p };
 	j = events_data(&ev, &type);
 	assert_string_equal(type, "participant.joined");
 	json_decref(j);
