@@ -1,7 +1,10 @@
 /*
  * http.c - see http.h.
  *
- * DESIGN: libmicrohttpd runs its own thread pool (http_threads). The access
+ * DESIGN: libmicrohttpd runs its own thread pool (http_threads), each
+ * thread serving many connections; answers that may wait for another
+ * thread (joins, ending rooms, snapshots) run on a pool of slow workers
+ * while their connection is suspended (see may_wait). The access
  * handler is called several times per request: first with the headers
  * (where a declared Content-Length over the limit is refused at once, before
  * any body is read), then with body pieces (gathered up to max_body_bytes;
@@ -24,6 +27,7 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "base/clock.h"
+#include "base/workq.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -50,6 +54,7 @@ struct http {
 	int port;
 	char *tls_cert, *tls_key;  /* PEM, kept while the daemon runs (HTTPS) */
 	struct httpguard *guard;
+	struct workq *slow;        /* answers that may wait (see answer) */
 };
 
 /* Per-request state, from the headers call to the completion callback. */
@@ -62,7 +67,17 @@ struct pending {
 	int64_t started_us;
 	char client_addr[INET6_ADDRSTRLEN]; /* the peer's IP, as text */
 	struct httpmsg_request req;
+	/* An answer made on a slow worker while the connection is suspended. */
+	struct http *h;
+	struct MHD_Connection *conn;
+	bool answered;             /* reply is ready: send it */
+	struct httpmsg_reply reply;
 };
+
+/* Slow answers queued at most (past it a request is 503), and the fewest
+ * threads answering them: a join to a stuck room holds one for seconds. */
+#define HTTP_SLOW_QUEUE 256
+#define HTTP_MIN_SLOW_THREADS 4
 
 static int parse_listen(const char *listen, struct sockaddr_storage *ss, bool *v6)
 {
@@ -201,11 +216,66 @@ static void client_address(struct MHD_Connection *conn, char *buf, size_t size)
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf, (socklen_t)size);
 }
 
-/* Answers a complete request. */
+/* Routes a request: the reply goes into *reply. */
+static void route(struct http *h, struct httpmsg_request *req, struct httpmsg_reply *reply,
+		  bool too_large)
+{
+	if (too_large) {
+		too_large_reply(h, reply);
+	} else if (!strcmp(req->method, "OPTIONS")) {
+		reply->status = 204;
+		if (!strncmp(req->path, "/whip/", 6) || !strncmp(req->path, "/whep/", 6))
+			whip_options(h->env, req, reply);
+	} else {
+		api_route(h->env, req, reply);
+	}
+}
+
+/* Logs and sends p's reply. */
+static enum MHD_Result send_answer(struct http *h, struct MHD_Connection *conn, struct pending *p)
+{
+	int64_t ms = (clock_now_us() - p->started_us) / 1000;
+	log_msg(p->reply.status >= 500 ? LOG_WARN : LOG_DEBUG, "http", "%s %s -> %d (%lld ms)",
+		p->req.method, p->req.path, p->reply.status, (long long)ms);
+	enum MHD_Result ret = send_reply(h, conn, &p->reply);
+	httpmsg_reply_clear(&p->reply);
+	return ret;
+}
+
+/*
+ * May the answer wait for another thread (a join waits for ICE gathering
+ * and its room's thread; ending a room, for the room's thread; a snapshot,
+ * for a picture)? Those run on the slow workers: an HTTP thread serves
+ * many connections, and one waiting there would hold up all of them, the
+ * health check included. Reads (but the snapshot) never wait.
+ */
+static bool may_wait(const char *method, const char *url)
+{
+	if (!strcmp(method, "GET") || !strcmp(method, "HEAD"))
+		return strstr(url, "/snapshot.jpg") != NULL;
+	return strcmp(method, "OPTIONS") != 0;
+}
+
+/* A slow worker's job: answers, then hands the connection back to MHD,
+ * which calls on_request again to send the reply. p is MHD's again after
+ * the resume: not touched after it. */
+static void answer_slowly(void *arg, bool cancelled)
+{
+	struct pending *p = arg;
+	if (cancelled)
+		httpmsg_error(&p->reply, 503, "shutting_down", "the server is stopping");
+	else
+		route(p->h, &p->req, &p->reply, p->too_large);
+	p->answered = true;
+	MHD_resume_connection(p->conn);
+}
+
+/* Answers a complete request, now or on a slow worker. */
 static enum MHD_Result answer(struct http *h, struct MHD_Connection *conn, struct pending *p,
 			      const char *url, const char *method)
 {
-	struct httpmsg_reply reply = HTTPMSG_REPLY_INIT;
+	if (p->answered) /* resumed: the slow worker's reply */
+		return send_answer(h, conn, p);
 	struct httpmsg_request *req = &p->req;
 	req->method = method;
 	req->path = url;
@@ -218,22 +288,22 @@ static enum MHD_Result answer(struct http *h, struct MHD_Connection *conn, struc
 	client_address(conn, p->client_addr, sizeof(p->client_addr));
 	req->client_addr = p->client_addr;
 	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, req);
-
-	if (p->too_large) {
-		too_large_reply(h, &reply);
-	} else if (!strcmp(method, "OPTIONS")) {
-		reply.status = 204;
-		if (!strncmp(url, "/whip/", 6) || !strncmp(url, "/whep/", 6))
-			whip_options(h->env, req, &reply);
-	} else {
-		api_route(h->env, req, &reply);
+	if (!p->too_large && may_wait(method, url)) {
+		p->h = h;
+		p->conn = conn;
+		/* Suspended first: the worker may resume it at once. */
+		MHD_suspend_connection(conn);
+		if (!workq_push(h->slow, answer_slowly, p))
+			return MHD_YES;
+		httpmsg_header(&p->reply, "Retry-After", "1");
+		httpmsg_error(&p->reply, 503, "busy", "too many requests are being answered");
+		p->answered = true;
+		MHD_resume_connection(conn);
+		return MHD_YES;
 	}
-	int64_t ms = (clock_now_us() - p->started_us) / 1000;
-	log_msg(reply.status >= 500 ? LOG_WARN : LOG_DEBUG, "http", "%s %s -> %d (%lld ms)", method,
-		url, reply.status, (long long)ms);
-	enum MHD_Result ret = send_reply(h, conn, &reply);
-	httpmsg_reply_clear(&reply);
-	return ret;
+	route(h, req, &p->reply, p->too_large);
+	p->answered = true;
+	return send_answer(h, conn, p);
 }
 
 /* The connection's httpguard slot, or -1. */
@@ -308,6 +378,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		p = calloc(1, sizeof(*p));
 		if (!p)
 			return MHD_NO;
+		httpmsg_reply_init(&p->reply);
 		p->started_us = clock_now_us();
 		*con_cls = p;
 	}
@@ -337,6 +408,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	struct pending *p = calloc(1, sizeof(*p));
 	if (!p)
 		return NULL;
+	httpmsg_reply_init(&p->reply);
 	p->started_us = clock_now_us();
 	char *query = strchr(uri, '?');
 	int args = query && query[1] ? 1 : 0;
@@ -356,6 +428,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	struct http *h = cls;
 	struct pending *p = *con_cls;
 	if (p) {
+		httpmsg_reply_clear(&p->reply); /* unsent when the client went */
 		free(p->body);
 		free(p);
 		*con_cls = NULL;
@@ -550,13 +623,20 @@ int http_create(const struct signaling_env *env, struct http **out)
 		return MCU_EINVAL;
 	}
 	int max_connections = connection_limit(cfg);
+	int slow_threads = cfg->http_threads > HTTP_MIN_SLOW_THREADS ? cfg->http_threads
+									: HTTP_MIN_SLOW_THREADS;
+	if (workq_create(slow_threads, HTTP_SLOW_QUEUE, "http slow", &h->slow)) {
+		http_destroy(h);
+		return MCU_ENOMEM;
+	}
 	if (make_guard(h, cfg, max_connections)) {
 		http_destroy(h);
 		return MCU_ENOMEM;
 	}
 	/* ITC: so that stopping wakes every worker at once (and quiesce works). */
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
-			 MHD_USE_ITC | (v6 ? MHD_USE_IPv6 : 0) | (tls ? MHD_USE_TLS : 0);
+			 MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME | (v6 ? MHD_USE_IPv6 : 0) |
+			 (tls ? MHD_USE_TLS : 0);
 	/* A slow or greedy client cannot hold the server: idle connections end
 	 * after http_timeout_s, late headers and bodies by the guard, and one
 	 * address gets a share of the connections. */
@@ -614,6 +694,11 @@ void http_destroy(struct http *h)
 		 * EOF and closes its own at once, instead of sleeping out the idle
 		 * timeout; handlers already running finish first. */
 		MHD_socket listener = MHD_quiesce_daemon(h->daemon);
+		/* Slow answers finish (their waits are bounded), the queued ones
+		 * are answered 503: every suspended connection is resumed before
+		 * MHD stops. */
+		workq_destroy(h->slow);
+		h->slow = NULL;
 		int cut = httpguard_cut_all(h->guard);
 		int64_t t0 = clock_now_us();
 		MHD_stop_daemon(h->daemon);
@@ -622,6 +707,7 @@ void http_destroy(struct http *h)
 		LOG_I("http", "stopped: %d connections cut, %lld ms", cut,
 		      (long long)(clock_now_us() - t0) / 1000);
 	}
+	workq_destroy(h->slow);
 	httpguard_destroy(h->guard);
 	if (h->tls_key)
 		explicit_bzero(h->tls_key, strlen(h->tls_key));
