@@ -383,12 +383,12 @@ void registry_traffic(struct registry *reg, struct room_traffic *out)
 		unref_all(rooms, n);
 }
 
-int registry_stall(struct registry *reg, const char *name, int ms)
+int registry_stall(struct registry *reg, const char *name, int ms, int video_work_ms)
 {
 	struct room *r = get_room(reg, name);
 	if (!r)
 		return MCU_ENOTFOUND;
-	room_stall(r, ms);
+	room_stall(r, ms, video_work_ms);
 	room_unref(r);
 	return 0;
 }

@@ -121,9 +121,9 @@ int registry_join_rtp(struct registry *reg, const char *room, bool create,
 		      const struct rtpep_params *params, struct rtpep_local *local,
 		      char id[ENDPOINT_ID_LEN + 1], char *err, size_t err_size);
 
-/* The test hook (config test_hooks): the room's thread sleeps ms, as a
- * stuck one would. Returns 0 or MCU_ENOTFOUND. Thread: any. */
-int registry_stall(struct registry *reg, const char *room, int ms);
+/* The test hooks (config test_hooks): see room_stall. Returns 0 or
+ * MCU_ENOTFOUND. Thread: any. */
+int registry_stall(struct registry *reg, const char *room, int ms, int video_work_ms);
 
 /* Removes a participant; why is the reason its participant.left event
  * gives ("left": it hung up; "kicked": an operator removed it). Returns 0

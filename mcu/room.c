@@ -30,6 +30,12 @@
 /* The longest wait for the room thread (mix_config.command_timeout_ms). */
 #define COMMAND_TIMEOUT_MS 2000
 
+/* The measured cost is the CPU rate of the room's work over the last
+ * CPU_SAMPLES samples (one per room_reap, about a second apart), once they
+ * span CPU_MIN_SPAN_US. */
+#define CPU_SAMPLES 6
+#define CPU_MIN_SPAN_US 3000000
+
 struct room_member {
 	struct participant p;
 	struct port_info info;         /* what the room runs for it (admission) */
@@ -64,6 +70,9 @@ struct room {
 	int64_t empty_since_us;        /* monotonic; when the last one left */
 	bool ended;
 	const char *end_why;
+	/* CPU time of the room's work, sampled by room_reap (a ring). */
+	int64_t cpu_at_us[CPU_SAMPLES], cpu_used_us[CPU_SAMPLES];
+	int n_cpu, cpu_next;
 };
 
 bool room_valid_name(const char *name)
@@ -452,6 +461,44 @@ int room_with_participant(struct room *r, const char *id,
 	return rc;
 }
 
+/* ---- cost --------------------------------------------------------- */
+
+/* Caller holds r->lock. The CPU rate of the room's work over the samples,
+ * or -1 while they span too little time. */
+static double measured_cost(const struct room *r)
+{
+	if (r->n_cpu < 2)
+		return -1;
+	int newest = (r->cpu_next + CPU_SAMPLES - 1) % CPU_SAMPLES;
+	int oldest = r->n_cpu < CPU_SAMPLES ? 0 : r->cpu_next;
+	int64_t span = r->cpu_at_us[newest] - r->cpu_at_us[oldest];
+	if (span < CPU_MIN_SPAN_US)
+		return -1;
+	return (double)(r->cpu_used_us[newest] - r->cpu_used_us[oldest]) / (double)span;
+}
+
+/* Caller holds r->lock. The model's estimate, with extra (may be NULL). */
+static double model_cost(const struct room *r, int64_t now_us, const struct port_info *extra)
+{
+	const struct config *cfg = r->ctx->cfg;
+	struct cost_room c;
+	double pending_total = 0;
+	cost_room_init(&c, cfg->max_mixed_speakers, r->rec != NULL);
+	for (int k = 0; k < r->members.n; k++) {
+		const struct room_member *mb = member_at(r, k);
+		double pending;
+		bool ready = mb->p.ops->port_ops->ready(mb->p.self);
+		if (cost_charged_fully(ready, now_us - mb->joined_us, &pending))
+			cost_room_add(&c, &mb->info);
+		pending_total += pending;
+	}
+	for (int k = 0; k < r->booked.n; k++) /* charged fully: they must fit once live */
+		cost_room_add(&c, &((struct room_member *)r->booked.at[k])->info);
+	if (extra)
+		cost_room_add(&c, extra);
+	return cost_room_estimate(&c) + pending_total;
+}
+
 /* ---- state ---------------------------------------------------------- */
 
 /* Caller holds r->lock. */
@@ -460,6 +507,8 @@ static void snapshot(struct room *r, struct room_info *out)
 	*out = r->info;
 	out->n_participants = r->members.n;
 	mix_get_stats(r->mix, &out->mixer);
+	out->cost_model = model_cost(r, clock_now_us(), NULL);
+	out->cost_measured = measured_cost(r);
 }
 
 int room_get(struct room *r, struct room_info *out, struct endpoint_info **parts, int *n_parts)
@@ -545,25 +594,14 @@ void room_traffic(struct room *r, struct room_traffic *t)
 
 double room_cost(struct room *r, int64_t now_us, const struct port_info *extra)
 {
-	const struct config *cfg = r->ctx->cfg;
-	struct cost_room c;
-	double pending_total = 0;
 	pthread_mutex_lock(&r->lock);
-	cost_room_init(&c, cfg->max_mixed_speakers, r->rec != NULL);
-	for (int k = 0; k < r->members.n; k++) {
-		const struct room_member *mb = member_at(r, k);
-		double pending;
-		bool ready = mb->p.ops->port_ops->ready(mb->p.self);
-		if (cost_charged_fully(ready, now_us - mb->joined_us, &pending))
-			cost_room_add(&c, &mb->info);
-		pending_total += pending;
-	}
-	for (int k = 0; k < r->booked.n; k++) /* charged fully: they must fit once live */
-		cost_room_add(&c, &((struct room_member *)r->booked.at[k])->info);
+	double now = model_cost(r, now_us, NULL);
+	double with = extra ? model_cost(r, now_us, extra) : now;
+	double measured = measured_cost(r);
 	pthread_mutex_unlock(&r->lock);
-	if (extra)
-		cost_room_add(&c, extra);
-	return cost_room_estimate(&c) + pending_total;
+	/* The model prices what a join adds; what the room runs already, it
+	 * may underrate (cold caches, a busy machine): then the measure counts. */
+	return (measured > now ? measured : now) + (with - now);
 }
 
 /* ---- housekeeping --------------------------------------------------- */
@@ -581,11 +619,24 @@ static struct room_member *take_gone(struct room *r, int64_t now, const char **w
 	return NULL;
 }
 
+/* Caller holds r->lock. Samples the CPU time of the room's work. */
+static void sample_cpu(struct room *r, int64_t now_us)
+{
+	struct mix_stats st;
+	mix_get_stats(r->mix, &st);
+	r->cpu_at_us[r->cpu_next] = now_us;
+	r->cpu_used_us[r->cpu_next] = (int64_t)st.cpu_us;
+	r->cpu_next = (r->cpu_next + 1) % CPU_SAMPLES;
+	if (r->n_cpu < CPU_SAMPLES)
+		r->n_cpu++;
+}
+
 void room_reap(struct room *r, int64_t now_us)
 {
 	struct room_member *mb;
 	const char *why = NULL;
 	pthread_mutex_lock(&r->lock);
+	sample_cpu(r, now_us);
 	while ((mb = take_gone(r, now_us, &why))) {
 		pthread_mutex_unlock(&r->lock);
 		LOG_I("room", "room=%s ep=%s dropped: %s", r->info.name, member_id(mb), why);
@@ -623,8 +674,12 @@ bool room_expired(struct room *r, int64_t now_us, int64_t timeout_us)
 	return expired;
 }
 
-void room_stall(struct room *r, int ms)
+void room_stall(struct room *r, int ms, int video_work_ms)
 {
-	LOG_W("room", "room=%s its thread is told to stall %d ms (test hook)", r->info.name, ms);
-	mix_stall(r->mix, ms);
+	LOG_W("room", "room=%s test hook: stall %d ms, video work %d ms", r->info.name, ms,
+	      video_work_ms);
+	if (ms > 0)
+		mix_stall(r->mix, ms);
+	if (video_work_ms >= 0)
+		mix_burn(r->mix, video_work_ms);
 }

@@ -41,6 +41,8 @@ struct room_info {
 	int64_t created_wall_us;
 	int n_participants;
 	struct mix_stats mixer;       /* what the room's mixer runs now */
+	double cost_model;            /* CPU-s per s the cost model gives it now */
+	double cost_measured;         /* what its work took lately; -1 until known */
 };
 
 /* What a room tells a listener (the registry, and through it the webhooks). */
@@ -159,19 +161,26 @@ const char *room_recording_state(struct room *r, const char *file);
 /* Adds the traffic of the room's participants to t. Thread: any. */
 void room_traffic(struct room *r, struct room_traffic *t);
 
-/* The room's estimated CPU-seconds per second (cost.h), with extra (may be
- * NULL) added as one more participant charged fully. Thread: any. */
+/* The room's CPU-seconds per second for admission, with extra (may be
+ * NULL) added as one more participant charged fully: the cost model's
+ * estimate (cost.h), or what the room's work measurably took lately when
+ * that is more (see room_reap), plus the model's price of extra.
+ * Thread: any. */
 double room_cost(struct room *r, int64_t now_us, const struct port_info *extra);
 
 /* Housekeeping, about once a second: drops the participants that are gone
- * (participant.h), and frees those the mixer has let go of since. Thread:
- * any but the room's. */
+ * (participant.h), frees those the mixer has let go of since, and samples
+ * the CPU time of the room's work (its measured cost, once it spans a few
+ * seconds). Thread: any but the room's. */
 void room_reap(struct room *r, int64_t now_us);
 
 /* Has the room been empty (nobody in it or booked) for timeout_us? Thread: any. */
 bool room_expired(struct room *r, int64_t now_us, int64_t timeout_us);
 
-/* The test hook (config test_hooks): the room's thread sleeps ms. Thread: any. */
-void room_stall(struct room *r, int ms);
+/* The test hooks (config test_hooks): the room's thread sleeps ms once
+ * (0: not), and from now on works video_work_ms of CPU at each video tick
+ * (-1: unchanged; 0: stops), as a room that costs more than its model
+ * would. Thread: any. */
+void room_stall(struct room *r, int ms, int video_work_ms);
 
 #endif

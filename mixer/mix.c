@@ -305,6 +305,24 @@ bool mix_recorder_applied(struct mix *m, uint64_t change, int timeout_ms)
 	return applied;
 }
 
+void mix_burn(struct mix *m, int ms)
+{
+	atomic_store(&m->burn_ms, ms);
+}
+
+/* The test hook of mix_burn: spins until the thread used ms of CPU. */
+static void burn(int ms)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	int64_t until = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000 + (int64_t)ms * 1000;
+	for (;;) {
+		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+		if ((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000 >= until)
+			break;
+	}
+}
+
 void mix_stall(struct mix *m, int ms)
 {
 	pthread_mutex_lock(&m->lock);
@@ -390,6 +408,9 @@ void mix_get_stats(struct mix *m, struct mix_stats *out)
 	out->encode_us = atomic_load(&m->pub.encode_us);
 	out->dropped_packets = atomic_load(&m->pub.dropped_packets);
 	out->audio_skipped = atomic_load(&m->pub.audio_skipped);
+	out->audio_misses = atomic_load(&m->pub.audio_misses);
+	out->video_misses = atomic_load(&m->pub.video_misses);
+	out->cpu_us = atomic_load(&m->pub.cpu_us);
 }
 
 /* ---- inbound -------------------------------------------------------- */
@@ -457,17 +478,56 @@ static void wait_until(struct mix *m, int64_t deadline_us)
 	}
 }
 
-/* A deadline missed by more than one period is an overrun: the room fell
+/* How long without a late tick ends an episode of falling behind. */
+#define BEHIND_QUIET_US 5000000
+
+/* Logs once when the room starts falling behind real time and once when it
+ * has kept up again for BEHIND_QUIET_US: an overloaded node says so
+ * without a line per tick. */
+static void note_behind(struct mix *m, const char *medium, int64_t late_us, int64_t now)
+{
+	if (medium) {
+		if (!m->behind) {
+			m->behind = true;
+			m->behind_since_us = now;
+			m->behind_audio0 = atomic_load(&m->pub.audio_misses);
+			m->behind_video0 = atomic_load(&m->pub.video_misses);
+			LOG_W("mix", "room=%s falls behind real time: a %s tick ran %lld ms late",
+			      m->room, medium, (long long)(late_us / 1000));
+		}
+		m->last_miss_us = now;
+	} else if (m->behind && now - m->last_miss_us >= BEHIND_QUIET_US) {
+		m->behind = false;
+		LOG_I("mix", "room=%s keeps real time again, after %lld s behind (%llu audio and "
+		      "%llu video ticks late)", m->room,
+		      (long long)((m->last_miss_us - m->behind_since_us) / 1000000),
+		      (unsigned long long)(atomic_load(&m->pub.audio_misses) - m->behind_audio0),
+		      (unsigned long long)(atomic_load(&m->pub.video_misses) - m->behind_video0));
+	}
+}
+
+/* A deadline missed by more than one period is a miss: the room fell
  * behind real time. The deadline moves to now, so a stall is counted, not
  * made up for with a burst of ticks. */
-static int64_t next_deadline(struct mix *m, int64_t deadline, int64_t period, int64_t now)
+static int64_t next_deadline(struct mix *m, int64_t deadline, int64_t period, int64_t now,
+			     bool audio)
 {
 	deadline += period;
 	if (now - deadline > period) {
 		atomic_fetch_add(&m->pub.overruns, 1);
+		atomic_fetch_add(audio ? &m->pub.audio_misses : &m->pub.video_misses, 1);
+		note_behind(m, audio ? "audio" : "video", now - deadline, now);
 		deadline = now + period;
 	}
 	return deadline;
+}
+
+/* CPU time of the calling thread, µs. */
+static int64_t thread_cpu_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 static void *room_thread(void *arg)
@@ -479,21 +539,27 @@ static void *room_thread(void *arg)
 		wait_until(m, next_audio < next_video ? next_audio : next_video);
 		if (m->stop)
 			break;
+		int64_t cpu0 = thread_cpu_us();
 		int64_t now = clock_now_us();
 		drain_inputs(m, now);
 		if (now >= next_audio) {
 			mixaudio_tick(m, next_audio);
 			account_tick(m, now);
-			next_audio = next_deadline(m, next_audio, AUDIO_TICK_US, now);
+			next_audio = next_deadline(m, next_audio, AUDIO_TICK_US, now, true);
 			atomic_fetch_add(&m->pub.ticks, 1);
 		}
 		if (now >= next_video) {
 			mixvideo_tick(m, next_video);
+			int work = atomic_load(&m->burn_ms);
+			if (work > 0)
+				burn(work);
 			account_tick(m, now);
-			next_video = next_deadline(m, next_video, VIDEO_TICK_US, now);
+			next_video = next_deadline(m, next_video, VIDEO_TICK_US, now, false);
 		}
 		mixvideo_service(m, clock_now_us());
 		publish_counts(m);
+		note_behind(m, NULL, 0, now);
+		atomic_fetch_add(&m->pub.cpu_us, (uint64_t)(thread_cpu_us() - cpu0));
 	}
 	return NULL;
 }

@@ -43,7 +43,10 @@ struct mix_stats {
 	int video_encoders, audio_encoders;
 	unsigned profiles_mask;        /* bit p: profile p encoded now */
 	int video_senders;             /* tiles in the composite */
-	uint64_t ticks, overruns;      /* audio ticks, and ticks that ran late */
+	uint64_t ticks, overruns;      /* audio ticks, and ticks that ran late (either medium) */
+	uint64_t audio_misses;         /* audio ticks that ran late */
+	uint64_t video_misses;         /* video ticks that ran late */
+	uint64_t cpu_us;               /* CPU time of the room's work so far */
 	uint64_t frames_composed, frames_encoded, keyframes;
 	uint64_t tick_us_last, tick_us_max; /* work of one loop, µs */
 	uint64_t decode_us, encode_us; /* room thread CPU in video decode and encode */
@@ -101,6 +104,10 @@ bool mix_recorder_applied(struct mix *m, uint64_t change, int timeout_ms);
 /* A test hook: the room thread sleeps ms at its next wake, as a room stuck
  * in its work would. Thread: any. */
 void mix_stall(struct mix *m, int ms);
+
+/* A test hook: every video tick from now on also spins ms of CPU (0:
+ * stops), as a room whose video costs more than expected would. Thread: any. */
+void mix_burn(struct mix *m, int ms);
 
 /*
  * A JPEG of the room's current composite (API.md: snapshot.jpg) in *out

@@ -130,6 +130,8 @@ struct mix_published {
 	_Atomic uint64_t ticks, overruns, frames_composed, frames_encoded, keyframes;
 	_Atomic uint64_t tick_us_last, tick_us_max, decode_us, encode_us, dropped_packets;
 	_Atomic uint64_t audio_skipped; /* audio packets not decoded (could not be mixed) */
+	_Atomic uint64_t audio_misses, video_misses; /* ticks that ran late, per medium */
+	_Atomic uint64_t cpu_us;       /* CPU time of the room's work */
 };
 
 struct mix {
@@ -147,6 +149,7 @@ struct mix {
 	struct mix_cmd *cmds;
 	bool stop;
 	_Atomic int stall_ms;          /* test hook: sleep this long at the next wake */
+	_Atomic int burn_ms;           /* test hook: CPU to spin at each video tick */
 
 	struct mix_part **parts;       /* join order */
 	int n_parts, cap_parts;
@@ -185,6 +188,11 @@ struct mix {
 
 	uint8_t sendbuf[MIX_SEND_BUF];
 	struct mix_published pub;
+
+	/* Falling behind real time, logged once per episode (room thread). */
+	bool behind;
+	int64_t last_miss_us, behind_since_us;
+	uint64_t behind_audio0, behind_video0; /* misses when it began */
 };
 
 /* The output a receiver of profile with H.264 packetization mode takes. */

@@ -58,6 +58,9 @@ static double m_frames(const struct mix_stats *s) { return (double)s->frames_enc
 static double m_decode(const struct mix_stats *s) { return (double)s->decode_us / 1e6; }
 static double m_encode(const struct mix_stats *s) { return (double)s->encode_us / 1e6; }
 static double m_dropped(const struct mix_stats *s) { return (double)s->dropped_packets; }
+static double m_audio_late(const struct mix_stats *s) { return (double)s->audio_misses; }
+static double m_video_late(const struct mix_stats *s) { return (double)s->video_misses; }
+static double m_cpu(const struct mix_stats *s) { return (double)s->cpu_us / 1e6; }
 
 /* The per-room families, in the order /metrics writes them. */
 static const struct room_metric {
@@ -76,6 +79,11 @@ static const struct room_metric {
 	{ "mcu_room_mixer_tick_max_seconds", "gauge", "Longest tick of the room thread so far.",
 	  m_tick_max },
 	{ "mcu_room_mixer_overruns_total", "counter", "Room ticks that ran late.", m_overruns },
+	{ "mcu_room_audio_late_ticks_total", "counter", "Audio ticks of the room that ran late.",
+	  m_audio_late },
+	{ "mcu_room_video_late_ticks_total", "counter", "Video ticks of the room that ran late.",
+	  m_video_late },
+	{ "mcu_room_cpu_seconds_total", "counter", "CPU time of the room's mixing work.", m_cpu },
 	{ "mcu_room_video_frames_encoded_total", "counter", "Video frames encoded, all profiles.",
 	  m_frames },
 	{ "mcu_room_video_decode_seconds_total", "counter",

@@ -59,7 +59,8 @@ static json_t *mixer_json(const struct mix_stats *s)
 	for (int p = 0; p < PROFILE_COUNT; p++)
 		if (s->profiles_mask & (1u << p))
 			json_array_append_new(profiles, json_string(profile_get((enum profile_id)p)->name));
-	return json_pack("{s:i, s:i, s:i, s:i, s:o, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	return json_pack("{s:i, s:i, s:i, s:i, s:o, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
+			 " s:I, s:I, s:I}",
 			 "video_decoders", s->video_decoders, "audio_decoders", s->audio_decoders,
 			 "video_encoders", s->video_encoders, "audio_encoders", s->audio_encoders,
 			 "profiles", profiles, "tiles", s->video_senders,
@@ -70,7 +71,9 @@ static json_t *mixer_json(const struct mix_stats *s)
 			 "tick_us_max", (json_int_t)s->tick_us_max,
 			 "dropped_packets", (json_int_t)s->dropped_packets,
 			 "audio_skipped", (json_int_t)s->audio_skipped,
-			 "decode_us", (json_int_t)s->decode_us, "encode_us", (json_int_t)s->encode_us);
+			 "decode_us", (json_int_t)s->decode_us, "encode_us", (json_int_t)s->encode_us,
+			 "audio_misses", (json_int_t)s->audio_misses,
+			 "video_misses", (json_int_t)s->video_misses, "cpu_us", (json_int_t)s->cpu_us);
 }
 
 static json_t *room_json(const struct room_info *r, const struct endpoint_info *parts, int n)
@@ -78,11 +81,13 @@ static json_t *room_json(const struct room_info *r, const struct endpoint_info *
 	json_t *list = json_array();
 	for (int i = 0; i < n; i++)
 		json_array_append_new(list, participant_json(&parts[i]));
-	return json_pack("{s:s, s:s, s:b, s:i, s:o, s:o, s:o}", "room", r->name,
+	json_t *cost = json_pack("{s:f, s:o}", "model", r->cost_model, "measured",
+				 r->cost_measured < 0 ? json_null() : json_real(r->cost_measured));
+	return json_pack("{s:s, s:s, s:b, s:i, s:o, s:o, s:o, s:o}", "room", r->name,
 			 "layout", r->settings.layout, "record", r->settings.record,
 			 "max_participants", r->settings.max_participants,
 			 "created", apijson_time(r->created_wall_us), "participants", list,
-			 "mixer", mixer_json(&r->mixer));
+			 "mixer", mixer_json(&r->mixer), "cost", cost);
 }
 
 /* A room as JSON with its participants; NULL when it vanished meanwhile. */
@@ -328,21 +333,34 @@ static int post_token(const struct signaling_env *env, const char *room,
 						   "expires", apijson_time((now + ttl) * 1000000)));
 }
 
-/* POST /api/rooms/{room}/stall {"ms": N}: the test hook (test_hooks). */
+/* An optional integer member in lo..hi: its value, -1 when absent, or -2
+ * when malformed. */
+static int int_member(const json_t *obj, const char *key, int lo, int hi)
+{
+	json_t *v = json_object_get(obj, key);
+	if (!v)
+		return -1;
+	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
+		return -2;
+	return (int)json_integer_value(v);
+}
+
+/* POST /api/rooms/{room}/stall {"ms": N, "video_work_ms": M}: the test
+ * hooks (test_hooks): the room thread sleeps N ms once, or works M ms of
+ * CPU at every video tick from now on (0: stops). */
 static int post_stall(const struct signaling_env *env, const char *room,
 		      const struct httpmsg_request *req, struct httpmsg_reply *reply)
 {
 	json_t *obj = apijson_parse_body(req, reply);
 	if (!obj)
 		return reply->status;
-	json_t *jms = json_object_get(obj, "ms");
-	bool ok = json_is_integer(jms) && json_integer_value(jms) >= 1 &&
-		  json_integer_value(jms) <= 60000;
-	int ms = ok ? (int)json_integer_value(jms) : 0;
+	int ms = int_member(obj, "ms", 1, 60000);
+	int work = int_member(obj, "video_work_ms", 0, 30);
 	json_decref(obj);
-	if (!ok)
-		return httpmsg_error(reply, 400, "bad_ms", "ms must be an integer in 1..60000");
-	if (registry_stall(env->registry, room, ms))
+	if (ms == -2 || work == -2 || (ms == -1 && work == -1))
+		return httpmsg_error(reply, 400, "bad_hook",
+				     "give ms (1..60000) and/or video_work_ms (0..30)");
+	if (registry_stall(env->registry, room, ms > 0 ? ms : 0, work))
 		return httpmsg_error(reply, 404, "room_not_found", "no room '%s'", room);
 	return httpmsg_text(reply, 202, "application/json", "{}", 2);
 }

@@ -74,3 +74,37 @@ test('offers that never do ICE cost admission little: 20 ghosts, then a real joi
       assert.equal((await mcu.stop()).code, 0);
     }
   });
+
+test('a room that takes more CPU than its model is charged what it measurably takes',
+  { timeout: 60000 }, async (t) => {
+    // A new hd room of one participant is modelled at ~0.24 CPU: with the
+    // running room's model near 0 the budget of 0.5 would admit it.
+    const mcu = await startMcu(['--cpu_budget=0.5', '--test_hooks=true']);
+    const sdp = { 'Content-Type': 'application/sdp' };
+    const cost = async () => (await mcu.api('GET', '/api/rooms/hot')).json.cost;
+    try {
+      assert.equal((await mcu.api('POST', '/api/rooms', { body: { room: 'hot' } })).status, 201);
+      // 20 ms of CPU at each video tick (30 a second): ~0.6 CPU.
+      let r = await mcu.api('POST', '/api/rooms/hot/stall', { body: { video_work_ms: 20 } });
+      assert.equal(r.status, 202, r.text);
+      await waitFor(async () => (await cost()).measured > 0.4, { what: 'the measured cost' });
+      const c = await cost();
+      t.diagnostic(`room hot: model ${c.model.toFixed(3)} CPU, measured ${c.measured.toFixed(3)} CPU`);
+      assert.ok(c.model < 0.1, `the model alone would admit the join (${c.model})`);
+      r = await mcu.api('POST', '/whip/cold', { body: webrtcOffer(), headers: sdp });
+      assert.equal(r.status, 503, `a join past the measured cost: ${r.text}`);
+      assert.equal(r.json.error, 'at_capacity');
+      assert.match(mcu.log(), /room=cold join refused: it would cost [\d.]+ CPU of a budget of 0\.50/);
+      const mixer = (await mcu.api('GET', '/api/rooms/hot')).json.mixer;
+      assert.ok(mixer.cpu_us > 1e6, `the room's work is counted (${mixer.cpu_us} µs)`);
+
+      // Back to what the model says: admitted again.
+      r = await mcu.api('POST', '/api/rooms/hot/stall', { body: { video_work_ms: 0 } });
+      assert.equal(r.status, 202);
+      await waitFor(async () => (await cost()).measured < 0.1, { what: 'the measured cost falling' });
+      r = await mcu.api('POST', '/whip/cold', { body: webrtcOffer(), headers: sdp });
+      assert.equal(r.status, 201, `a join once the room is cheap again: ${r.text}`);
+    } finally {
+      assert.equal((await mcu.stop()).code, 0);
+    }
+  });

@@ -283,6 +283,32 @@ static void test_stalled_room(void **state)
 	mixfixture_fake_free(q);
 }
 
+/* Late ticks are counted per medium; the CPU of the room's work is
+ * counted, the test hook's spinning included. */
+static void test_late_ticks_and_cpu(void **state)
+{
+	(void)state;
+	struct mix *m = NULL;
+	assert_int_equal(mix_create(&mixfixture_config, &m), 0);
+	mixfixture_sleep_ms(200);
+	struct mix_stats st;
+	mix_get_stats(m, &st);
+	assert_int_equal(st.audio_misses, 0);
+	assert_int_equal(st.video_misses, 0);
+	uint64_t cpu0 = st.cpu_us;
+	mix_stall(m, 300);
+	mixfixture_sleep_ms(500);
+	mix_get_stats(m, &st);
+	assert_true(st.audio_misses >= 1 && st.video_misses >= 1);
+	assert_int_equal(st.overruns, st.audio_misses + st.video_misses);
+	mix_burn(m, 20);
+	mixfixture_sleep_ms(1000);
+	mix_burn(m, 0);
+	mix_get_stats(m, &st);
+	assert_true(st.cpu_us - cpu0 >= 400000); /* ~30 video ticks of 20 ms */
+	mix_destroy(m);
+}
+
 int main(void)
 {
 	log_set_level(LOG_WARN);
@@ -292,6 +318,7 @@ int main(void)
 		cmocka_unit_test(test_bad_arguments),
 		cmocka_unit_test(test_destroy_with_participants),
 		cmocka_unit_test(test_stalled_room),
+		cmocka_unit_test(test_late_ticks_and_cpu),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

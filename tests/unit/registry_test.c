@@ -295,8 +295,8 @@ static void test_stuck_room(void **state)
 	char id[ENDPOINT_ID_LEN + 1];
 	assert_int_equal(registry_add_participant(reg, "stuck", true, partfixture_new("aaaaaaaaaaaaaaaa", &destroyed, NULL), id), 0);
 	assert_int_equal(registry_add_participant(reg, "free", true, partfixture_new("bbbbbbbbbbbbbbbb", &destroyed, NULL), id), 0);
-	assert_int_equal(registry_stall(reg, "absent", 100), MCU_ENOTFOUND);
-	assert_int_equal(registry_stall(reg, "stuck", 4000), 0);
+	assert_int_equal(registry_stall(reg, "absent", 100, -1), MCU_ENOTFOUND);
+	assert_int_equal(registry_stall(reg, "stuck", 4000, -1), 0);
 	usleep(50000);
 
 	int64_t t0 = clock_now_us();
