@@ -38,3 +38,8 @@ char *clock_format_utc(int64_t wall_us, char *buf, unsigned long size)
 	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	return buf;
 }
+
+struct timespec clock_timespec(int64_t us)
+{
+	return (struct timespec){ .tv_sec = us / 1000000, .tv_nsec = (long)(us % 1000000) * 1000 };
+}

@@ -4,6 +4,8 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +20,7 @@ struct workq {
 	struct job *ring;
 	int cap, head, n;
 	bool closing;
+	int nice;
 	pthread_t *threads;
 	int n_threads;
 };
@@ -34,6 +37,10 @@ static struct job take(struct workq *q)
 static void *worker(void *arg)
 {
 	struct workq *q = arg;
+	/* Per thread on Linux: PRIO_PROCESS with the thread's id. Raising it
+	 * needs no privilege; failing it only leaves the priority as is. */
+	if (q->nice)
+		setpriority(PRIO_PROCESS, (id_t)gettid(), q->nice);
 	pthread_mutex_lock(&q->lock);
 	for (;;) {
 		while (!q->n && !q->closing)
@@ -49,14 +56,15 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-int workq_create(int threads, int max_queued, const char *name, struct workq **out)
+int workq_create(int threads, int max_queued, const char *name, int nice, struct workq **out)
 {
-	if (threads < 1 || threads > 64 || max_queued < 1)
+	if (threads < 1 || threads > 64 || max_queued < 1 || nice < 0 || nice > 19)
 		return MCU_EINVAL;
 	struct workq *q = calloc(1, sizeof(*q));
 	if (!q)
 		return MCU_ENOMEM;
 	q->cap = max_queued;
+	q->nice = nice;
 	q->ring = calloc((size_t)max_queued, sizeof(*q->ring));
 	q->threads = calloc((size_t)threads, sizeof(*q->threads));
 	pthread_mutex_init(&q->lock, NULL);

@@ -15,10 +15,11 @@ struct workq;
  * (it must then only clean up, quickly). */
 typedef void workq_fn(void *arg, bool cancelled);
 
-/* Starts threads (1..64, named name, at most 15 characters) taking jobs
- * from a queue of at most max_queued. Returns 0, MCU_EINVAL or MCU_ENOMEM.
- * Thread: any. */
-int workq_create(int threads, int max_queued, const char *name, struct workq **out);
+/* Starts threads (1..64, named name, at most 12 characters) taking jobs
+ * from a queue of at most max_queued, at nice (0..19: 0 as the process,
+ * higher yields the CPU to the process's other threads). Returns 0,
+ * MCU_EINVAL or MCU_ENOMEM. Thread: any. */
+int workq_create(int threads, int max_queued, const char *name, int nice, struct workq **out);
 
 /* Queues fn(arg). Returns 0, MCU_EAGAIN (queue full: fn is not called) or
  * MCU_ECLOSED (ending). Thread: any. */

@@ -23,6 +23,7 @@
 #include "base/clock.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "base/workq.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -30,6 +31,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+/* Video jobs queued at most: one per room at a time. */
+#define MEDIA_QUEUE 4096
 
 struct registry {
 	const struct endpoint_env *env;
@@ -39,6 +44,7 @@ struct registry {
 	struct room **rooms;
 	int n_rooms, cap_rooms;
 	struct admission *admission;
+	struct workq *media_pool;      /* every room's video work: a thread per core */
 
 	/* Totals, for /api/health without any lock. */
 	_Atomic int pub_rooms, pub_participants;
@@ -185,7 +191,7 @@ static void *reaper_main(void *arg)
 	pthread_mutex_lock(&reg->lock);
 	while (!reg->stopping) {
 		int64_t wake = clock_now_us() + 1000000;
-		struct timespec ts = { .tv_sec = wake / 1000000, .tv_nsec = (long)(wake % 1000000) * 1000 };
+		struct timespec ts = clock_timespec(wake);
 		pthread_cond_timedwait(&reg->reaper_wake, &reg->lock, &ts);
 		if (reg->stopping)
 			break;
@@ -224,6 +230,15 @@ int registry_create(const struct endpoint_env *env, int max_rooms, struct regist
 		free(reg);
 		return rc;
 	}
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	rc = workq_create(cores < 1 ? 1 : cores > 64 ? 64 : (int)cores, MEDIA_QUEUE, "media",
+			  MIX_VIDEO_NICE, &reg->media_pool);
+	if (rc) {
+		admission_destroy(reg->admission);
+		free(reg);
+		return rc;
+	}
+	reg->room_ctx.media_pool = reg->media_pool;
 	pthread_mutex_init(&reg->lock, NULL);
 	pthread_mutex_init(&reg->departed_lock, NULL);
 	pthread_condattr_t attr;
@@ -259,6 +274,7 @@ void registry_destroy(struct registry *reg)
 	}
 	pthread_cond_destroy(&reg->reaper_wake);
 	free(reg->rooms);
+	workq_destroy(reg->media_pool); /* after the rooms: none has a job left */
 	admission_destroy(reg->admission);
 	pthread_mutex_destroy(&reg->departed_lock);
 	pthread_mutex_destroy(&reg->lock);

@@ -306,6 +306,7 @@ int room_create(const struct room_context *ctx, const char *name, const struct r
 		.keyframe_min_interval_ms = cfg->keyframe_min_interval_ms,
 		.x264_preset = cfg->x264_preset, .encoder_threads = cfg->encoder_threads,
 		.audio_bitrate = cfg->audio_bitrate, .command_timeout_ms = COMMAND_TIMEOUT_MS,
+		.pool = ctx->media_pool,
 	};
 	int rc = mix_create(&mc, &r->mix);
 	if (rc) {

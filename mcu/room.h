@@ -70,6 +70,7 @@ typedef void room_listener_fn(void *ctx, const struct room_event *ev);
  * room's lock held: it must be quick and must not call the room. */
 struct room_context {
 	const struct config *cfg;
+	struct workq *media_pool;     /* runs every room's video work (mix_config.pool) */
 	room_listener_fn *listener;
 	void *listener_ctx;
 };

@@ -4,21 +4,28 @@
  * DESIGN: one thread per room sleeps on a condition variable to absolute
  * CLOCK_MONOTONIC deadlines: every 20 ms an audio tick, every 1/30 s a
  * video tick. Commands (add, remove) wake it early; the caller waits for the
- * acknowledgement, so it may free the port afterwards (two-phase close).
- * The participant list changes only on the room thread while it holds
- * m->lock, so other threads may read it under that lock; the room thread
- * reads it without.
+ * acknowledgement (bounded), so it may free the port afterwards (two-phase
+ * close). The participant list changes only on the room thread while it
+ * holds m->lock, so other threads may read it under that lock; the room
+ * thread reads it without.
  *
  * Each wake drains every port's inbound queue: audio into a jitter buffer,
- * video into a frame assembler whose complete frames are decoded at once,
- * keeping the newest picture per sender. The audio and video work of a tick
- * lives in mixaudio.c and mixvideo.c; what they share is mix_internal.h.
+ * video into a frame assembler (under the sender's vlock). The room thread
+ * then mixes and sends the audio itself; the video tick (decoding what
+ * arrived, composing, encoding, sending, answering feedback) it hands as a
+ * job to a pool shared by every room, whose threads run at a lower
+ * priority: audio never waits for video. A video tick due while the last
+ * one still runs is shed and counted. While a job runs it owns the video
+ * state and reads the participant list, so commands wait for it to end.
+ * The audio and video work lives in mixaudio.c and mixvideo.c; what they
+ * share is mix_internal.h.
  */
 #include "mix_internal.h"
 #include "base/clock.h"
 #include "base/err.h"
 #include "base/log.h"
 #include "codecs/jpeg.h"
+#include "base/workq.h"
 
 #include <errno.h>
 
@@ -48,6 +55,7 @@ static void part_free(struct mix_part *p)
 	vjb_destroy(p->vjb);
 	vdec_destroy(p->vdec);
 	av_frame_free(&p->picture);
+	pthread_mutex_destroy(&p->vlock);
 	free(p);
 }
 
@@ -62,6 +70,7 @@ static int part_create(const struct port_info *info, const struct port_ops *ops,
 	p->ops = ops;
 	p->port = port;
 	p->slot = -1;
+	pthread_mutex_init(&p->vlock, NULL);
 	p->picture = av_frame_alloc();
 	int rc = p->picture ? 0 : MCU_ENOMEM;
 	if (!rc && info->sends_audio)
@@ -108,7 +117,7 @@ static int run_command(struct mix *m, struct mix_cmd *cmd, bool keep)
 	*tail = cmd;
 	pthread_cond_signal(&m->wake);
 	int64_t deadline = clock_now_us() + (int64_t)m->cfg.command_timeout_ms * 1000;
-	struct timespec ts = { .tv_sec = deadline / 1000000, .tv_nsec = (long)(deadline % 1000000) * 1000 };
+	struct timespec ts = clock_timespec(deadline);
 	while (!cmd->done)
 		if (pthread_cond_timedwait(&m->done, &m->lock, &ts) == ETIMEDOUT)
 			break;
@@ -295,7 +304,7 @@ uint64_t mix_set_recorder(struct mix *m, struct recorder *rec, bool opus_audio)
 bool mix_recorder_applied(struct mix *m, uint64_t change, int timeout_ms)
 {
 	int64_t deadline = clock_now_us() + (int64_t)timeout_ms * 1000;
-	struct timespec ts = { .tv_sec = deadline / 1000000, .tv_nsec = (long)(deadline % 1000000) * 1000 };
+	struct timespec ts = clock_timespec(deadline);
 	pthread_mutex_lock(&m->lock);
 	while (atomic_load(&m->rec_gen_done) < change)
 		if (pthread_cond_timedwait(&m->done, &m->lock, &ts) == ETIMEDOUT)
@@ -313,14 +322,9 @@ void mix_burn(struct mix *m, int ms)
 /* The test hook of mix_burn: spins until the thread used ms of CPU. */
 static void burn(int ms)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	int64_t until = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000 + (int64_t)ms * 1000;
-	for (;;) {
-		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-		if ((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000 >= until)
-			break;
-	}
+	int64_t until = clock_thread_cpu_us() + (int64_t)ms * 1000;
+	while (clock_thread_cpu_us() < until)
+		;
 }
 
 void mix_stall(struct mix *m, int ms)
@@ -438,15 +442,12 @@ static void drain_inputs(struct mix *m, int64_t now)
 
 static void publish_counts(struct mix *m)
 {
-	int vdec = 0, vsend = 0;
-	for (int i = 0; i < m->n_parts; i++) {
-		const struct mix_part *p = m->parts[i];
-		vdec += p->vdec != NULL;
-		vsend += p->info.sends_video;
-	}
-	/* audio_decoders is the audio tick's to publish: it knows which ran. */
+	int vsend = 0;
+	for (int i = 0; i < m->n_parts; i++)
+		vsend += m->parts[i]->info.sends_video;
+	/* audio_decoders is the audio tick's to publish, video_decoders the
+	 * video job's: each knows which ran. */
 	atomic_store(&m->pub.participants, m->n_parts);
-	atomic_store(&m->pub.video_decoders, vdec);
 	atomic_store(&m->pub.video_senders, vsend < LAYOUT_MAX_TILES ? vsend : LAYOUT_MAX_TILES);
 }
 
@@ -456,26 +457,6 @@ static void account_tick(struct mix *m, int64_t started)
 	atomic_store(&m->pub.tick_us_last, work);
 	if (work > atomic_load(&m->pub.tick_us_max))
 		atomic_store(&m->pub.tick_us_max, work);
-}
-
-/* Waits for the next deadline or a command; runs commands. */
-static void wait_until(struct mix *m, int64_t deadline_us)
-{
-	struct timespec ts = { .tv_sec = deadline_us / 1000000,
-			       .tv_nsec = (long)(deadline_us % 1000000) * 1000 };
-	pthread_mutex_lock(&m->lock);
-	while (!m->stop && !m->cmds && m->rec_gen == atomic_load(&m->rec_gen_done) &&
-	       !atomic_load(&m->stall_ms) && clock_now_us() < deadline_us)
-		if (pthread_cond_timedwait(&m->wake, &m->lock, &ts) == ETIMEDOUT)
-			break;
-	run_commands(m);
-	pthread_mutex_unlock(&m->lock);
-	int stall = atomic_exchange(&m->stall_ms, 0);
-	if (stall > 0) { /* the test hook: a room thread stuck in its work */
-		LOG_W("mix", "room=%s stalled for %d ms (test hook)", m->room, stall);
-		struct timespec nap = { .tv_sec = stall / 1000, .tv_nsec = (long)(stall % 1000) * 1000000 };
-		nanosleep(&nap, NULL);
-	}
 }
 
 /* How long without a late tick ends an episode of falling behind. */
@@ -506,6 +487,74 @@ static void note_behind(struct mix *m, const char *medium, int64_t late_us, int6
 	}
 }
 
+/* Caller holds m->lock. Is there a command or a recorder change to make? */
+static bool commands_due(const struct mix *m)
+{
+	return m->cmds || m->rec_gen != atomic_load(&m->rec_gen_done);
+}
+
+/* The video job (on the pool): decodes what arrived, makes and sends the
+ * tick's frame, answers feedback; then lets the room thread run the
+ * commands it held back. cancelled: the pool ended first. */
+static void video_job(void *arg, bool cancelled)
+{
+	struct mix *m = arg;
+	if (!cancelled) {
+		int64_t cpu0 = clock_thread_cpu_us();
+		int64_t start = clock_now_us();
+		mixvideo_decode(m, start);
+		mixvideo_tick(m, m->video_capture_us);
+		int work = atomic_load(&m->burn_ms);
+		if (work > 0)
+			burn(work);
+		mixvideo_service(m, clock_now_us());
+		account_tick(m, start);
+		atomic_fetch_add(&m->pub.cpu_us, (uint64_t)(clock_thread_cpu_us() - cpu0));
+	}
+	pthread_mutex_lock(&m->lock);
+	atomic_store(&m->video_busy, false);
+	pthread_cond_signal(&m->wake);
+	pthread_cond_broadcast(&m->done);
+	pthread_mutex_unlock(&m->lock);
+}
+
+/* Room thread: hands the tick at capture_us to the video job, unless the
+ * last one still runs: then the room sheds this frame (a video miss), and
+ * the audio goes on. */
+static void start_video(struct mix *m, int64_t capture_us, int64_t now)
+{
+	if (!atomic_load(&m->video_busy)) {
+		m->video_capture_us = capture_us;
+		atomic_store(&m->video_busy, true);
+		if (!workq_push(m->pool, video_job, m))
+			return;
+		atomic_store(&m->video_busy, false);
+	}
+	atomic_fetch_add(&m->pub.overruns, 1);
+	atomic_fetch_add(&m->pub.video_misses, 1);
+	note_behind(m, "video", now - capture_us, now);
+}
+
+/* Waits for the next deadline or a command; runs commands. */
+static void wait_until(struct mix *m, int64_t deadline_us)
+{
+	struct timespec ts = clock_timespec(deadline_us);
+	pthread_mutex_lock(&m->lock);
+	while (!m->stop && !(commands_due(m) && !atomic_load(&m->video_busy)) &&
+	       !atomic_load(&m->stall_ms) && clock_now_us() < deadline_us)
+		if (pthread_cond_timedwait(&m->wake, &m->lock, &ts) == ETIMEDOUT)
+			break;
+	if (!atomic_load(&m->video_busy)) /* the job reads parts: change them after it */
+		run_commands(m);
+	pthread_mutex_unlock(&m->lock);
+	int stall = atomic_exchange(&m->stall_ms, 0);
+	if (stall > 0) { /* the test hook: a room thread stuck in its work */
+		LOG_W("mix", "room=%s stalled for %d ms (test hook)", m->room, stall);
+		struct timespec nap = clock_timespec((int64_t)stall * 1000);
+		nanosleep(&nap, NULL);
+	}
+}
+
 /* A deadline missed by more than one period is a miss: the room fell
  * behind real time. The deadline moves to now, so a stall is counted, not
  * made up for with a burst of ticks. */
@@ -522,14 +571,6 @@ static int64_t next_deadline(struct mix *m, int64_t deadline, int64_t period, in
 	return deadline;
 }
 
-/* CPU time of the calling thread, µs. */
-static int64_t thread_cpu_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static void *room_thread(void *arg)
 {
 	struct mix *m = arg;
@@ -539,7 +580,7 @@ static void *room_thread(void *arg)
 		wait_until(m, next_audio < next_video ? next_audio : next_video);
 		if (m->stop)
 			break;
-		int64_t cpu0 = thread_cpu_us();
+		int64_t cpu0 = clock_thread_cpu_us();
 		int64_t now = clock_now_us();
 		drain_inputs(m, now);
 		if (now >= next_audio) {
@@ -549,17 +590,12 @@ static void *room_thread(void *arg)
 			atomic_fetch_add(&m->pub.ticks, 1);
 		}
 		if (now >= next_video) {
-			mixvideo_tick(m, next_video);
-			int work = atomic_load(&m->burn_ms);
-			if (work > 0)
-				burn(work);
-			account_tick(m, now);
+			start_video(m, next_video, now);
 			next_video = next_deadline(m, next_video, VIDEO_TICK_US, now, false);
 		}
-		mixvideo_service(m, clock_now_us());
 		publish_counts(m);
 		note_behind(m, NULL, 0, now);
-		atomic_fetch_add(&m->pub.cpu_us, (uint64_t)(thread_cpu_us() - cpu0));
+		atomic_fetch_add(&m->pub.cpu_us, (uint64_t)(clock_thread_cpu_us() - cpu0));
 	}
 	return NULL;
 }
@@ -589,7 +625,12 @@ int mix_create(const struct mix_config *cfg, struct mix **out)
 	pthread_cond_init(&m->wake, &attr);
 	pthread_cond_init(&m->done, &attr);
 	pthread_condattr_destroy(&attr);
-	int rc = mixaudio_init(m);
+	m->pool = cfg->pool;
+	int rc = m->pool ? 0 : workq_create(1, 4, "video", MIX_VIDEO_NICE, &m->own_pool);
+	if (!m->pool)
+		m->pool = m->own_pool;
+	if (!rc)
+		rc = mixaudio_init(m);
 	if (!rc)
 		rc = mixvideo_init(m);
 	if (!rc && pthread_create(&m->thread, NULL, room_thread, m) != 0)
@@ -610,8 +651,23 @@ int mix_create(const struct mix_config *cfg, struct mix **out)
 	return 0;
 }
 
-/* How long mix_destroy waits for the room thread to end. */
+/* How long mix_destroy waits for the room thread and the video job to end. */
 #define JOIN_TIMEOUT_S 10
+
+/* Waits (JOIN_TIMEOUT_S at most) for a video job queued or running to end:
+ * it uses the room. */
+static bool video_job_ended(struct mix *m)
+{
+	int64_t deadline = clock_now_us() + JOIN_TIMEOUT_S * 1000000LL;
+	struct timespec ts = clock_timespec(deadline);
+	pthread_mutex_lock(&m->lock);
+	while (atomic_load(&m->video_busy))
+		if (pthread_cond_timedwait(&m->done, &m->lock, &ts) == ETIMEDOUT)
+			break;
+	bool ended = !atomic_load(&m->video_busy);
+	pthread_mutex_unlock(&m->lock);
+	return ended;
+}
 
 int mix_destroy(struct mix *m)
 {
@@ -634,6 +690,12 @@ int mix_destroy(struct mix *m)
 			return MCU_ETIMEDOUT;
 		}
 	}
+	if (!video_job_ended(m)) {
+		LOG_E("mix", "room=%s video job did not end in %d s: left running", m->room,
+		      JOIN_TIMEOUT_S);
+		return MCU_ETIMEDOUT;
+	}
+	workq_destroy(m->own_pool);
 	pthread_mutex_lock(&m->lock);
 	run_commands(m); /* removals left queued: free their parts */
 	pthread_mutex_unlock(&m->lock);

@@ -22,6 +22,11 @@
 
 struct mix;
 
+/* The niceness a pool running video work should have (mix_config.pool):
+ * the room threads' audio then wins the CPU whenever both want it, so
+ * under overload video sheds frames before audio is late. */
+#define MIX_VIDEO_NICE 5
+
 struct mix_config {
 	const char *room;              /* for logs (copied) */
 	enum layout_kind layout;
@@ -32,6 +37,8 @@ struct mix_config {
 	int encoder_threads;           /* x264 threads per encoder */
 	int audio_bitrate;             /* bit/s of each Opus encoder */
 	int command_timeout_ms;        /* longest wait for the room thread; 0: 2000 */
+	struct workq *pool;            /* runs the video work of every room (base/workq.h;
+					* borrowed, outlives the room); NULL: one of its own */
 };
 
 /* A snapshot of what the room runs now. */

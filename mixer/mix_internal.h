@@ -54,7 +54,11 @@ struct mix_part {
 	struct amix_limiter minus_lim;
 	uint16_t audio_seq;
 
-	/* Video in. */
+	/* Video in. vlock guards vjb, video_ssrc_in, video_pt_in and
+	 * ssrc_changed: the room thread inserts, the video job pops. */
+	pthread_mutex_t vlock;
+	bool ssrc_changed;             /* the sender changed SSRC: ask for a keyframe */
+	int video_pt_in;               /* payload type of its newest video packet */
 	struct vjb *vjb;
 	struct vdec *vdec;
 	int vdec_pt;
@@ -149,6 +153,15 @@ struct mix {
 	struct mix_cmd *cmds;
 	bool stop;
 	_Atomic int stall_ms;          /* test hook: sleep this long at the next wake */
+
+	/* The video work of a tick runs as a job on a pool shared by every
+	 * room (cfg.pool, or own_pool of one thread when none is given), so
+	 * the room thread's audio never waits for it. While video_busy, the
+	 * job may read parts and owns everything of video: commands wait. */
+	struct workq *pool, *own_pool;
+	_Atomic bool video_busy;
+	int64_t video_capture_us;      /* the tick the job makes */
+	_Atomic int loudest;           /* the audio's loudest slot, for the speaker layout */
 	_Atomic int burn_ms;           /* test hook: CPU to spin at each video tick */
 
 	struct mix_part **parts;       /* join order */
@@ -186,7 +199,8 @@ struct mix {
 	size_t snap_len;
 	int64_t snap_us;
 
-	uint8_t sendbuf[MIX_SEND_BUF];
+	uint8_t audio_sendbuf[MIX_SEND_BUF]; /* the room thread's */
+	uint8_t video_sendbuf[MIX_SEND_BUF]; /* the video job's */
 	struct mix_published pub;
 
 	/* Falling behind real time, logged once per episode (room thread). */
@@ -216,9 +230,13 @@ void mixaudio_tick(struct mix *m, int64_t capture_us);
 
 int mixvideo_init(struct mix *m);
 void mixvideo_fini(struct mix *m);
+/* Room thread: a video packet into its sender's buffer (under vlock). */
 void mixvideo_input(struct mix *m, struct mix_part *p, const struct port_packet *pkt, int64_t now);
+/* Video job, or the room thread while no job runs. */
 void mixvideo_request_keyframe(struct mix *m, struct mix_part *p, int64_t now);
 void mixvideo_receiver_joined(struct mix *m, struct mix_part *p);
+/* Video job: decodes what arrived, makes the tick's frame, answers feedback. */
+void mixvideo_decode(struct mix *m, int64_t now);
 void mixvideo_tick(struct mix *m, int64_t capture_us);
 void mixvideo_service(struct mix *m, int64_t now);
 

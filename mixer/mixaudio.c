@@ -222,13 +222,14 @@ static void send_audio(struct mix *m, struct mix_part *p, const uint8_t *payload
 		       int64_t capture_us)
 {
 	int clock = acodec_rtp_clock((enum acodec)p->info.audio_codec);
-	int h = rtp_write_header(m->sendbuf, sizeof(m->sendbuf), (uint8_t)p->info.audio_pt, false,
-				 p->audio_seq++, mix_ts(m, capture_us, clock), p->info.audio_ssrc);
-	if (h < 0 || (size_t)(h + len) > sizeof(m->sendbuf))
+	uint8_t *buf = m->audio_sendbuf;
+	size_t cap = sizeof(m->audio_sendbuf);
+	int h = rtp_write_header(buf, cap, (uint8_t)p->info.audio_pt, false, p->audio_seq++,
+				 mix_ts(m, capture_us, clock), p->info.audio_ssrc);
+	if (h < 0 || (size_t)(h + len) > cap)
 		return;
-	memcpy(m->sendbuf + h, payload, (size_t)len);
-	p->ops->send_rtp(p->port, PORT_AUDIO, m->sendbuf, (size_t)(h + len), sizeof(m->sendbuf),
-			 capture_us);
+	memcpy(buf + h, payload, (size_t)len);
+	p->ops->send_rtp(p->port, PORT_AUDIO, buf, (size_t)(h + len), cap, capture_us);
 }
 
 static bool is_mixed(const struct mix *m, const struct mix_part *p)
@@ -274,6 +275,7 @@ void mixaudio_tick(struct mix *m, int64_t capture_us)
 	}
 	atomic_store(&m->pub.audio_decoders, decoding);
 	amix_speakers_update(&m->speakers, m->levels, cap, now);
+	atomic_store(&m->loudest, m->speakers.loudest); /* for the video job */
 	int n = 0;
 	for (int i = 0; i < cap && n < AMIX_MAX_MIXED; i++)
 		if (m->slots[i] && m->speakers.mixed[i])

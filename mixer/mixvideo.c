@@ -1,9 +1,10 @@
 /*
  * mixvideo.c - the video half of the room (see mix_internal.h).
  *
- * In: each sender's packets are put in order by its frame assembler; a
- * complete frame is depacketized into one shared buffer and decoded at
- * once, and the newest picture is kept (a reference, never a copy). Until a
+ * In: the room thread puts each sender's packets in order in its frame
+ * assembler (under its vlock); the video job depacketizes each complete
+ * frame into one shared buffer and decodes it, and the newest picture is
+ * kept (a reference, never a copy). Until a
  * sender's decoder has a keyframe it is asked for one (PLI, rate limited),
  * and gaps are NACKed.
  *
@@ -100,8 +101,8 @@ static void add_payload(void *user, const uint8_t *payload, size_t len)
 		h264pkt_depack_add(&d->h264, payload, len);
 }
 
-/* The decoder for payload type pt (made or replaced on the room thread
- * when the sender starts or changes codec). NULL for an unknown pt. */
+/* The decoder for payload type pt (made or replaced by the video job when
+ * the sender starts or changes codec). NULL for an unknown pt. */
 static struct vdec *decoder_for(struct mix_part *p, int pt, bool *vp8)
 {
 	int k = 0;
@@ -154,24 +155,46 @@ static void decode_frame(struct mix *m, struct mix_part *p, struct vdec *dec, in
 	}
 }
 
-/* Hands every complete frame of p to its decoder. */
-static void pop_frames(struct mix *m, struct mix_part *p, int pt, int64_t now)
+/* Depacketizes p's next complete frame into m->au: its length (<= 0:
+ * broken, ask for a keyframe), or 0 with *none when there is none. */
+static int pop_frame(struct mix *m, struct mix_part *p, bool vp8, int64_t now, bool *keyframe,
+		     bool *discontinuity, bool *none)
 {
-	struct depack d;
+	struct depack d = { .vp8 = vp8 };
 	struct vjb_frame info;
+	if (vp8)
+		vp8pkt_depack_begin(&d.vp8d, m->au, MIX_MAX_AU);
+	else
+		h264pkt_depack_begin(&d.h264, m->au, MIX_MAX_AU);
+	pthread_mutex_lock(&p->vlock);
+	*none = vjb_pop(p->vjb, now, add_payload, &d, &info) != 1;
+	pthread_mutex_unlock(&p->vlock);
+	if (*none)
+		return 0;
+	*keyframe = vp8 ? d.vp8d.keyframe : d.h264.keyframe;
+	*discontinuity = info.discontinuity;
+	return vp8 ? vp8pkt_depack_end(&d.vp8d) : h264pkt_depack_end(&d.h264);
+}
+
+/* Hands every complete frame of p to its decoder; the room thread may
+ * insert meanwhile (vlock is held per frame, not across a decode). */
+static void pop_frames(struct mix *m, struct mix_part *p, int64_t now)
+{
+	pthread_mutex_lock(&p->vlock);
+	bool changed = p->ssrc_changed;
+	int pt = p->video_pt_in;
+	p->ssrc_changed = false;
+	pthread_mutex_unlock(&p->vlock);
+	if (changed)
+		mixvideo_request_keyframe(m, p, now);
 	bool vp8 = false;
 	struct vdec *dec = decoder_for(p, pt, &vp8);
 	for (;;) {
-		d.vp8 = vp8;
-		if (vp8)
-			vp8pkt_depack_begin(&d.vp8d, m->au, MIX_MAX_AU);
-		else
-			h264pkt_depack_begin(&d.h264, m->au, MIX_MAX_AU);
-		if (vjb_pop(p->vjb, now, add_payload, &d, &info) != 1)
+		bool keyframe = false, discontinuity = false, none = false;
+		int len = pop_frame(m, p, vp8, now, &keyframe, &discontinuity, &none);
+		if (none)
 			return;
-		int len = vp8 ? vp8pkt_depack_end(&d.vp8d) : h264pkt_depack_end(&d.h264);
-		bool keyframe = vp8 ? d.vp8d.keyframe : d.h264.keyframe;
-		if (info.discontinuity && !keyframe)
+		if (discontinuity && !keyframe)
 			mixvideo_request_keyframe(m, p, now);
 		if (len <= 0) {
 			mixvideo_request_keyframe(m, p, now);
@@ -184,16 +207,30 @@ static void pop_frames(struct mix *m, struct mix_part *p, int pt, int64_t now)
 
 void mixvideo_input(struct mix *m, struct mix_part *p, const struct port_packet *pkt, int64_t now)
 {
+	pthread_mutex_lock(&p->vlock);
 	if (pkt->ssrc != p->video_ssrc_in) {
 		vjb_reset(p->vjb);
 		p->video_ssrc_in = pkt->ssrc;
-		mixvideo_request_keyframe(m, p, now);
+		p->ssrc_changed = true;
 	}
 	int rc = vjb_insert(p->vjb, pkt->seq, pkt->ts, pkt->marker, pkt->payload, pkt->len, now);
+	if (!rc)
+		p->video_pt_in = pkt->pt;
+	pthread_mutex_unlock(&p->vlock);
 	if (rc && rc != MCU_EEXIST)
 		atomic_fetch_add(&m->pub.dropped_packets, 1);
-	if (!rc)
-		pop_frames(m, p, pkt->pt, now);
+}
+
+void mixvideo_decode(struct mix *m, int64_t now)
+{
+	int decoders = 0;
+	for (int i = 0; i < m->n_parts; i++) {
+		struct mix_part *p = m->parts[i];
+		if (p->vjb)
+			pop_frames(m, p, now);
+		decoders += p->vdec != NULL;
+	}
+	atomic_store(&m->pub.video_decoders, decoders);
 }
 
 void mixvideo_service(struct mix *m, int64_t now)
@@ -205,7 +242,9 @@ void mixvideo_service(struct mix *m, int64_t now)
 			continue;
 		if (p->want_keyframe && now - p->last_pli_us >= PLI_INTERVAL_US)
 			mixvideo_request_keyframe(m, p, now);
+		pthread_mutex_lock(&p->vlock);
 		int n = vjb_nacks(p->vjb, now, NACK_RETRY_US, seqs, PORT_MAX_NACKS);
+		pthread_mutex_unlock(&p->vlock);
 		if (n > 0)
 			p->ops->nack(p->port, seqs, n);
 	}
@@ -224,13 +263,13 @@ void mixvideo_receiver_joined(struct mix *m, struct mix_part *p)
 static void send_video(struct mix *m, struct mix_part *p, const struct mix_sent *s)
 {
 	uint16_t seq = (uint16_t)(s->seq + p->seq_offset);
-	int h = rtp_write_header(m->sendbuf, sizeof(m->sendbuf), (uint8_t)p->info.video_pt,
+	int h = rtp_write_header(m->video_sendbuf, sizeof(m->video_sendbuf), (uint8_t)p->info.video_pt,
 				 s->marker, seq, s->ts, p->info.video_ssrc);
 	if (h < 0)
 		return;
-	memcpy(m->sendbuf + h, s->payload, s->len);
-	p->ops->send_rtp(p->port, PORT_VIDEO, m->sendbuf, (size_t)h + s->len, sizeof(m->sendbuf),
-			 s->capture_us);
+	memcpy(m->video_sendbuf + h, s->payload, s->len);
+	p->ops->send_rtp(p->port, PORT_VIDEO, m->video_sendbuf, (size_t)h + s->len,
+			 sizeof(m->video_sendbuf), s->capture_us);
 	p->bytes_window += s->len;
 }
 
@@ -424,7 +463,7 @@ static int update_outputs(struct mix *m, unsigned mask, int64_t now)
 /* The speaker's tile index among the video senders, 0 when none. */
 static int speaker_tile(const struct mix *m, struct mix_part *const *senders, int n)
 {
-	int slot = m->speakers.loudest;
+	int slot = atomic_load(&m->loudest);
 	for (int i = 0; slot >= 0 && i < n; i++)
 		if (senders[i]->slot == slot)
 			return i;

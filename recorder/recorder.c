@@ -240,8 +240,7 @@ void recorder_push_opus(struct recorder *r, const uint8_t *pkt, size_t len, int6
 static int next_item(struct recorder *r, int64_t deadline_us, struct item *it, bool *stop,
 		     bool *dirty)
 {
-	struct timespec ts = { .tv_sec = (time_t)(deadline_us / 1000000),
-			       .tv_nsec = (long)(deadline_us % 1000000) * 1000 };
+	struct timespec ts = clock_timespec(deadline_us);
 	int got = 0;
 	pthread_mutex_lock(&r->lock);
 	while (r->count == 0 && !r->stopping && !r->notes_dirty) {

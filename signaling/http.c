@@ -208,7 +208,8 @@ static int too_large_reply(const struct http *h, struct httpmsg_reply *reply)
 static void client_address(struct MHD_Connection *conn, char *buf, size_t size)
 {
 	buf[0] = '\0';
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
 	if (sa && sa->sa_family == AF_INET)
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf, (socklen_t)size);
@@ -625,7 +626,7 @@ int http_create(const struct signaling_env *env, struct http **out)
 	int max_connections = connection_limit(cfg);
 	int slow_threads = cfg->http_threads > HTTP_MIN_SLOW_THREADS ? cfg->http_threads
 									: HTTP_MIN_SLOW_THREADS;
-	if (workq_create(slow_threads, HTTP_SLOW_QUEUE, "http slow", &h->slow)) {
+	if (workq_create(slow_threads, HTTP_SLOW_QUEUE, "http slow", 0, &h->slow)) {
 		http_destroy(h);
 		return MCU_ENOMEM;
 	}

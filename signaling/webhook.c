@@ -206,7 +206,7 @@ static struct delivery *take_due(struct webhook *w, int64_t now, int64_t *next_d
 
 static void wait_until(struct webhook *w, int64_t until_us)
 {
-	struct timespec ts = { .tv_sec = until_us / 1000000, .tv_nsec = (long)(until_us % 1000000) * 1000 };
+	struct timespec ts = clock_timespec(until_us);
 	pthread_cond_timedwait(&w->wake, &w->lock, &ts);
 }
 

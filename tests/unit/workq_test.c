@@ -1,6 +1,7 @@
 /* workq_test.c - the job queue: every job runs once, on the queue's
  * threads and in parallel up to their number; a full queue refuses; ending
- * it lets running jobs finish and calls the queued ones cancelled. Every
+ * it lets running jobs finish and calls the queued ones cancelled; its
+ * threads run at the niceness asked for. Every
  * wait is bounded. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,16 +14,19 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 struct tally {
 	_Atomic int ran, cancelled, running, most_at_once;
+	_Atomic int nice;              /* of the thread that ran a job last */
 	int sleep_ms;
 };
 
 static void job(void *arg, bool cancelled)
 {
 	struct tally *t = arg;
+	t->nice = getpriority(PRIO_PROCESS, (id_t)gettid());
 	if (cancelled) {
 		atomic_fetch_add(&t->cancelled, 1);
 		return;
@@ -40,9 +44,10 @@ static void test_runs_in_parallel(void **state)
 {
 	(void)state;
 	struct workq *q = NULL;
-	assert_int_equal(workq_create(0, 4, "t", &q), MCU_EINVAL);
-	assert_int_equal(workq_create(2, 0, "t", &q), MCU_EINVAL);
-	assert_int_equal(workq_create(3, 16, "test queue", &q), 0);
+	assert_int_equal(workq_create(0, 4, "t", 0, &q), MCU_EINVAL);
+	assert_int_equal(workq_create(2, 0, "t", 0, &q), MCU_EINVAL);
+	assert_int_equal(workq_create(2, 4, "t", 20, &q), MCU_EINVAL);
+	assert_int_equal(workq_create(3, 16, "test queue", 5, &q), 0);
 	struct tally t = { .sleep_ms = 100 };
 	for (int i = 0; i < 6; i++)
 		assert_int_equal(workq_push(q, job, &t), 0);
@@ -50,6 +55,7 @@ static void test_runs_in_parallel(void **state)
 		usleep(10000);
 	assert_int_equal(atomic_load(&t.ran), 6);
 	assert_int_equal(atomic_load(&t.most_at_once), 3);
+	assert_int_equal(atomic_load(&t.nice), 5); /* its threads run at its niceness */
 	assert_int_equal(workq_queued(q), 0);
 	assert_int_equal(atomic_load(&t.cancelled), 0);
 	workq_destroy(q);
@@ -60,7 +66,7 @@ static void test_full_and_ending(void **state)
 {
 	(void)state;
 	struct workq *q = NULL;
-	assert_int_equal(workq_create(1, 2, "t", &q), 0);
+	assert_int_equal(workq_create(1, 2, "t", 0, &q), 0);
 	struct tally t = { .sleep_ms = 300 };
 	assert_int_equal(workq_push(q, job, &t), 0);
 	for (int i = 0; i < 100 && !atomic_load(&t.running); i++)
