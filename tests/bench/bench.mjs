@@ -14,7 +14,10 @@
 //     such back-to-back rounds and its targets take the median ratio;
 //  4. the 4-sender room plus 10, 50, 100 receive-only hd viewers;
 //  5. audio-only rooms of 10, 50, 100, 200 participants, 3 talking;
-//  6. latency (a flash and a click, 20 events) and join time (15 joins).
+//  6. latency (a flash and a click, 20 events) and join time (15 joins);
+//  7. capacity: K live 4-sender rooms at once (K = 1, 2, ... until one
+//     misses real time: roomHolds in report.mjs), then K ffmpeg peers at
+//     once the same way; the rooms each held, side by side.
 // Every window is 20 s of media after a warm-up; the server's CPU is
 // utime + stime of its process. The report (a Markdown section appended to
 // docs/BENCHMARKS.md, a PNG plot under docs/benchmarks/, the raw results in
@@ -28,7 +31,7 @@ import path from 'node:path';
 import { makeMedia } from './media.mjs';
 import { runLoadgen } from './lib.mjs';
 import { runPeer } from './peer.mjs';
-import { BUSY, f1, f2, f3, markdown, plot, slope, targets } from './report.mjs';
+import { BUSY, f1, f2, f3, markdown, plot, roomHolds, slope, targets } from './report.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BUILD = path.resolve(root, process.env.BUILD || 'build');
@@ -47,6 +50,7 @@ const VIEWERS = [0, 10, 50, 100];
 const AUDIO = [10, 50, 100, 200];
 const JOINS = 15;
 const ROUNDS_4 = 3;
+const CAPACITY_MAX = Number(process.env.BENCH_CAPACITY_MAX || 8);
 
 // The Makefile passes when `make bench` began (building included).
 const started = process.env.BENCH_T0 ? Number(process.env.BENCH_T0) * 1000 : Date.now();
@@ -134,6 +138,42 @@ function runParts(extra = []) {
   return JSON.parse(out.trim().split('\n').pop());
 }
 
+// K 4-sender rooms at once, K rising until one misses real time; then K
+// ffmpeg peers the same way. Each row: whether every room held, the worst
+// receiver's fps and audio packets/s, late ticks, the server's CPU.
+async function capacity(srv) {
+  const out = { mcu: [], peer: [] };
+  for (let k = 1; k <= CAPACITY_MAX; k++) {
+    const runs = await Promise.all(Array.from({ length: k }, (_, i) =>
+      checked(loadgen(srv, `cap${k}-${i}`, ['--step=4,1,0,0']), `${k} rooms at once`)));
+    const steps = runs.map((v) => v.steps[0]);
+    const rx = steps.flatMap((s) => Object.values(s.rx));
+    const row = {
+      k, held: steps.every(roomHolds),
+      fps: Math.min(...rx.map((x) => x.video_fps_min)), audio: Math.min(...rx.map((x) => x.audio_pps_min)),
+      overruns: steps.reduce((a, s) => a + s.delta.overruns, 0), ticks: steps.reduce((a, s) => a + s.delta.ticks, 0),
+      cpu: steps[0].mcu_cpu_per_s, other: steps[0].other_cpu_per_s,
+    };
+    out.mcu.push(row);
+    log(`  ${k} rooms: ${row.held ? 'held' : 'missed'} (min ${f1(row.fps)} fps, ${f1(row.audio)} audio pkt/s, ` +
+      `${row.overruns} late ticks, ${f3(row.cpu)} CPU-s/s)`);
+    if (!row.held) break;
+  }
+  for (let k = 1; k <= CAPACITY_MAX; k++) {
+    const runs = await Promise.all(Array.from({ length: k }, () =>
+      runPeer(4, { media: MEDIA, talkers: TALKERS, warmup: WARMUP, measure: MEASURE })));
+    const row = { k, held: runs.every((p) => p.fps >= 29), fps: Math.min(...runs.map((p) => p.fps)),
+      cpu: runs.reduce((a, p) => a + p.cpu_per_s, 0), other: runs[0].other_cpu_per_s };
+    out.peer.push(row);
+    log(`  ${k} peers: ${row.held ? 'held' : 'missed'} (min ${f1(row.fps)} fps, ${f3(row.cpu)} CPU-s/s)`);
+    if (!row.held) break;
+  }
+  const held = (rows) => rows.filter((x) => x.held).length;
+  out.mcuHeld = held(out.mcu);
+  out.peerHeld = held(out.peer);
+  return out;
+}
+
 // ---- the report ------------------------------------------------------------
 
 function appendReport(text) {
@@ -195,7 +235,7 @@ async function main() {
         `${f3(parts.rooms[n].decode_sum)}, encodes ${f3(parts.rooms[n].encode_hd + parts.rooms[n].encode_sd)}`);
       return { step: v.steps[0], peer, parts };
     };
-    await scenario(r, 'video', `1-3/6 video rooms of ${SIZES.join(', ')} senders, each followed by the ffmpeg peer ` +
+    await scenario(r, 'video', `1-3/7 video rooms of ${SIZES.join(', ')} senders, each followed by the ffmpeg peer ` +
       `and its codec parts; the 4-sender room in ${ROUNDS_4} rounds`, async () => {
       for (const n of SIZES) {
         const x = await round(n);
@@ -206,16 +246,16 @@ async function main() {
       }
       while (r.rounds4.length < ROUNDS_4) r.rounds4.push(await round(4));
     });
-    await scenario(r, 'parts', '3/6 the 4-sender room\'s codec parts paced like a room', async () => {
+    await scenario(r, 'parts', '3/7 the 4-sender room\'s codec parts paced like a room', async () => {
       r.partsPaced = runParts(['--senders=4', '--paced']);
     });
-    await scenario(r, 'viewers', `4/6 the 4-sender room plus ${VIEWERS.join(', ')} viewers`, async () => {
+    await scenario(r, 'viewers', `4/7 the 4-sender room plus ${VIEWERS.join(', ')} viewers`, async () => {
       r.viewers = await checked(loadgen(srv, 'viewers', VIEWERS.map((v) => `--step=4,1,${v},0`)), 'viewers');
     });
-    await scenario(r, 'audio', `5/6 audio-only rooms of ${AUDIO.join(', ')}`, async () => {
+    await scenario(r, 'audio', `5/7 audio-only rooms of ${AUDIO.join(', ')}`, async () => {
       r.audio = await checked(loadgen(srv, 'audio', AUDIO.map((a) => `--step=0,0,0,${a}`)), 'audio rooms');
     });
-    await scenario(r, 'latency', `6/6 latency (${MEASURE} s: one flash and one click a second) and ${JOINS} joins`, async () => {
+    await scenario(r, 'latency', `6/7 latency (${MEASURE} s: one flash and one click a second) and ${JOINS} joins`, async () => {
       // Delays show scheduling, not only work: a window the rest of the
       // machine disturbed (or that overran) is tried once more, and the
       // quieter attempt kept.
@@ -228,6 +268,10 @@ async function main() {
         if (!disturbed) break;
         log(`  disturbed (${w.delta.overruns} overruns, other load ${f2(w.other_cpu_per_s)}): once more`);
       }
+    });
+    await scenario(r, 'capacity', `7/7 capacity: 4-sender rooms at once, then ffmpeg peers, ` +
+      `until one misses real time (at most ${CAPACITY_MAX})`, async () => {
+      r.capacity = await capacity(srv);
     });
   } finally {
     const st = await srv.stop();

@@ -38,12 +38,20 @@ export function slope(xs, ys) {
   return sxy / sxx;
 }
 
-// The room thread's CPU in its video decode and encode calls, per second,
+// The room's CPU in its video decode and encode calls, per second,
 // and the same calls' cost alone (the parts).
 const codecsInRoom = (s) => (s?.video_codecs_per_s ? s.video_codecs_per_s.decode + s.video_codecs_per_s.encode : NaN);
 function codecsAlone(parts, n) {
   const p = parts?.rooms?.[String(n)];
   return p ? p.decode_sum + p.encode_hd + p.encode_sd : NaN;
+}
+
+// Does a room's window hold real time: every receiver >= 29 fps and >= 49
+// audio packets/s, and fewer than 1% of its ticks late?
+export function roomHolds(s) {
+  const rx = Object.values(s.rx || {});
+  return rx.length > 0 && rx.every((x) => x.video_fps_min >= 29 && x.audio_pps_min >= 49) &&
+    s.delta.overruns < 0.01 * s.delta.ticks;
 }
 
 const videoStep = (r, n) => r.video?.steps?.find((s) => s.step[0] === n);
@@ -107,7 +115,31 @@ export function targets(r) {
     const j = join.first_picture;
     return [`${f1(j.median_ms)} ms (p95 ${f1(j.p95_ms)}, max ${f1(j.max_ms)}, n ${j.n})`, j.n > 0 && j.median_ms <= 300];
   });
+  add('rooms held live (4-sender HD rooms at once) vs ffmpeg peers', '>= 2x the peers', () => {
+    const c = r.capacity;
+    return [`${c.mcuHeld} rooms, ${c.peerHeld} peers (${f2(c.mcuHeld / c.peerHeld)}x)`,
+      c.peerHeld > 0 && c.mcuHeld >= 2 * c.peerHeld];
+  });
   return out;
+}
+
+function capacitySection(r, L) {
+  L.push('### Capacity: 4-sender HD rooms at once against ffmpeg peers at once', '');
+  const c = r.capacity;
+  if (!c) { L.push(`Not measured: ${r.errors?.capacity || 'failed'}.`, ''); return; }
+  L.push('K rooms like the 4-sender room of the video table (each with its sd receiver) run at once, K rising ' +
+    'until one misses real time (a receiver below 29 fps or 49 audio pkt/s, or 1% of its ticks late); then K ' +
+    'ffmpeg peers of that room at once, until one falls below 29 fps.', '',
+    '| K | MCU: held | fps (min) | audio pkt/s (min) | late ticks | MCU CPU-s/s | peers: held | peer fps (min) | peers CPU-s/s |',
+    '|---:|---|---:|---:|---:|---:|---|---:|---:|');
+  const n = Math.max(c.mcu.length, c.peer.length);
+  for (let i = 0; i < n; i++) {
+    const m = c.mcu[i], p = c.peer[i];
+    L.push(`| ${i + 1} | ${m ? (m.held ? 'yes' : '**no**') : '–'} | ${f1(m?.fps)} | ${f1(m?.audio)} | ` +
+      `${m ? `${m.overruns} / ${m.ticks}` : '–'} | ${f3(m?.cpu)} | ${p ? (p.held ? 'yes' : '**no**') : '–'} | ` +
+      `${f1(p?.fps)} | ${f3(p?.cpu)} |`);
+  }
+  L.push('', `Held: ${c.mcuHeld} rooms, ${c.peerHeld} peers.`, '');
 }
 
 function videoSection(r, L) {
@@ -119,16 +151,17 @@ function videoSection(r, L) {
     'Sum of parts: each decode and each encode alone, with the server\'s codec modules, each sender ' +
     'decoded as the room decodes it (no deblocking in a tile of half its size or less; `tests/bench/parts.c`).', '');
   if (!r.video?.steps?.length) { L.push(`Not measured: ${r.errors?.video || 'failed'}.`, ''); return; }
-  L.push('| senders | MCU CPU-s/s | room thread | ffmpeg peer | MCU / peer | sum of parts | MCU / parts | video codecs: in room / alone | overruns | dropped | fps out (min) | keyframes | other load |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  L.push('| senders | MCU CPU-s/s | busiest thread | ffmpeg peer | MCU / peer | sum of parts | MCU / parts | video codecs: in room / alone | overruns | dropped | fps out (min) | audio pkt/s (min) | keyframes | other load |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const s of r.video.steps) {
     const n = s.step[0], p = peerOf(r, n), parts = partsOf(r.parts, n, r.talkers, s.mixer.audio_encoders);
     const fps = Math.min(s.rx.senders?.video_fps_min ?? NaN, s.rx.sd?.video_fps_min ?? NaN);
+    const audio = Math.min(s.rx.senders?.audio_pps_min ?? NaN, s.rx.sd?.audio_pps_min ?? NaN);
     const inRoom = codecsInRoom(s), alone = codecsAlone(r.parts, n);
     L.push(`| ${n} | ${f3(s.mcu_cpu_per_s)} | ${f3(s.top_thread_per_s)} | ${f3(p?.cpu_per_s)} | ` +
       `${f2(s.mcu_cpu_per_s / p?.cpu_per_s)} | ${f3(parts)} | ${f2(s.mcu_cpu_per_s / parts)} | ` +
       `${f3(inRoom)} / ${f3(alone)} (${f2(inRoom / alone)}x) | ` +
-      `${s.delta.overruns} | ${s.delta.dropped_packets} | ${f1(fps)} | ${s.delta.keyframes} | ` +
+      `${s.delta.overruns} | ${s.delta.dropped_packets} | ${f1(fps)} | ${f1(audio)} | ${s.delta.keyframes} | ` +
       `${load(s.other_cpu_per_s)}${busy(s.other_cpu_per_s)} / ${load(p?.other_cpu_per_s)}${busy(p?.other_cpu_per_s)} |`);
   }
   const p4 = r.parts?.rooms?.['4'];
@@ -154,7 +187,7 @@ function videoSection(r, L) {
       }).join('; ') + '. ');
   }
   if (r.peer?.length) L.push(`The peer's output rate: ${r.peer.map((p) => `${p.n}: ${f1(p.fps)} fps`).join(', ')}. `);
-  L.push('"Video codecs: in room / alone" is the room thread\'s CPU in its video decode and encode calls (the ' +
+  L.push('"Video codecs: in room / alone" is the room\'s CPU in its video decode and encode calls (the ' +
     'room JSON\'s `decode_us` and `encode_us`) against the same calls alone (the parts): what the same codec work ' +
     'costs inside the server, where the audio, the network threads and their wakeups run in between. ');
   L.push('A room whose output fell below 29 fps did not keep real time: its thread had no more CPU to give, so ' +
@@ -180,7 +213,7 @@ function viewersSection(r, L) {
 function audioSection(r, L) {
   L.push(`### Audio-only rooms: ${r.talkers} talking, the rest send silence`, '');
   if (!r.audio?.steps?.length) { L.push(`Not measured: ${r.errors?.audio || 'failed'}.`, ''); return; }
-  L.push('| participants | MCU CPU-s/s | per participant | room thread | audio decoders | audio encoders | overruns | dropped | received pkt/s (min) | other load |',
+  L.push('| participants | MCU CPU-s/s | per participant | busiest thread | audio decoders | audio encoders | overruns | dropped | received pkt/s (min) | other load |',
     '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const s of r.audio.steps) {
     const n = s.step[3];
@@ -229,6 +262,7 @@ export function markdown(r) {
   viewersSection(r, L);
   audioSection(r, L);
   latencySection(r, L);
+  capacitySection(r, L);
   L.push('### Targets (goals, not tests)', '', '| target | goal | measured | |', '|---|---|---|---|');
   for (const t of r.targets) L.push(`| ${t.name} | ${t.goal} | ${t.measured} | ${t.pass ? '**PASS**' : '**MISS**'} |`);
   L.push('');
