@@ -43,9 +43,12 @@ static void grid_shape(int n, int *cols, int *rows)
 	} else if (n <= 9) {
 		*cols = 3;
 		*rows = 3;
-	} else {
+	} else if (n <= 16) {
 		*cols = 4;
 		*rows = 4;
+	} else {
+		*cols = 5;
+		*rows = 5;
 	}
 }
 

@@ -9,7 +9,7 @@
 
 #include <stdbool.h>
 
-#define LAYOUT_MAX_TILES 16
+#define LAYOUT_MAX_TILES 25
 
 struct layout_rect {
 	int x, y, w, h;
@@ -21,7 +21,7 @@ enum layout_kind { LAYOUT_GRID, LAYOUT_SPEAKER };
  * Tiles for n pictures (0..LAYOUT_MAX_TILES) on a canvas of w x h (even,
  * >= 32 x 32), in join order, written to tiles[0..n-1].
  * grid: 1 fills the canvas; 2 side by side; 3-4 a 2x2 grid; 5-9 3x3; 10-16
- * 4x4; cells fill the grid row by row, and a last row that is not full is
+ * 4x4; 17-25 5x5; cells fill the grid row by row, and a last row that is not full is
  * centred horizontally.
  * speaker: tile `speaker` (0..n-1; any other value means 0) takes the top
  * three quarters of the canvas; the others share a strip along the bottom

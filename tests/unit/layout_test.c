@@ -52,12 +52,12 @@ static void assert_sane(const struct layout_rect *t, int n, int w, int h)
 
 static int expected_cols(int n)
 {
-	return n <= 1 ? 1 : n == 2 ? 2 : n <= 4 ? 2 : n <= 9 ? 3 : 4;
+	return n <= 1 ? 1 : n == 2 ? 2 : n <= 4 ? 2 : n <= 9 ? 3 : n <= 16 ? 4 : 5;
 }
 
 static int expected_rows(int n)
 {
-	return n <= 2 ? 1 : n <= 4 ? 2 : n <= 9 ? 3 : 4;
+	return n <= 2 ? 1 : n <= 4 ? 2 : n <= 9 ? 3 : n <= 16 ? 4 : 5;
 }
 
 static void check_grid(int n, int w, int h)
@@ -142,6 +142,18 @@ static void test_grid_named_shapes(void **state)
 	assert_int_equal(t[15].y, 540);
 	assert_int_equal(t[15].w, 320);
 	assert_int_equal(t[15].h, 180);
+
+	/* 25 on 5x5: 256 x 144 cells, the last at the bottom right. */
+	assert_int_equal(layout_tiles(LAYOUT_GRID, 25, 0, 1280, 720, t), 25);
+	assert_int_equal(t[24].x, 1024);
+	assert_int_equal(t[24].y, 576);
+	assert_int_equal(t[24].w, 256);
+	assert_int_equal(t[24].h, 144);
+	/* 17 on 5x5: 5 + 5 + 5 + 2, the last pair centred. */
+	assert_int_equal(layout_tiles(LAYOUT_GRID, 17, 0, 1280, 720, t), 17);
+	assert_int_equal(t[15].x, 384);
+	assert_int_equal(t[16].x, 640);
+	assert_int_equal(t[16].y, 432);
 
 	/* 10 on 4x4: 4 + 4 + 2, the last pair centred. */
 	assert_int_equal(layout_tiles(LAYOUT_GRID, 10, 0, 1280, 720, t), 10);
@@ -230,6 +242,10 @@ static void test_speaker_named(void **state)
 	assert_sane(t, 16, 32, 32);
 	assert_int_equal(layout_tiles(LAYOUT_GRID, 16, 0, 32, 32, t), 16);
 	assert_sane(t, 16, 32, 32);
+	assert_int_equal(layout_tiles(LAYOUT_GRID, 25, 0, 32, 32, t), 25);
+	assert_sane(t, 25, 32, 32);
+	assert_int_equal(layout_tiles(LAYOUT_SPEAKER, 25, 0, 64, 64, t), 25);
+	assert_sane(t, 25, 64, 64);
 }
 
 static void check_fit(const struct layout_rect *tile, int sw, int sh)
@@ -330,7 +346,7 @@ static void test_bad_args(void **state)
 	(void)state;
 	struct layout_rect t[LAYOUT_MAX_TILES + 1], o;
 	assert_int_equal(layout_tiles(LAYOUT_GRID, -1, 0, 1280, 720, t), MCU_EINVAL);
-	assert_int_equal(layout_tiles(LAYOUT_GRID, 17, 0, 1280, 720, t), MCU_EINVAL);
+	assert_int_equal(layout_tiles(LAYOUT_GRID, 26, 0, 1280, 720, t), MCU_EINVAL);
 	assert_int_equal(layout_tiles(LAYOUT_GRID, 1, 0, 1280, 720, NULL), MCU_EINVAL);
 	assert_int_equal(layout_tiles(LAYOUT_GRID, 1, 0, 30, 720, t), MCU_EINVAL);
 	assert_int_equal(layout_tiles(LAYOUT_GRID, 1, 0, 1280, 30, t), MCU_EINVAL);
