@@ -17,7 +17,7 @@
 #include "base/clock.h"
 #include "participant.h"
 #include "rtpdest.h"
-#include "rtpep.h"
+#include "mcu/net/rtpep.h"
 #include "cost.h"
 #include "fdbudget.h"
 #include "recorder/recorder.h"

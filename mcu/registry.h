@@ -10,7 +10,7 @@
 #ifndef MCU_REGISTRY_H
 #define MCU_REGISTRY_H
 
-#include "endpoint.h"
+#include "mcu/net/endpoint.h"
 #include "participant.h"
 #include "mixer/mix.h"
 #include "recorder/recorder.h"

@@ -11,9 +11,9 @@
 
 #include "base/err.h"
 #include "base/rtcp.h"
-#include "mcu/rtcpreport.h"
+#include "mcu/net/rtcpreport.h"
 #include "base/rtp.h"
-#include "mcu/rtpstats.h"
+#include "mcu/net/rtpstats.h"
 
 #include <string.h>
 

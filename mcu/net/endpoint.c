@@ -13,11 +13,11 @@
  */
 #include "endpoint.h"
 #include "base/clock.h"
-#include "config.h"
+#include "mcu/config.h"
 #include "dtls.h"
 #include "base/err.h"
 #include "iceagent.h"
-#include "participant.h"
+#include "mcu/participant.h"
 #include "base/log.h"
 #include "pktq.h"
 #include "ratecap.h"

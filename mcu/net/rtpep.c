@@ -25,11 +25,11 @@
  */
 #include "rtpep.h"
 #include "base/clock.h"
-#include "config.h"
+#include "mcu/config.h"
 #include "base/err.h"
 #include "fdset.h"
 #include "base/log.h"
-#include "participant.h"
+#include "mcu/participant.h"
 #include "pktq.h"
 #include "ratecap.h"
 #include "base/rtcp.h"
