@@ -595,8 +595,10 @@ int endpoint_create(const struct endpoint_env *env, const struct endpoint_params
 	ratecap_init(&ep->cap, env->cfg->max_packet_rate, env->cfg->max_packet_rate / 4.0);
 	ep->ctx = transport_next_context(env->transport);
 	int rc = pktq_create(INBOUND_QUEUE, &ep->inq);
+	const uint32_t ssrc[2] = { [PORT_AUDIO] = ep->local.audio_ssrc, [PORT_VIDEO] = ep->local.video_ssrc };
+	const uint32_t rate[2] = { [PORT_AUDIO] = 48000, [PORT_VIDEO] = 90000 };
 	if (!rc)
-		rc = rtcpreport_create(ep->local.audio_ssrc, ep->local.video_ssrc, &ep->reports);
+		rc = rtcpreport_create(ssrc, rate, &ep->reports);
 	if (rc) {
 		snprintf(err, err_size, "out of memory");
 		goto fail;
