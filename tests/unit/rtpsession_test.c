@@ -134,7 +134,8 @@ static void test_bundled_rtp_by_payload_type(void **state)
 	assert_int_equal(rtpsession_pop(s, &out), 0);
 
 	/* An audio packet without the extension has no level. */
-	assert_int_equal(rtpsession_recv_rtp(s, buf, rtp_packet(buf, OPUS_PT, 8, 7680, PEER_AUDIO, 20), 3000), 0);
+	len = rtp_packet(buf, OPUS_PT, 8, 7680, PEER_AUDIO, 20);
+	assert_int_equal(rtpsession_recv_rtp(s, buf, len, 3000), 0);
 	assert_int_equal(rtpsession_pop(s, &out), 1);
 	assert_int_equal(out.audio_level, -1);
 	rtpsession_destroy(s);
