@@ -75,6 +75,15 @@ static size_t audio_with_level(uint8_t *buf, uint16_t seq, int level)
 	return 50;
 }
 
+/* The session's figures, in an otherwise empty snapshot. */
+static struct endpoint_info info_of(struct rtpsession *s)
+{
+	struct endpoint_info info;
+	memset(&info, 0, sizeof(info));
+	rtpsession_info(s, &info);
+	return info;
+}
+
 static void test_create_and_destroy(void **state)
 {
 	(void)state;
@@ -92,9 +101,7 @@ static void test_create_and_destroy(void **state)
 	assert_true(rtpsession_alive_us(s) >= before && rtpsession_alive_us(s) <= after);
 	struct port_packet out;
 	assert_int_equal(rtpsession_pop(s, &out), 0);
-	struct endpoint_info info;
-	memset(&info, 0, sizeof(info));
-	rtpsession_info(s, &info);
+	struct endpoint_info info = info_of(s);
 	assert_int_equal(info.audio.packets_in + info.video.packets_in + info.rtcp_in + info.other_in, 0);
 	rtpsession_destroy(s);
 	rtpsession_destroy(NULL);
@@ -155,9 +162,7 @@ static void test_refused_rtp_is_other(void **state)
 
 	struct port_packet out;
 	assert_int_equal(rtpsession_pop(s, &out), 0);
-	struct endpoint_info info;
-	memset(&info, 0, sizeof(info));
-	rtpsession_info(s, &info);
+	struct endpoint_info info = info_of(s);
 	assert_int_equal(info.other_in, 3);
 	assert_int_equal(info.video.packets_in, 0);      /* not counted as media */
 	assert_int_equal(info.video.ssrc, 0);
@@ -181,9 +186,7 @@ static void test_rtp_on_a_kinds_socket(void **state)
 	assert_int_equal(rtpsession_pop(s, &out), 1);
 	assert_int_equal(out.kind, PORT_VIDEO);
 	assert_int_equal(rtpsession_pop(s, &out), 0);
-	struct endpoint_info info;
-	memset(&info, 0, sizeof(info));
-	rtpsession_info(s, &info);
+	struct endpoint_info info = info_of(s);
 	assert_int_equal(info.other_in, 2);
 	assert_int_equal(info.video.packets_in, 1);
 	assert_int_equal(rtpsession_alive_us(s), 500);
@@ -237,9 +240,7 @@ static void test_rate_cap(void **state)
 	assert_false(rtpsession_admit(s, 1000001));
 	assert_false(rtpsession_admit(s, 1000002));
 	assert_true(rtpsession_admit(s, 1300000));       /* a quarter second refills one */
-	struct endpoint_info info;
-	memset(&info, 0, sizeof(info));
-	rtpsession_info(s, &info);
+	struct endpoint_info info = info_of(s);
 	assert_int_equal(info.rate_limited, 2);
 	rtpsession_destroy(s);
 
@@ -305,9 +306,7 @@ static void test_rtcp_feedback(void **state)
 	assert_int_equal(rtpsession_recv_rtcp(s, buf, len + 8, 7000, &fb), MCU_EPROTO);
 	assert_true(fb.keyframe);
 
-	struct endpoint_info info;
-	memset(&info, 0, sizeof(info));
-	rtpsession_info(s, &info);
+	struct endpoint_info info = info_of(s);
 	assert_int_equal(info.rtcp_in, 4 + 2 + 1 + 1);
 	rtpsession_destroy(s);
 }
@@ -321,9 +320,7 @@ static void test_note_rtcp_and_count(void **state)
 	rtpsession_count_other(s);
 	rtpsession_count_out(s, 100);
 	rtpsession_count_out(s, 1200);
-	struct endpoint_info info;
-	memset(&info, 0, sizeof(info));
-	rtpsession_info(s, &info);
+	struct endpoint_info info = info_of(s);
 	assert_int_equal(info.rtcp_in, 2);
 	assert_int_equal(info.other_in, 1);
 	assert_int_equal(info.packets_out, 2);
@@ -443,9 +440,7 @@ static void test_queue_keeps_the_newest(void **state)
 		size_t len = rtp_packet(buf, H264_PT, (uint16_t)i, 0, PEER_VIDEO, 10);
 		assert_int_equal(rtpsession_recv_rtp(s, buf, len, i), 0);
 	}
-	struct endpoint_info info;
-	memset(&info, 0, sizeof(info));
-	rtpsession_info(s, &info);
+	struct endpoint_info info = info_of(s);
 	assert_int_equal(info.queue_dropped, 88);
 	struct port_packet out;
 	assert_int_equal(rtpsession_pop(s, &out), 1);
