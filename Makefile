@@ -34,13 +34,15 @@ LDFLAGS += $(SANFLAGS)
 # Folders that become one static archive each, in layer order: a module
 # calls only into its own folder and the folders after it (the layering
 # check, tests/layering.sh, keeps it so), so they link in this order with
-# no --start-group. mcu/main.c, the program, stands above them all.
+# no --start-group. mcu/main.c, the program, stands above them all. A
+# folder's subfolders (mcu/net/) go into its archive: they are layers of
+# their own in the check, below their parent, so the order holds.
 LIB_DIRS := signaling mcu mixer recorder codecs base
 lib_srcs = $(filter-out mcu/main.c,$(wildcard $(1)/*.c $(1)/*/*.c))
 ARCHIVES := $(foreach d,$(LIB_DIRS),$(if $(call lib_srcs,$(d)),$(BUILD)/lib$(d).a))
 UNIT_SRCS := $(wildcard tests/unit/*_test.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
-HEADERS := $(wildcard $(LIB_DIRS:%=%/*.h))
+HEADERS := $(wildcard $(LIB_DIRS:%=%/*.h) $(LIB_DIRS:%=%/*/*.h))
 
 .PHONY: all deps build-all run test check-headers clean bench
 .DEFAULT_GOAL := all

@@ -1,7 +1,7 @@
 /*
  * participant.h - what the registry needs of a participant, whatever
  * carries its media: a small vtable each kind implements (the WebRTC
- * endpoint, endpoint.h; the plain-RTP endpoint, rtpep.h; tests define
+ * endpoint, net/endpoint.h; the plain-RTP endpoint, net/rtpep.h; tests define
  * their own), so the registry and the rooms never branch on the kind. A
  * new kind (a cascade link, a SIP call) is one new file that fills these.
  *

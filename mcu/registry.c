@@ -19,7 +19,7 @@
 #include "config.h"
 #include "fdbudget.h"
 #include "rtpdest.h"
-#include "rtpep.h"
+#include "mcu/net/rtpep.h"
 #include "base/clock.h"
 #include "base/err.h"
 #include "base/log.h"

@@ -11,7 +11,7 @@
 #ifndef MCU_REGISTRY_H
 #define MCU_REGISTRY_H
 
-#include "endpoint.h"
+#include "mcu/net/endpoint.h"
 #include "participant.h"
 #include "room.h"
 

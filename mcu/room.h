@@ -15,7 +15,7 @@
 #ifndef MCU_ROOM_H
 #define MCU_ROOM_H
 
-#include "endpoint.h"
+#include "mcu/net/endpoint.h"
 #include "participant.h"
 #include "mixer/mix.h"
 #include "recorder/recorder.h"

@@ -9,7 +9,7 @@
 #include "rtpdest.h"
 #include "config.h"
 #include "base/err.h"
-#include "udpsock.h"
+#include "mcu/net/udpsock.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>

@@ -11,7 +11,7 @@
 #include "base/log.h"
 #include "mcu/registry.h"
 #include "mcu/rtpdest.h"
-#include "mcu/rtpep.h"
+#include "mcu/net/rtpep.h"
 #include "codecs/profile.h"
 #include "iceservers.h"
 #include "revocations.h"

@@ -6,7 +6,7 @@
 #ifndef MCU_WHIP_H
 #define MCU_WHIP_H
 
-#include "mcu/endpoint.h"
+#include "mcu/net/endpoint.h"
 #include "env.h"
 #include "httpmsg.h"
 

@@ -1,9 +1,9 @@
 /*
  * datagram.c - fuzzes what a WebRTC endpoint does with the datagrams that
  * reach it after ICE (libnice keeps STUN to itself): the demux of RFC 7983
- * (rtp_demux), then DTLS records into a server-role session (mcu/dtls.c
+ * (rtp_demux), then DTLS records into a server-role session (mcu/net/dtls.c
  * over OpenSSL: ClientHellos, handshake fragments, alerts, garbage), and
- * RTP and RTCP through SRTP (mcu/srtpctx.c over libsrtp2) and the RTP and
+ * RTP and RTCP through SRTP (mcu/net/srtpctx.c over libsrtp2) and the RTP and
  * RTCP parsers.
  *
  * The input is a sequence of datagrams, each a 2-byte big-endian length and
@@ -18,11 +18,11 @@
  * state and stays there; a failed session refuses further datagrams; the
  * round trip through SRTP gives back the same bytes.
  */
-#include "mcu/dtls.h"
+#include "mcu/net/dtls.h"
 #include "base/err.h"
 #include "base/rtcp.h"
 #include "base/rtp.h"
-#include "mcu/srtpctx.h"
+#include "mcu/net/srtpctx.h"
 
 #include <stdbool.h>
 #include <stdint.h>

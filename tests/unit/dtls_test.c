@@ -14,7 +14,7 @@
 #include "dtlsfixture.h"
 
 #include "base/err.h"
-#include "mcu/srtpctx.h"
+#include "mcu/net/srtpctx.h"
 
 #include <openssl/bio.h>
 #include <openssl/err.h>

@@ -10,7 +10,7 @@
 #include "dtlsfixture.h"
 
 #include "base/err.h"
-#include "mcu/srtpctx.h"
+#include "mcu/net/srtpctx.h"
 
 #include <openssl/err.h>
 #include <openssl/evp.h>

@@ -11,7 +11,7 @@
 #ifndef MCU_TESTS_DTLSFIXTURE_H
 #define MCU_TESTS_DTLSFIXTURE_H
 
-#include "mcu/dtls.h"
+#include "mcu/net/dtls.h"
 
 #include <openssl/ssl.h>
 #include <openssl/x509.h>

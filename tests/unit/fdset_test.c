@@ -14,8 +14,8 @@
 
 #include "base/clock.h"
 #include "base/err.h"
-#include "mcu/fdset.h"
-#include "mcu/transport.h"
+#include "mcu/net/fdset.h"
+#include "mcu/net/transport.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

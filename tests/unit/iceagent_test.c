@@ -12,7 +12,7 @@
 #include "base/clock.h"
 #include "mcu/config.h"
 #include "base/err.h"
-#include "mcu/iceagent.h"
+#include "mcu/net/iceagent.h"
 #include "base/log.h"
 
 #include <glib.h>

@@ -5,7 +5,7 @@
 #ifndef TESTS_PARTFIXTURE_H
 #define TESTS_PARTFIXTURE_H
 
-#include "mcu/endpoint.h"
+#include "mcu/net/endpoint.h"
 #include "mcu/participant.h"
 
 #include <stdatomic.h>

@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include "base/err.h"
-#include "mcu/pktq.h"
+#include "mcu/net/pktq.h"
 
 #include <pthread.h>
 #include <sched.h>

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "mcu/ratecap.h"
+#include "mcu/net/ratecap.h"
 
 static void test_burst_then_rate(void **state)
 {

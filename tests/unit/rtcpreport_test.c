@@ -1,8 +1,9 @@
 /* rtcpreport_test.c - the endpoint's RTCP reports: a receiver report while
  * nothing was sent, sender reports (video first) whose RTP time runs on
- * from the newest packet, report blocks whose fraction lost counts since the
- * previous report, and LSR/DLSR from the peer's own sender report. The
- * output is read back with rtcp.h's readers. */
+ * from the newest packet at each kind's clock rate, one kind's SR alone,
+ * report blocks whose fraction lost counts since the previous report, and
+ * LSR/DLSR from the peer's own sender report. The output is read back with
+ * rtcp.h's readers. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,9 +12,9 @@
 
 #include "base/err.h"
 #include "base/rtcp.h"
-#include "mcu/rtcpreport.h"
+#include "mcu/net/rtcpreport.h"
 #include "base/rtp.h"
-#include "mcu/rtpstats.h"
+#include "mcu/net/rtpstats.h"
 
 #include <string.h>
 
@@ -49,12 +50,20 @@ static void receive(struct rtpstats *s, uint32_t ssrc, int n, const int *skip, i
 	}
 }
 
-static struct rtcpreport *new_reports(void)
+/* Reports of our two streams, audio at audio_rate Hz, video at 90 kHz. */
+static struct rtcpreport *new_reports_at(uint32_t audio_rate)
 {
 	struct rtcpreport *r = NULL;
-	assert_int_equal(rtcpreport_create(AUDIO_SSRC, VIDEO_SSRC, &r), 0);
+	const uint32_t ssrc[2] = { [PORT_AUDIO] = AUDIO_SSRC, [PORT_VIDEO] = VIDEO_SSRC };
+	const uint32_t rate[2] = { [PORT_AUDIO] = audio_rate, [PORT_VIDEO] = 90000 };
+	assert_int_equal(rtcpreport_create(ssrc, rate, &r), 0);
 	assert_non_null(r);
 	return r;
+}
+
+static struct rtcpreport *new_reports(void)
+{
+	return new_reports_at(48000);
 }
 
 static void test_rr_before_sending(void **state)
@@ -136,6 +145,37 @@ static void test_sender_reports(void **state)
 	rtcpreport_destroy(r);
 }
 
+static void test_one_kinds_sr(void **state)
+{
+	(void)state;
+	struct rtcpreport *r = new_reports_at(8000);
+	uint8_t pkt[200], buf[1500];
+	/* Nothing sent of either kind: no SR. */
+	assert_int_equal(rtcpreport_write_sr(r, PORT_AUDIO, 0, WALL_US, buf, sizeof(buf)), 0);
+	rtcpreport_sent(r, PORT_AUDIO, pkt, rtp_packet(pkt, 160, 160), 1000000);
+	rtcpreport_sent(r, PORT_AUDIO, pkt, rtp_packet(pkt, 320, 160), 1020000);
+	assert_int_equal(rtcpreport_write_sr(r, PORT_VIDEO, 0, WALL_US, buf, sizeof(buf)), 0);
+
+	size_t len = rtcpreport_write_sr(r, PORT_AUDIO, 1520000, WALL_US, buf, sizeof(buf));
+	assert_int_equal(len, 28);                       /* an SR, no block */
+	size_t pos = 0;
+	struct rtcp_packet p;
+	assert_int_equal(rtcp_next(buf, len, &pos, &p), 1);
+	assert_int_equal(p.type, RTCP_SR);
+	assert_int_equal(p.sender_ssrc, AUDIO_SSRC);
+	assert_int_equal(p.count, 0);
+	const uint8_t *info = buf + p.offset + 8;
+	uint64_t ntp = (uint64_t)be32(info) << 32 | be32(info + 4);
+	assert_true(ntp == rtcp_ntp_from_wall_us(WALL_US));
+	assert_int_equal(be32(info + 8), 320 + 4000);    /* 0.5 s at 8 kHz */
+	assert_int_equal(be32(info + 12), 2);
+	assert_int_equal(be32(info + 16), 320);
+	assert_int_equal(rtcp_next(buf, len, &pos, &p), 0);
+	/* Too small: nothing. */
+	assert_int_equal(rtcpreport_write_sr(r, PORT_AUDIO, 1520000, WALL_US, buf, 20), 0);
+	rtcpreport_destroy(r);
+}
+
 static void test_fraction_lost_since_last(void **state)
 {
 	(void)state;
@@ -195,6 +235,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rr_before_sending),
 		cmocka_unit_test(test_sender_reports),
+		cmocka_unit_test(test_one_kinds_sr),
 		cmocka_unit_test(test_fraction_lost_since_last),
 		cmocka_unit_test(test_lsr_dlsr),
 	};

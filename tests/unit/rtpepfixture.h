@@ -19,14 +19,14 @@
 
 #include "base/clock.h"
 #include "mcu/config.h"
-#include "mcu/endpoint.h"
+#include "mcu/net/endpoint.h"
 #include "base/err.h"
 #include "base/log.h"
 #include "mixer/port.h"
 #include "base/rtcp.h"
 #include "base/rtp.h"
-#include "mcu/rtpep.h"
-#include "mcu/transport.h"
+#include "mcu/net/rtpep.h"
+#include "mcu/net/transport.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "mcu/rtpstats.h"
+#include "mcu/net/rtpstats.h"
 
 #include <math.h>
 

@@ -10,7 +10,7 @@
 #include <cmocka.h>
 
 #include "base/err.h"
-#include "mcu/srtpctx.h"
+#include "mcu/net/srtpctx.h"
 
 #include <string.h>
 

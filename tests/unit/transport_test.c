@@ -11,7 +11,7 @@
 #include "base/clock.h"
 #include "base/err.h"
 #include "base/log.h"
-#include "mcu/transport.h"
+#include "mcu/net/transport.h"
 
 #include <glib.h>
 #include <pthread.h>

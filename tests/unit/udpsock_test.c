@@ -8,7 +8,7 @@
 #include <cmocka.h>
 
 #include "base/err.h"
-#include "mcu/udpsock.h"
+#include "mcu/net/udpsock.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

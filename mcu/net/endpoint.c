@@ -5,26 +5,23 @@
  * to a transport thread's GMainContext, so libnice delivers every datagram and
  * state change there. That thread demultiplexes (RFC 7983): DTLS records feed
  * the handshake, RTP and RTCP are decrypted in a per-endpoint buffer (no
- * allocation per packet) and counted; a timer sends our RTCP reports
- * (rtcpreport.h) every second. Counters other threads read are
- * atomics; the local description, which an ICE restart rewrites from an HTTP
- * thread, sits behind a mutex. Teardown is two-phase: the transport thread
+ * allocation per packet) and handed to the endpoint's RTP session
+ * (rtpsession.h), which counts and queues them; a timer sends our RTCP
+ * reports, which the session writes, every second. Counters other threads
+ * read are atomics; the local description, which an ICE restart rewrites
+ * from an HTTP thread, sits behind a mutex. Teardown is two-phase: the transport thread
  * detaches every callback and drops the agent, then the caller frees.
  */
 #include "endpoint.h"
 #include "base/clock.h"
-#include "config.h"
+#include "mcu/config.h"
 #include "dtls.h"
 #include "base/err.h"
 #include "iceagent.h"
-#include "participant.h"
+#include "mcu/participant.h"
 #include "base/log.h"
-#include "pktq.h"
-#include "ratecap.h"
-#include "base/rtcp.h"
-#include "rtcpreport.h"
 #include "base/rtp.h"
-#include "rtpstats.h"
+#include "rtpsession.h"
 #include "srtpctx.h"
 #include "transport.h"
 
@@ -39,7 +36,6 @@
 #define RX_BUFFER_SIZE 2048
 #define DTLS_TIMER_MS 50
 #define RTCP_INTERVAL_MS 1000
-#define INBOUND_QUEUE 512         /* packets: a keyframe burst with room to spare */
 #define RTCP_BUFFER 1500
 
 #define HELD_DATAGRAMS 8
@@ -49,6 +45,8 @@ _Static_assert(ENDPOINT_CANDIDATE_LEN == ICEAGENT_CANDIDATE_LEN, "candidate buff
 _Static_assert(sizeof(((struct endpoint_local *)0)->ice_ufrag) == ICEAGENT_CREDENTIAL_LEN &&
 	       sizeof(((struct endpoint_local *)0)->ice_pwd) == ICEAGENT_CREDENTIAL_LEN,
 	       "credential buffers differ");
+/* The session takes every payload type the offer counted. */
+_Static_assert(ENDPOINT_MAX_PTS <= PORT_MAX_PTS, "payload type tables differ");
 
 /* DTLS datagrams sent before ICE had a pair (transport thread only). */
 struct held_flight {
@@ -56,11 +54,6 @@ struct held_flight {
 	size_t len[HELD_DATAGRAMS];
 	size_t used;
 	int n;
-};
-
-struct media_counters {
-	_Atomic uint32_t ssrc;
-	_Atomic uint64_t packets, bytes, lost, jitter_us;
 };
 
 struct endpoint {
@@ -71,7 +64,6 @@ struct endpoint {
 	int64_t joined_wall_us;
 	int audio_pts[ENDPOINT_MAX_PTS], n_audio_pts;
 	int video_pts[ENDPOINT_MAX_PTS], n_video_pts;
-	int audio_level_ext;
 	struct port_info port;      /* what the mixer sees; fixed */
 
 	GMainContext *ctx;          /* the transport thread's; borrowed */
@@ -86,17 +78,15 @@ struct endpoint {
 	/* Transport thread only. */
 	struct dtls *dtls;
 	struct srtpctx *srtp;
-	struct rtpstats audio_rx, video_rx;
 	struct log_limit complaint_limit;
 	uint8_t rx[RX_BUFFER_SIZE];
-	struct port_packet inbound;  /* scratch for one packet to the room */
 	struct held_flight held;
-	struct ratecap cap;         /* inbound packet rate */
 
-	/* Between the transport thread and the room thread. */
-	struct pktq *inq;           /* media for the room */
-	GMutex send_lock;           /* guards srtp's outbound use, reports' send side and txbuf */
-	struct rtcpreport *reports; /* receive side: transport thread */
+	/* Between the transport thread and the room thread: the session's
+	 * receive side is the transport thread's, its queue the room's, its
+	 * send side under send_lock (rtpsession.h). */
+	struct rtpsession *session;
+	GMutex send_lock;           /* guards srtp's outbound use, the session's send side and txbuf */
 	uint8_t txbuf[RTCP_BUFFER + SRTPCTX_MAX_TRAILER];
 	GMutex fb_lock;             /* guards fb */
 	struct port_feedback fb;
@@ -104,10 +94,7 @@ struct endpoint {
 	/* Published for other threads. */
 	_Atomic int dtls_state;     /* enum dtls_state */
 	_Atomic int srtp_profile;   /* enum srtpctx_profile, 0 = none */
-	struct media_counters audio, video;
-	_Atomic uint64_t rtcp_in, srtp_errors, other_in, packets_out, bytes_out;
-	_Atomic int64_t alive_us;   /* monotonic: creation, then the last packet decrypted */
-	_Atomic uint64_t rate_limited; /* datagrams over max_packet_rate, dropped */
+	_Atomic uint64_t srtp_errors;
 };
 
 static uint32_t random_u32(void)
@@ -129,14 +116,6 @@ void endpoint_new_id(char out[ENDPOINT_ID_LEN + 1])
 		snprintf(out + 2 * i, 3, "%02x", raw[i]);
 }
 
-static bool has_pt(const int *pts, int n, int pt)
-{
-	for (int i = 0; i < n; i++)
-		if (pts[i] == pt)
-			return true;
-	return false;
-}
-
 /* Complaints a peer can trigger per packet are rate limited per endpoint. */
 static void complain(struct endpoint *ep, const char *what, int code)
 {
@@ -146,40 +125,8 @@ static void complain(struct endpoint *ep, const char *what, int code)
 		      ep->room, ep->id, what, err_str(code), suppressed);
 }
 
-static void publish_stats(struct media_counters *c, const struct rtpstats *s)
-{
-	atomic_store(&c->ssrc, s->ssrc);
-	atomic_store(&c->packets, s->received);
-	atomic_store(&c->bytes, s->bytes);
-	atomic_store(&c->lost, rtpstats_lost(s));
-	atomic_store(&c->jitter_us, (uint64_t)(rtpstats_jitter_ms(s) * 1000.0));
-}
-
-/* Hands a decrypted media packet to the room (borrowed; copied). */
-static void queue_media(struct endpoint *ep, const uint8_t *pkt, const struct rtp_header *h,
-			enum port_media kind)
-{
-	struct port_packet *q = &ep->inbound;
-	if (h->payload_len > PORT_MAX_PAYLOAD)
-		return;
-	q->kind = kind;
-	q->pt = h->payload_type;
-	q->marker = h->marker;
-	q->seq = h->seq;
-	q->ts = h->timestamp;
-	q->ssrc = h->ssrc;
-	q->audio_level = -1;
-	const uint8_t *ext;
-	size_t ext_len;
-	if (kind == PORT_AUDIO && ep->audio_level_ext &&
-	    !rtp_find_extension(pkt, h, ep->audio_level_ext, &ext, &ext_len) && ext_len >= 1)
-		q->audio_level = ext[0] & 0x7f;
-	q->arrival_us = clock_now_us();
-	q->len = h->payload_len;
-	memcpy(q->payload, pkt + h->payload_offset, h->payload_len);
-	pktq_push(ep->inq, q);
-}
-
+/* A decrypted packet is the session's to count and queue; one that is not
+ * RTP is complained of (a payload type of neither kind is only counted). */
 static void handle_rtp(struct endpoint *ep, uint8_t *pkt, size_t len)
 {
 	int rc = srtpctx_unprotect_rtp(ep->srtp, pkt, &len);
@@ -188,32 +135,9 @@ static void handle_rtp(struct endpoint *ep, uint8_t *pkt, size_t len)
 		complain(ep, "SRTP unprotect", rc);
 		return;
 	}
-	struct rtp_header h;
-	rc = rtp_parse(pkt, len, &h);
-	if (rc) {
-		atomic_fetch_add(&ep->other_in, 1);
+	rc = rtpsession_recv_rtp(ep->session, pkt, len, clock_now_us());
+	if (rc == MCU_EPROTO)
 		complain(ep, "RTP parse", rc);
-		return;
-	}
-	struct rtpstats *s;
-	struct media_counters *c;
-	uint32_t clock_rate;
-	enum port_media kind;
-	if (has_pt(ep->audio_pts, ep->n_audio_pts, h.payload_type)) {
-		s = &ep->audio_rx, c = &ep->audio, clock_rate = 48000, kind = PORT_AUDIO;
-	} else if (has_pt(ep->video_pts, ep->n_video_pts, h.payload_type)) {
-		s = &ep->video_rx, c = &ep->video, clock_rate = 90000, kind = PORT_VIDEO;
-	} else {
-		atomic_fetch_add(&ep->other_in, 1);
-		return;
-	}
-	if (!s->started || s->ssrc != h.ssrc)
-		rtpstats_init(s, h.ssrc, clock_rate);
-	int64_t now = clock_now_us();
-	rtpstats_update(s, h.seq, h.timestamp, (uint32_t)h.payload_len, now);
-	publish_stats(c, s);
-	atomic_store(&ep->alive_us, now);
-	queue_media(ep, pkt, &h, kind);
 }
 
 /* Sends one datagram on the selected pair and counts it when it left.
@@ -221,10 +145,8 @@ static void handle_rtp(struct endpoint *ep, uint8_t *pkt, size_t len)
 static int send_counted(struct endpoint *ep, const uint8_t *buf, size_t len)
 {
 	int sent = iceagent_send(ep->ice, buf, len);
-	if (sent > 0) {
-		atomic_fetch_add(&ep->packets_out, 1);
-		atomic_fetch_add(&ep->bytes_out, (uint64_t)sent);
-	}
+	if (sent > 0)
+		rtpsession_count_out(ep->session, (size_t)sent);
 	return sent;
 }
 
@@ -237,34 +159,6 @@ static void send_rtcp_locked(struct endpoint *ep, uint8_t *buf, size_t len)
 	send_counted(ep, buf, len);
 }
 
-/* Reads what a receiver says about our streams into ep->fb. */
-static void take_feedback(struct endpoint *ep, const uint8_t *pkt, const struct rtcp_packet *p)
-{
-	struct port_feedback *fb = &ep->fb;
-	uint32_t video = ep->local.video_ssrc;
-	if (p->type == RTCP_PSFB && (p->count == 1 || p->count == 4)) {
-		/* PLI names the media SSRC; FIR names it in its FCI, and browsers
-		 * send it for the one video stream we send: take either. */
-		if (p->count == 4 || p->media_ssrc == video)
-			fb->keyframe = true;
-	} else if (p->type == RTCP_PSFB && p->count == 15) {
-		uint32_t bps;
-		if (!rtcp_read_remb(pkt, p, &bps))
-			fb->remb_bps = bps;
-	} else if (p->type == RTCP_RTPFB && p->count == 1 && p->media_ssrc == video) {
-		int room = PORT_MAX_NACKS - fb->n_nacks;
-		int n = rtcp_read_nack(pkt, p, fb->nacks + fb->n_nacks, room);
-		if (n > 0)
-			fb->n_nacks += n;
-	} else if (p->type == RTCP_SR || p->type == RTCP_RR) {
-		struct rtcp_report r[4];
-		int n = rtcp_read_reports(pkt, p, r, 4);
-		for (int i = 0; i < n; i++)
-			if (r[i].ssrc == video)
-				fb->loss_fraction = r[i].fraction_lost;
-	}
-}
-
 static void handle_rtcp(struct endpoint *ep, uint8_t *pkt, size_t len)
 {
 	int rc = srtpctx_unprotect_rtcp(ep->srtp, pkt, &len);
@@ -273,18 +167,10 @@ static void handle_rtcp(struct endpoint *ep, uint8_t *pkt, size_t len)
 		complain(ep, "SRTCP unprotect", rc);
 		return;
 	}
-	size_t pos = 0;
-	struct rtcp_packet p;
 	g_mutex_lock(&ep->fb_lock);
-	int64_t now = clock_now_us();
-	atomic_store(&ep->alive_us, now);
-	while ((rc = rtcp_next(pkt, len, &pos, &p)) == 1) {
-		atomic_fetch_add(&ep->rtcp_in, 1);
-		take_feedback(ep, pkt, &p);
-		rtcpreport_peer_sr(ep->reports, pkt, &p, &ep->audio_rx, &ep->video_rx, now);
-	}
+	rc = rtpsession_recv_rtcp(ep->session, pkt, len, clock_now_us(), &ep->fb);
 	g_mutex_unlock(&ep->fb_lock);
-	if (rc < 0)
+	if (rc)
 		complain(ep, "RTCP parse", rc);
 }
 
@@ -325,10 +211,8 @@ static void handle_dtls(struct endpoint *ep, const uint8_t *data, size_t len)
 static void on_datagram(void *user, const uint8_t *pkt, size_t len)
 {
 	struct endpoint *ep = user;
-	if (!ratecap_take(&ep->cap, clock_now_us())) {
-		atomic_store(&ep->rate_limited, ep->cap.dropped);
+	if (!rtpsession_admit(ep->session, clock_now_us()))
 		return;
-	}
 	switch (rtp_demux(pkt, len)) {
 	case RTP_DEMUX_DTLS:
 		handle_dtls(ep, pkt, len);
@@ -346,7 +230,7 @@ static void on_datagram(void *user, const uint8_t *pkt, size_t len)
 	default:
 		break;
 	}
-	atomic_fetch_add(&ep->other_in, 1);
+	rtpsession_count_other(ep->session);
 }
 
 static void dtls_send(void *user, const uint8_t *data, size_t len)
@@ -397,12 +281,9 @@ static gboolean on_rtcp_timer(gpointer data)
 	struct endpoint *ep = data;
 	if (!ep->srtp)
 		return G_SOURCE_CONTINUE;
-	int64_t now = clock_now_us();
-	struct rtcp_report blocks[2];
-	int n = rtcpreport_blocks(ep->reports, &ep->audio_rx, &ep->video_rx, now, blocks);
 	g_mutex_lock(&ep->send_lock);
-	size_t len = rtcpreport_write(ep->reports, blocks, n, now, clock_wall_us(), ep->txbuf,
-				      RTCP_BUFFER);
+	size_t len = rtpsession_write_reports(ep->session, clock_now_us(), clock_wall_us(), ep->txbuf,
+					      RTCP_BUFFER);
 	if (len)
 		send_rtcp_locked(ep, ep->txbuf, len);
 	g_mutex_unlock(&ep->send_lock);
@@ -414,7 +295,7 @@ static gboolean on_rtcp_timer(gpointer data)
 static int port_recv(void *port, struct port_packet *out)
 {
 	struct endpoint *ep = port;
-	return pktq_pop(ep->inq, out);
+	return rtpsession_pop(ep->session, out);
 }
 
 static void port_send_rtp(void *port, enum port_media kind, uint8_t *pkt, size_t len, size_t cap,
@@ -425,36 +306,31 @@ static void port_send_rtp(void *port, enum port_media kind, uint8_t *pkt, size_t
 		return;
 	g_mutex_lock(&ep->send_lock);
 	if (ep->srtp) {
-		rtcpreport_sent(ep->reports, kind, pkt, len, capture_us);
+		rtpsession_sent_rtp(ep->session, kind, pkt, len, capture_us);
 		if (!srtpctx_protect_rtp(ep->srtp, pkt, &len, cap))
 			send_counted(ep, pkt, len);
 	}
 	g_mutex_unlock(&ep->send_lock);
 }
 
+/* Nothing is sent before video came: the room asks again when it does. */
 static void port_request_keyframe(void *port)
 {
 	struct endpoint *ep = port;
-	uint32_t media = atomic_load(&ep->video.ssrc);
-	if (!media)
-		return; /* nothing to name yet: the room asks again when video comes */
 	g_mutex_lock(&ep->send_lock);
-	int w = rtcp_write_pli(ep->txbuf, RTCP_BUFFER, ep->local.video_ssrc, media);
-	if (w > 0)
-		send_rtcp_locked(ep, ep->txbuf, (size_t)w);
+	size_t len = rtpsession_write_pli(ep->session, ep->txbuf, RTCP_BUFFER);
+	if (len)
+		send_rtcp_locked(ep, ep->txbuf, len);
 	g_mutex_unlock(&ep->send_lock);
 }
 
 static void port_nack(void *port, const uint16_t *seqs, int n)
 {
 	struct endpoint *ep = port;
-	uint32_t media = atomic_load(&ep->video.ssrc);
-	if (!media)
-		return;
 	g_mutex_lock(&ep->send_lock);
-	int w = rtcp_write_nack(ep->txbuf, RTCP_BUFFER, ep->local.video_ssrc, media, seqs, n);
-	if (w > 0)
-		send_rtcp_locked(ep, ep->txbuf, (size_t)w);
+	size_t len = rtpsession_write_nack(ep->session, seqs, n, ep->txbuf, RTCP_BUFFER);
+	if (len)
+		send_rtcp_locked(ep, ep->txbuf, len);
 	g_mutex_unlock(&ep->send_lock);
 }
 
@@ -552,8 +428,23 @@ static void copy_identity(struct endpoint *ep, const struct endpoint_params *p)
 	copy_pts(ep->video_pts, &ep->n_video_pts, p->video_pts, p->n_video_pts);
 	ep->local.audio_ssrc = random_u32();
 	ep->local.video_ssrc = random_u32();
-	ep->audio_level_ext = p->audio_level_ext;
 	fill_port_info(ep, p);
+}
+
+/* The RTP session: Opus at 48 kHz, video at 90 kHz, the offer's payload
+ * types of each. Returns 0 or MCU_ENOMEM. */
+static int make_session(struct endpoint *ep, const struct endpoint_params *p, int max_packet_rate)
+{
+	struct rtpsession_params sp = {
+		.ssrc = { [PORT_AUDIO] = ep->local.audio_ssrc, [PORT_VIDEO] = ep->local.video_ssrc },
+		.rate = { [PORT_AUDIO] = 48000, [PORT_VIDEO] = 90000 },
+		.n_pts = { [PORT_AUDIO] = ep->n_audio_pts, [PORT_VIDEO] = ep->n_video_pts },
+		.audio_level_ext = p->audio_level_ext,
+		.max_packet_rate = max_packet_rate,
+	};
+	memcpy(sp.pts[PORT_AUDIO], ep->audio_pts, (size_t)ep->n_audio_pts * sizeof(int));
+	memcpy(sp.pts[PORT_VIDEO], ep->video_pts, (size_t)ep->n_video_pts * sizeof(int));
+	return rtpsession_create(&sp, &ep->session);
 }
 
 /* The ICE agent, the offer's side of ICE set, and our description read. */
@@ -591,12 +482,8 @@ int endpoint_create(const struct endpoint_env *env, const struct endpoint_params
 	g_mutex_init(&ep->fb_lock);
 	clear_feedback(&ep->fb);
 	copy_identity(ep, p);
-	atomic_store(&ep->alive_us, clock_now_us());
-	ratecap_init(&ep->cap, env->cfg->max_packet_rate, env->cfg->max_packet_rate / 4.0);
 	ep->ctx = transport_next_context(env->transport);
-	int rc = pktq_create(INBOUND_QUEUE, &ep->inq);
-	if (!rc)
-		rc = rtcpreport_create(ep->local.audio_ssrc, ep->local.video_ssrc, &ep->reports);
+	int rc = make_session(ep, p, env->cfg->max_packet_rate);
 	if (rc) {
 		snprintf(err, err_size, "out of memory");
 		goto fail;
@@ -660,8 +547,7 @@ void endpoint_destroy(struct endpoint *ep)
 		transport_call_sync(ep->ctx, teardown_on_thread, ep);
 	srtpctx_destroy(ep->srtp);
 	dtls_destroy(ep->dtls);
-	pktq_destroy(ep->inq);
-	rtcpreport_destroy(ep->reports);
+	rtpsession_destroy(ep->session);
 	g_mutex_clear(&ep->desc_lock);
 	g_mutex_clear(&ep->send_lock);
 	g_mutex_clear(&ep->fb_lock);
@@ -680,15 +566,6 @@ void endpoint_local(struct endpoint *ep, struct endpoint_local *out)
 	g_mutex_unlock(&ep->desc_lock);
 }
 
-static void read_media(const struct media_counters *c, struct endpoint_media_stats *out)
-{
-	out->ssrc = atomic_load(&c->ssrc);
-	out->packets_in = atomic_load(&c->packets);
-	out->bytes_in = atomic_load(&c->bytes);
-	out->lost = atomic_load(&c->lost);
-	out->jitter_ms = (double)atomic_load(&c->jitter_us) / 1000.0;
-}
-
 void endpoint_get_info(struct endpoint *ep, struct endpoint_info *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -703,15 +580,8 @@ void endpoint_get_info(struct endpoint *ep, struct endpoint_info *out)
 	out->dtls_state = dtls_state_name((enum dtls_state)atomic_load(&ep->dtls_state));
 	int profile = atomic_load(&ep->srtp_profile);
 	out->srtp_profile = profile ? srtpctx_profile_name((enum srtpctx_profile)profile) : "";
-	read_media(&ep->audio, &out->audio);
-	read_media(&ep->video, &out->video);
-	out->rtcp_in = atomic_load(&ep->rtcp_in);
+	rtpsession_info(ep->session, out);
 	out->srtp_errors = atomic_load(&ep->srtp_errors);
-	out->other_in = atomic_load(&ep->other_in);
-	out->queue_dropped = pktq_dropped(ep->inq);
-	out->rate_limited = atomic_load(&ep->rate_limited);
-	out->packets_out = atomic_load(&ep->packets_out);
-	out->bytes_out = atomic_load(&ep->bytes_out);
 }
 
 /* ---- the participant contract (participant.h) ------------------------ */
@@ -738,7 +608,7 @@ static const char *part_gone(void *self, int64_t now_us, const struct config *cf
 	struct endpoint *ep = self;
 	if (atomic_load(&ep->dtls_state) == DTLS_CLOSED)
 		return "DTLS closed by the peer";
-	if (now_us - atomic_load(&ep->alive_us) > (int64_t)cfg->media_timeout_s * 1000000)
+	if (now_us - rtpsession_alive_us(ep->session) > (int64_t)cfg->media_timeout_s * 1000000)
 		return "no media or RTCP";
 	return NULL;
 }

@@ -15,7 +15,6 @@ struct send_state {
 	uint32_t packets, octets;
 	uint32_t last_ts;           /* RTP timestamp of the newest packet */
 	int64_t last_capture_us;    /* the room-clock time it stands for */
-	int rate;                   /* its clock rate */
 };
 
 /* The peer's newest sender report on one stream, for our LSR/DLSR. */
@@ -31,6 +30,7 @@ struct report_prior {
 
 struct rtcpreport {
 	uint32_t ssrc[2];           /* ours, by enum port_media */
+	uint32_t rate[2];           /* their RTP clock rates, Hz */
 
 	/* The transport thread only. */
 	struct peer_sr peer_sr[2];  /* by enum port_media */
@@ -40,13 +40,13 @@ struct rtcpreport {
 	struct send_state sent[2];  /* by enum port_media */
 };
 
-int rtcpreport_create(uint32_t audio_ssrc, uint32_t video_ssrc, struct rtcpreport **out)
+int rtcpreport_create(const uint32_t ssrc[2], const uint32_t rate[2], struct rtcpreport **out)
 {
 	struct rtcpreport *r = calloc(1, sizeof(*r));
 	if (!r)
 		return MCU_ENOMEM;
-	r->ssrc[PORT_AUDIO] = audio_ssrc;
-	r->ssrc[PORT_VIDEO] = video_ssrc;
+	memcpy(r->ssrc, ssrc, sizeof(r->ssrc));
+	memcpy(r->rate, rate, sizeof(r->rate));
 	*out = r;
 	return 0;
 }
@@ -62,7 +62,6 @@ void rtcpreport_sent(struct rtcpreport *r, enum port_media kind, const uint8_t *
 	struct send_state *st = &r->sent[kind];
 	st->last_ts = (uint32_t)pkt[4] << 24 | (uint32_t)pkt[5] << 16 | (uint32_t)pkt[6] << 8 | pkt[7];
 	st->last_capture_us = capture_us;
-	st->rate = kind == PORT_AUDIO ? 48000 : 90000;
 	st->packets++;
 	st->octets += (uint32_t)(len - 12);
 }
@@ -123,25 +122,38 @@ int rtcpreport_blocks(struct rtcpreport *r, const struct rtpstats *audio_rx,
 	return n;
 }
 
+/* One kind's SR with n blocks into buf; its length, 0 when nothing of that
+ * kind was sent or it did not fit. The RTP time runs on from the newest
+ * packet's at the kind's clock rate. */
+static size_t write_sr(const struct rtcpreport *r, int kind, const struct rtcp_report *blocks,
+		       int n, int64_t now, int64_t wall_us, uint8_t *buf, size_t cap)
+{
+	const struct send_state *st = &r->sent[kind];
+	if (!st->packets)
+		return 0;
+	struct rtcp_sr sr = {
+		.ssrc = r->ssrc[kind],
+		.ntp = rtcp_ntp_from_wall_us(wall_us),
+		.rtp_ts = st->last_ts + (uint32_t)((now - st->last_capture_us) * r->rate[kind] / 1000000),
+		.packets = st->packets, .octets = st->octets,
+	};
+	int w = rtcp_write_sr(buf, cap, &sr, blocks, n);
+	return w > 0 ? (size_t)w : 0;
+}
+
+size_t rtcpreport_write_sr(struct rtcpreport *r, enum port_media kind, int64_t now,
+			   int64_t wall_us, uint8_t *buf, size_t cap)
+{
+	return write_sr(r, kind, NULL, 0, now, wall_us, buf, cap);
+}
+
 size_t rtcpreport_write(struct rtcpreport *r, const struct rtcp_report *blocks, int n,
 			int64_t now, int64_t wall_us, uint8_t *buf, size_t cap)
 {
 	size_t len = 0;
-	uint64_t ntp = rtcp_ntp_from_wall_us(wall_us);
-	for (int k = PORT_VIDEO; k >= PORT_AUDIO; k--) {
-		const struct send_state *st = &r->sent[k];
-		if (!st->packets)
-			continue;
-		struct rtcp_sr sr = {
-			.ssrc = r->ssrc[k],
-			.ntp = ntp,
-			.rtp_ts = st->last_ts + (uint32_t)((now - st->last_capture_us) * st->rate / 1000000),
-			.packets = st->packets, .octets = st->octets,
-		};
-		int w = rtcp_write_sr(buf + len, cap - len, &sr, len ? NULL : blocks, len ? 0 : n);
-		if (w > 0)
-			len += (size_t)w;
-	}
+	for (int k = PORT_VIDEO; k >= PORT_AUDIO; k--)
+		len += write_sr(r, k, len ? NULL : blocks, len ? 0 : n, now, wall_us, buf + len,
+				cap - len);
 	if (!len) {
 		int w = rtcp_write_rr(buf, cap, r->ssrc[PORT_VIDEO], blocks, n);
 		len = w > 0 ? (size_t)w : 0;

@@ -1,15 +1,18 @@
 /*
- * rtcpreport.h - the RTCP reports a WebRTC endpoint sends every second: a
- * sender report per stream it sends (RFC 3550 6.4.1), carrying reception
- * report blocks on what it receives, or a receiver report while it sends
- * nothing yet. It remembers what went out (for the SR's counts and RTP
- * time), the peer's newest sender reports (for LSR/DLSR) and the totals of
- * the previous report (for the fraction lost since then).
+ * rtcpreport.h - the RTCP reports an endpoint sends every second (through
+ * its RTP session, rtpsession.h): a WebRTC endpoint sends a sender report
+ * per stream it sends (RFC 3550 6.4.1), carrying reception report blocks on
+ * what it receives, or a receiver report while it sends nothing yet; a
+ * plain-RTP endpoint sends each stream's sender report alone, on that
+ * stream's RTCP port. It remembers what went out (for the SR's counts and
+ * RTP time), the peer's newest sender reports (for LSR/DLSR) and the totals
+ * of the previous report (for the fraction lost since then).
  *
  * Two sides with two owners: the receive side (rtcpreport_peer_sr,
- * rtcpreport_blocks) runs on the endpoint's transport thread only; the send
- * side (rtcpreport_sent, rtcpreport_write) runs on the room thread and the
- * transport thread under one lock of the caller's (endpoint.c's send_lock).
+ * rtcpreport_blocks) runs on the thread that reads the endpoint only; the
+ * send side (rtcpreport_sent, rtcpreport_write, rtcpreport_write_sr) runs
+ * on the room thread and the transport thread under one lock of the
+ * caller's (the endpoint's send_lock).
  */
 #ifndef MCU_RTCPREPORT_H
 #define MCU_RTCPREPORT_H
@@ -24,9 +27,10 @@ struct rtcp_packet;
 struct rtcp_report;
 struct rtpstats;
 
-/* Makes the reports of a sender with these SSRCs (ours, not zero). Returns
- * 0 or MCU_ENOMEM. Thread: any. */
-int rtcpreport_create(uint32_t audio_ssrc, uint32_t video_ssrc, struct rtcpreport **out);
+/* Makes the reports of a sender with these SSRCs (ours; 0 for a kind we
+ * never send) and RTP clock rates (Hz), both by enum port_media (borrowed,
+ * copied). Returns 0 or MCU_ENOMEM. Thread: any. */
+int rtcpreport_create(const uint32_t ssrc[2], const uint32_t rate[2], struct rtcpreport **out);
 
 /* Frees r; accepts NULL. Thread: any, once no other uses it. */
 void rtcpreport_destroy(struct rtcpreport *r);
@@ -63,5 +67,12 @@ int rtcpreport_blocks(struct rtcpreport *r, const struct rtpstats *audio_rx,
  */
 size_t rtcpreport_write(struct rtcpreport *r, const struct rtcp_report *blocks, int n,
 			int64_t now, int64_t wall_us, uint8_t *buf, size_t cap);
+
+/* Writes the sender report of one kind's stream alone, with no report
+ * block, into buf (cap bytes). now and wall_us as rtcpreport_write's.
+ * Returns the length written, 0 when nothing of that kind was sent or
+ * nothing fit. Thread: any, under the caller's send lock. */
+size_t rtcpreport_write_sr(struct rtcpreport *r, enum port_media kind, int64_t now,
+			   int64_t wall_us, uint8_t *buf, size_t cap);
 
 #endif

@@ -8,7 +8,7 @@
  * and the logs read the same as before the agent had a file of its own.
  */
 #include "iceagent.h"
-#include "config.h"
+#include "mcu/config.h"
 #include "base/err.h"
 #include "base/log.h"
 #include "transport.h"

@@ -6,8 +6,9 @@
  * range, with IP_RECVERR so an ICMP "port unreachable" for what we send
  * surfaces as an error on the socket, and with kernel receive timestamps.
  * Each readable socket is drained with recvmmsg in batches: RTP from the
- * offer's address is parsed, counted and queued for the room (no
- * allocation per packet); RTCP is only counted.
+ * offer's address goes to the endpoint's RTP session (rtpsession.h), which
+ * parses, counts and queues it for the room (no allocation per packet);
+ * RTCP is only counted.
  *
  * Who reads depends on whether the peer sends. A sender's sockets are read
  * by the room thread itself, at each of its wakes (port op pull): the room
@@ -20,21 +21,18 @@
  * thread touches the receive state.
  *
  * The room thread sends with sendto under send_lock, which also guards the
- * sender-report state the transport thread reads for its 1 s SR timer, a
- * timerfd in the same fdset.
+ * session's send side, from which the transport thread's 1 s SR timer (a
+ * timerfd in the same fdset) writes our sender reports.
  */
 #include "rtpep.h"
 #include "base/clock.h"
-#include "config.h"
+#include "mcu/config.h"
 #include "base/err.h"
 #include "fdset.h"
 #include "base/log.h"
-#include "participant.h"
-#include "pktq.h"
-#include "ratecap.h"
-#include "base/rtcp.h"
+#include "mcu/participant.h"
 #include "base/rtp.h"
-#include "rtpstats.h"
+#include "rtpsession.h"
 #include "transport.h"
 #include "udpsock.h"
 
@@ -42,7 +40,6 @@
 #include <errno.h>
 #include <glib.h>
 #include <netinet/in.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,7 +51,6 @@
 #define RX_SIZE 2048
 #define RX_BATCH 8                /* datagrams per recvmmsg */
 #define RX_PER_WAKEUP 256         /* then the other sockets get their turn */
-#define INBOUND_QUEUE 512
 #define RTCP_INTERVAL_S 1
 /* What a socket the room thread reads may hold between two of its wakes:
  * a few ticks of a sender's keyframe burst, with the kernel's per-datagram
@@ -77,12 +73,8 @@ struct rtp_media {
 	struct sockaddr_storage rtp_to, rtcp_to;
 	socklen_t to_len;
 	struct rtp_watch rtp_w, rtcp_w;
-	struct rtpstats rx;           /* the reading thread */
 	uint32_t ssrc;                /* what we send with */
-	/* Under send_lock. */
-	uint32_t packets, octets, last_ts;
-	int64_t last_capture_us;
-	int rate;
+	uint32_t rate;                /* its RTP clock, Hz */
 };
 
 struct rtpep {
@@ -92,7 +84,6 @@ struct rtpep {
 	struct port_info port;
 	struct sockaddr_storage peer;    /* the offer's address (port ignored) */
 	bool peer_sends;
-	int audio_level_ext;             /* RFC 6464 extmap id; 0: none */
 	char local_addr[64];
 
 	GMainContext *ctx;
@@ -100,12 +91,12 @@ struct rtpep {
 	int timer_fd;                    /* the 1 s SR timer (timerfd); -1 until made */
 	struct fdset_watch *timer_w;
 	struct rtp_media media[2];       /* by enum port_media */
-	struct pktq *inq;
 	bool room_reads;                 /* the room thread reads the sockets (pull) */
+	/* Its receive side is the reading thread's (see DESIGN), its queue
+	 * the room's, its send side under send_lock. */
+	struct rtpsession *session;
 
-	/* The reading thread (see DESIGN): receive scratch and what it writes
-	 * per packet. */
-	struct port_packet inbound;
+	/* The reading thread: receive scratch. */
 	struct mmsghdr rx_msg[RX_BATCH];
 	struct iovec rx_iov[RX_BATCH];
 	struct sockaddr_storage rx_from[RX_BATCH];
@@ -114,16 +105,9 @@ struct rtpep {
 		struct cmsghdr align;
 	} rx_ctrl[RX_BATCH];
 	uint8_t rx[RX_BATCH][RX_SIZE];
-	struct ratecap cap;              /* inbound packet rate, all sockets */
-	_Atomic uint64_t rate_limited;
-	_Atomic int64_t alive_us;        /* its last media or RTCP; read by the reaper */
-	_Atomic uint64_t packets_in[2], bytes_in[2], rtcp_in, other_in;
-	_Atomic uint64_t lost[2], jitter_us[2];
-	_Atomic uint32_t ssrc_in[2];
 
 	/* Room thread (and the SR timer, under send_lock). */
 	GMutex send_lock;
-	_Atomic uint64_t packets_out, bytes_out;
 	uint8_t txbuf[1500];
 };
 
@@ -162,45 +146,6 @@ static void drain_errors(int fd)
 	}
 }
 
-static void take_rtp(struct rtpep *r, enum port_media kind, const uint8_t *pkt, size_t len,
-		     int64_t arrival_us)
-{
-	struct rtp_header h;
-	struct rtp_media *m = &r->media[kind];
-	int expected_pt = kind == PORT_AUDIO ? r->port.audio_pt : r->port.video_pt;
-	if (rtp_parse(pkt, len, &h) || h.payload_type != expected_pt ||
-	    h.payload_len > PORT_MAX_PAYLOAD) {
-		atomic_fetch_add(&r->other_in, 1);
-		return;
-	}
-	if (!m->rx.started || m->rx.ssrc != h.ssrc)
-		rtpstats_init(&m->rx, h.ssrc, (uint32_t)m->rate);
-	rtpstats_update(&m->rx, h.seq, h.timestamp, (uint32_t)h.payload_len, arrival_us);
-	atomic_store(&r->ssrc_in[kind], h.ssrc);
-	atomic_store(&r->packets_in[kind], m->rx.received);
-	atomic_store(&r->bytes_in[kind], m->rx.bytes);
-	atomic_store(&r->lost[kind], rtpstats_lost(&m->rx));
-	atomic_store(&r->jitter_us[kind], (uint64_t)(rtpstats_jitter_ms(&m->rx) * 1000.0));
-	atomic_store(&r->alive_us, arrival_us);
-	struct port_packet *q = &r->inbound;
-	q->kind = kind;
-	q->pt = h.payload_type;
-	q->marker = h.marker;
-	q->seq = h.seq;
-	q->ts = h.timestamp;
-	q->ssrc = h.ssrc;
-	q->audio_level = -1;
-	const uint8_t *ext = NULL;
-	size_t ext_len = 0;
-	if (kind == PORT_AUDIO && r->audio_level_ext &&
-	    !rtp_find_extension(pkt, &h, r->audio_level_ext, &ext, &ext_len) && ext_len >= 1)
-		q->audio_level = ext[0] & 0x7f;
-	q->arrival_us = arrival_us;
-	q->len = h.payload_len;
-	memcpy(q->payload, pkt + h.payload_offset, h.payload_len);
-	pktq_push(r->inq, q);
-}
-
 /* When the kernel received msg, on the monotonic clock: its timestamp
  * (wall clock) moved by the wall clock's distance to now. A datagram waits
  * up to a tick when the room thread reads, which must not show as jitter. */
@@ -219,7 +164,7 @@ static int64_t arrival_of(const struct mmsghdr *msg, int64_t now, int64_t wall_n
 }
 
 /* One datagram of a batch: from the offer's host, within the rate cap, then
- * RTCP counted or RTP of this socket's kind taken. */
+ * RTCP counted or RTP of this socket's kind taken (rtpsession.h). */
 static void take_datagram(struct rtpep *r, enum port_media kind, bool rtcp_only,
 			  const struct mmsghdr *msg, const uint8_t *pkt, int64_t now,
 			  int64_t wall_now)
@@ -227,23 +172,19 @@ static void take_datagram(struct rtpep *r, enum port_media kind, bool rtcp_only,
 	size_t n = msg->msg_len;
 	if ((msg->msg_hdr.msg_flags & MSG_TRUNC) ||
 	    !udpsock_same_host(msg->msg_hdr.msg_name, &r->peer)) {
-		atomic_fetch_add(&r->other_in, 1);
+		rtpsession_count_other(r->session);
 		return;
 	}
-	if (!ratecap_take(&r->cap, now)) {
-		atomic_store(&r->rate_limited, r->cap.dropped);
+	if (!rtpsession_admit(r->session, now))
 		return;
-	}
 	int64_t arrival_us = arrival_of(msg, now, wall_now);
 	enum rtp_demux d = rtp_demux(pkt, n);
-	if (d == RTP_DEMUX_RTCP) {
-		atomic_fetch_add(&r->rtcp_in, 1);
-		atomic_store(&r->alive_us, arrival_us);
-	} else if (d == RTP_DEMUX_RTP && !rtcp_only) {
-		take_rtp(r, kind, pkt, n, arrival_us);
-	} else {
-		atomic_fetch_add(&r->other_in, 1);
-	}
+	if (d == RTP_DEMUX_RTCP)
+		rtpsession_note_rtcp(r->session, arrival_us);
+	else if (d == RTP_DEMUX_RTP && !rtcp_only)
+		rtpsession_recv_rtp_on(r->session, kind, pkt, n, arrival_us);
+	else
+		rtpsession_count_other(r->session);
 }
 
 /* Reads what one socket has (up to RX_PER_WAKEUP datagrams), RX_BATCH at a
@@ -315,10 +256,8 @@ static void send_to(struct rtpep *r, int fd, const struct sockaddr_storage *to, 
 		    const uint8_t *pkt, size_t len)
 {
 	ssize_t n = sendto(fd, pkt, len, MSG_DONTWAIT, (const struct sockaddr *)to, to_len);
-	if (n < 0)
-		return;
-	atomic_fetch_add(&r->packets_out, 1);
-	atomic_fetch_add(&r->bytes_out, (uint64_t)n);
+	if (n >= 0)
+		rtpsession_count_out(r->session, (size_t)n);
 }
 
 static void port_send_rtp(void *port, enum port_media kind, uint8_t *pkt, size_t len, size_t cap,
@@ -330,10 +269,7 @@ static void port_send_rtp(void *port, enum port_media kind, uint8_t *pkt, size_t
 	if (!m->present || len < 12)
 		return;
 	g_mutex_lock(&r->send_lock);
-	m->last_ts = (uint32_t)pkt[4] << 24 | (uint32_t)pkt[5] << 16 | (uint32_t)pkt[6] << 8 | pkt[7];
-	m->last_capture_us = capture_us;
-	m->packets++;
-	m->octets += (uint32_t)(len - 12);
+	rtpsession_sent_rtp(r->session, kind, pkt, len, capture_us);
 	send_to(r, m->rtp_fd, &m->rtp_to, m->to_len, pkt, len);
 	g_mutex_unlock(&r->send_lock);
 }
@@ -344,17 +280,17 @@ static void send_rtcp(struct rtpep *r, struct rtp_media *m, size_t len)
 	send_to(r, m->rtcp_fd, &m->rtcp_to, m->to_len, r->txbuf, len);
 }
 
+/* Nothing is sent before its video came (the session writes nothing). */
 static void port_request_keyframe(void *port)
 {
 	struct rtpep *r = port;
 	struct rtp_media *m = &r->media[PORT_VIDEO];
-	uint32_t media = atomic_load(&r->ssrc_in[PORT_VIDEO]);
-	if (!m->present || !media)
+	if (!m->present)
 		return;
 	g_mutex_lock(&r->send_lock);
-	int w = rtcp_write_pli(r->txbuf, sizeof(r->txbuf), m->ssrc, media);
-	if (w > 0)
-		send_rtcp(r, m, (size_t)w);
+	size_t len = rtpsession_write_pli(r->session, r->txbuf, sizeof(r->txbuf));
+	if (len)
+		send_rtcp(r, m, len);
 	g_mutex_unlock(&r->send_lock);
 }
 
@@ -362,13 +298,12 @@ static void port_nack(void *port, const uint16_t *seqs, int n)
 {
 	struct rtpep *r = port;
 	struct rtp_media *m = &r->media[PORT_VIDEO];
-	uint32_t media = atomic_load(&r->ssrc_in[PORT_VIDEO]);
-	if (!m->present || !media)
+	if (!m->present)
 		return;
 	g_mutex_lock(&r->send_lock);
-	int w = rtcp_write_nack(r->txbuf, sizeof(r->txbuf), m->ssrc, media, seqs, n);
-	if (w > 0)
-		send_rtcp(r, m, (size_t)w);
+	size_t len = rtpsession_write_nack(r->session, seqs, n, r->txbuf, sizeof(r->txbuf));
+	if (len)
+		send_rtcp(r, m, len);
 	g_mutex_unlock(&r->send_lock);
 }
 
@@ -391,7 +326,7 @@ static void port_pull(void *port)
 static int port_recv(void *port, struct port_packet *out)
 {
 	struct rtpep *r = port;
-	return pktq_pop(r->inq, out);
+	return rtpsession_pop(r->session, out);
 }
 
 static void port_feedback(void *port, struct port_feedback *out)
@@ -417,7 +352,9 @@ static const struct port_ops rtpep_ops = {
 	.ready = port_ready,
 };
 
-/* A sender report per media we send, so the endpoint can sync its streams. */
+/* A sender report per media we send, each alone on its RTCP port, so the
+ * endpoint can sync its streams. No report blocks: what it sends us is
+ * only counted. */
 static void on_rtcp_timer(int fd, unsigned events, void *arg)
 {
 	(void)events;
@@ -425,21 +362,16 @@ static void on_rtcp_timer(int fd, unsigned events, void *arg)
 	uint64_t expired;
 	if (read(fd, &expired, sizeof(expired)) != sizeof(expired))
 		return; /* not due yet */
-	int64_t now = clock_now_us();
-	uint64_t ntp = rtcp_ntp_from_wall_us(clock_wall_us());
+	int64_t now = clock_now_us(), wall = clock_wall_us();
 	g_mutex_lock(&r->send_lock);
 	for (int k = 0; k < 2; k++) {
 		struct rtp_media *m = &r->media[k];
-		if (!m->present || !m->packets)
+		if (!m->present)
 			continue;
-		struct rtcp_sr sr = {
-			.ssrc = m->ssrc, .ntp = ntp,
-			.rtp_ts = m->last_ts + (uint32_t)((now - m->last_capture_us) * m->rate / 1000000),
-			.packets = m->packets, .octets = m->octets,
-		};
-		int w = rtcp_write_sr(r->txbuf, sizeof(r->txbuf), &sr, NULL, 0);
-		if (w > 0)
-			send_rtcp(r, m, (size_t)w);
+		size_t len = rtpsession_write_sr(r->session, (enum port_media)k, now, wall, r->txbuf,
+						 sizeof(r->txbuf));
+		if (len)
+			send_rtcp(r, m, len);
 	}
 	g_mutex_unlock(&r->send_lock);
 }
@@ -491,6 +423,23 @@ static int open_media(struct rtpep *r, const struct config *cfg, enum port_media
 	return 0;
 }
 
+/* The RTP session, once the media are open: each kind present arrives with
+ * its one payload type, at its clock rate. Returns 0 or MCU_ENOMEM. */
+static int make_session(struct rtpep *r, const struct rtpep_params *p, int max_packet_rate)
+{
+	struct rtpsession_params sp = {
+		.pts = { [PORT_AUDIO] = { p->audio_pt }, [PORT_VIDEO] = { p->video_pt } },
+		.audio_level_ext = p->audio_level_ext,
+		.max_packet_rate = max_packet_rate,
+	};
+	for (int k = 0; k < 2; k++) {
+		sp.ssrc[k] = r->media[k].ssrc;
+		sp.rate[k] = r->media[k].rate;
+		sp.n_pts[k] = r->media[k].present ? 1 : 0;
+	}
+	return rtpsession_create(&sp, &r->session);
+}
+
 static void fill_identity(struct rtpep *r, const struct rtpep_params *p)
 {
 	endpoint_new_id(r->id);
@@ -499,7 +448,6 @@ static void fill_identity(struct rtpep *r, const struct rtpep_params *p)
 	snprintf(r->direction, sizeof(r->direction), "%s", p->direction ? p->direction : "sendrecv");
 	r->joined_wall_us = clock_wall_us();
 	r->peer_sends = p->sends_audio || p->sends_video;
-	r->audio_level_ext = p->audio_level_ext;
 	struct port_info *pi = &r->port;
 	memcpy(pi->id, r->id, sizeof(pi->id));
 	pi->sends_audio = p->sends_audio && p->audio_port;
@@ -539,20 +487,21 @@ int rtpep_create(const struct endpoint_env *env, const struct rtpep_params *p,
 		snprintf(err, err_size, "the offer's address '%s' is not an IP address", p->remote_addr);
 		goto fail;
 	}
-	rc = pktq_create(INBOUND_QUEUE, &r->inq);
-	if (!rc)
-		rc = open_media(r, env->cfg, PORT_AUDIO, p->audio_port, p->audio_rtcp_port,
-				p->remote_addr, err, err_size);
+	rc = open_media(r, env->cfg, PORT_AUDIO, p->audio_port, p->audio_rtcp_port,
+			p->remote_addr, err, err_size);
 	if (!rc)
 		rc = open_media(r, env->cfg, PORT_VIDEO, p->video_port, p->video_rtcp_port,
 				p->remote_addr, err, err_size);
 	if (rc)
 		goto fail;
+	rc = make_session(r, p, env->cfg->max_packet_rate);
+	if (rc) {
+		snprintf(err, err_size, "out of memory");
+		goto fail;
+	}
 	route_address(r, env->cfg, peer_len);
 	r->port.audio_ssrc = r->media[PORT_AUDIO].ssrc;
 	r->port.video_ssrc = r->media[PORT_VIDEO].ssrc;
-	atomic_store(&r->alive_us, clock_now_us());
-	ratecap_init(&r->cap, env->cfg->max_packet_rate, env->cfg->max_packet_rate / 4.0);
 	init_rx(r);
 	r->ctx = transport_next_context(env->transport);
 	r->set = transport_fdset(env->transport, r->ctx);
@@ -619,7 +568,7 @@ void rtpep_destroy(struct rtpep *r)
 	}
 	if (r->timer_fd >= 0)
 		close(r->timer_fd);
-	pktq_destroy(r->inq);
+	rtpsession_destroy(r->session);
 	g_mutex_clear(&r->send_lock);
 	free(r);
 }
@@ -639,15 +588,6 @@ void rtpep_local(const struct rtpep *r, struct rtpep_local *out)
 	out->video_ssrc = r->media[PORT_VIDEO].ssrc;
 }
 
-static void read_kind(struct rtpep *r, int k, struct endpoint_media_stats *out)
-{
-	out->ssrc = atomic_load(&r->ssrc_in[k]);
-	out->packets_in = atomic_load(&r->packets_in[k]);
-	out->bytes_in = atomic_load(&r->bytes_in[k]);
-	out->lost = atomic_load(&r->lost[k]);
-	out->jitter_ms = (double)atomic_load(&r->jitter_us[k]) / 1000.0;
-}
-
 void rtpep_get_info(struct rtpep *r, struct endpoint_info *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -662,14 +602,7 @@ void rtpep_get_info(struct rtpep *r, struct endpoint_info *out)
 	out->ice_state = "";
 	out->dtls_state = "";
 	out->srtp_profile = "";
-	read_kind(r, PORT_AUDIO, &out->audio);
-	read_kind(r, PORT_VIDEO, &out->video);
-	out->rtcp_in = atomic_load(&r->rtcp_in);
-	out->other_in = atomic_load(&r->other_in);
-	out->queue_dropped = pktq_dropped(r->inq);
-	out->rate_limited = atomic_load(&r->rate_limited);
-	out->packets_out = atomic_load(&r->packets_out);
-	out->bytes_out = atomic_load(&r->bytes_out);
+	rtpsession_info(r->session, out);
 }
 
 const struct port_ops *rtpep_port_ops(void)
@@ -684,7 +617,7 @@ void rtpep_port_info(const struct rtpep *r, struct port_info *out)
 
 int64_t rtpep_last_alive_us(struct rtpep *r)
 {
-	return atomic_load(&r->alive_us);
+	return rtpsession_alive_us(r->session);
 }
 
 /* ---- the participant contract (participant.h) ------------------------ */
