@@ -11,10 +11,17 @@
 # starts with no layer's folder ("net/x.h") is an offence too.
 # mcu/main.c is the program and may include every layer; tests/ may include
 # anything. Prints TAP (one test per layer) and names each offending line;
-# exits 1 on any.
+# exits 1 on any. With --graph it checks nothing and prints the include
+# graph between layers instead: one line "from -> to: N" per pair, N the
+# include lines (what the note of a restructuring shows before and after).
 #
-#   tests/layering.sh [ROOT]
+#   tests/layering.sh [--graph] [ROOT]
 set -u
+graph=0
+if [ "${1:-}" = --graph ]; then
+	graph=1
+	shift
+fi
 cd "${1:-$(dirname "$0")/..}"
 
 # layer -> the layers (or single headers) it may include, lowest first.
@@ -41,15 +48,38 @@ layer_of() {
 	printf '%s' "$best"
 }
 
+# The include lines of the files of layer, as grep -Hn prints them.
+includes_of() {
+	local layer=$1 f files=()
+	while IFS= read -r f; do
+		[ "$(layer_of "$f")" = "$layer" ] && files+=("$f")
+	done < <(find "$layer" -name '*.[ch]' 2>/dev/null | sort)
+	[ ${#files[@]} -eq 0 ] || grep -Hn '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' "${files[@]}"
+}
+
+if [ $graph -eq 1 ]; then
+	declare -A edges=()
+	for layer in "${order[@]}"; do
+		while IFS= read -r hit; do
+			[ -n "$hit" ] && [ "${hit%%:*}" != mcu/main.c ] || continue
+			inc=$(sed -n 's/.*#include "\([^"]*\)".*/\1/p' <<<"${hit#*:*:}")
+			case "$inc" in */*) ;; *) continue ;; esac
+			target=$(layer_of "$inc")
+			[ -n "$target" ] && [ "$target" != "$layer" ] || continue
+			edges["$layer -> $target"]=$((${edges["$layer -> $target"]:-0} + 1))
+		done < <(includes_of "$layer")
+	done
+	for e in "${!edges[@]}"; do
+		echo "$e: ${edges[$e]}"
+	done | sort
+	exit 0
+fi
+
 n=0 failed=0
 echo "1..${#order[@]}"
 for layer in "${order[@]}"; do
 	n=$((n + 1))
 	bad=()
-	files=()
-	while IFS= read -r f; do
-		[ "$(layer_of "$f")" = "$layer" ] && files+=("$f")
-	done < <(find "$layer" -name '*.[ch]' 2>/dev/null | sort)
 	while IFS= read -r hit; do
 		[ -n "$hit" ] || continue
 		file=${hit%%:*}
@@ -74,8 +104,7 @@ for layer in "${order[@]}"; do
 		if [ $ok -eq 0 ]; then
 			bad+=("$file:$line includes \"$inc\": $layer may include only: ${allowed[$layer]:-nothing of the project}")
 		fi
-	done < <([ ${#files[@]} -eq 0 ] ||
-		grep -Hn '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' "${files[@]}")
+	done < <(includes_of "$layer")
 	if [ ${#bad[@]} -eq 0 ]; then
 		echo "ok $n - $layer includes ${allowed[$layer]:+only }${allowed[$layer]:-nothing of the project}"
 	else
