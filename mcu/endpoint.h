@@ -10,7 +10,7 @@
 #ifndef MCU_ENDPOINT_H
 #define MCU_ENDPOINT_H
 
-#include "codecs/profile.h"
+#include "base/profile.h"
 #include "mixer/port.h"
 
 #include <stdbool.h>

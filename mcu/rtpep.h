@@ -16,7 +16,7 @@
 #define MCU_RTPEP_H
 
 #include "endpoint.h"
-#include "codecs/profile.h"
+#include "base/profile.h"
 #include "mixer/port.h"
 
 #include <stdbool.h>

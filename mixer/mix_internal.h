@@ -13,7 +13,7 @@
 #include "ajb.h"
 #include "vjb.h"
 #include "codecs/acodec.h"
-#include "codecs/profile.h"
+#include "base/profile.h"
 #include "codecs/vdec.h"
 #include "codecs/venc.h"
 

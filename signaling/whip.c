@@ -12,7 +12,7 @@
 #include "mcu/registry.h"
 #include "mcu/rtpdest.h"
 #include "mcu/rtpep.h"
-#include "codecs/profile.h"
+#include "base/profile.h"
 #include "iceservers.h"
 #include "revocations.h"
 #include "sdp.h"

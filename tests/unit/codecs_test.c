@@ -1,8 +1,8 @@
-/* codecs_test.c - the codec wrappers end to end: the output profile table,
- * x264 into libavcodec (a solid colour survives the round trip, IDRs come
- * first and on request only, slice size limits hold so single NAL unit mode
- * can carry the stream), the decoder on garbage, and Opus (a tone survives
- * encode and decode, loss concealment yields a frame). */
+/* codecs_test.c - the codec wrappers end to end: x264 into libavcodec (a
+ * solid colour survives the round trip, IDRs come first and on request only,
+ * slice size limits hold so single NAL unit mode can carry the stream), the
+ * decoder on garbage, and Opus (a tone survives encode and decode, loss
+ * concealment yields a frame). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,7 +12,6 @@
 #include "codecs/h264pkt.h"
 #include "codecs/jpeg.h"
 #include "codecs/opuscodec.h"
-#include "codecs/profile.h"
 #include "codecs/vdec.h"
 #include "codecs/venc.h"
 #include "base/err.h"
@@ -138,72 +137,6 @@ static int for_each_nal(const uint8_t *au, size_t len, void (*fn)(void *, const 
 		fn(user, au + body[k], end - body[k]);
 	}
 	return n;
-}
-
-/* ---- profiles ------------------------------------------------------- */
-
-static void test_profile_table(void **state)
-{
-	(void)state;
-	static const struct {
-		const char *name;
-		int w, h, fps, kbps;
-	} want[PROFILE_COUNT] = {
-		{ "hd", 1280, 720, 30, 2000 },
-		{ "sd", 640, 360, 30, 700 },
-		{ "ld", 320, 180, 15, 200 },
-	};
-	assert_int_equal(PROFILE_HD, 0);
-	assert_int_equal(PROFILE_SD, 1);
-	assert_int_equal(PROFILE_LD, 2);
-	for (int i = 0; i < PROFILE_COUNT; i++) {
-		const struct profile *p = profile_get((enum profile_id)i);
-		assert_non_null(p);
-		assert_int_equal(p->id, i);
-		assert_string_equal(p->name, want[i].name);
-		assert_int_equal(p->width, want[i].w);
-		assert_int_equal(p->height, want[i].h);
-		assert_int_equal(p->fps, want[i].fps);
-		assert_int_equal(p->bitrate_kbps, want[i].kbps);
-		/* 16:9, even, and each smaller than the one before */
-		assert_int_equal(p->width * 9, p->height * 16);
-		assert_int_equal(p->width % 2, 0);
-		assert_int_equal(p->height % 2, 0);
-		if (i > 0)
-			assert_true(p->width < profile_get((enum profile_id)(i - 1))->width);
-	}
-	/* the room divides its 30 fps tick by each profile's rate */
-	for (int i = 0; i < PROFILE_COUNT; i++)
-		assert_int_equal(30 % profile_get((enum profile_id)i)->fps, 0);
-}
-
-static void test_profile_parse(void **state)
-{
-	(void)state;
-	enum profile_id id = PROFILE_LD;
-	assert_int_equal(profile_parse("hd", &id), 0);
-	assert_int_equal(id, PROFILE_HD);
-	assert_int_equal(profile_parse("sd", &id), 0);
-	assert_int_equal(id, PROFILE_SD);
-	assert_int_equal(profile_parse("ld", &id), 0);
-	assert_int_equal(id, PROFILE_LD);
-
-	id = PROFILE_SD;
-	assert_int_equal(profile_parse(NULL, &id), MCU_EINVAL);
-	assert_int_equal(profile_parse("", &id), MCU_EINVAL);
-	assert_int_equal(profile_parse("HD", &id), MCU_EINVAL);
-	assert_int_equal(profile_parse("hdx", &id), MCU_EINVAL);
-	assert_int_equal(profile_parse("h", &id), MCU_EINVAL);
-	assert_int_equal(profile_parse("sd ", &id), MCU_EINVAL);
-	assert_int_equal(id, PROFILE_SD); /* untouched on failure */
-}
-
-static void test_profile_get_out_of_range(void **state)
-{
-	(void)state;
-	assert_null(profile_get((enum profile_id)PROFILE_COUNT));
-	assert_null(profile_get((enum profile_id)-1));
-	assert_string_equal(profile_get(PROFILE_LD)->name, "ld");
 }
 
 /* ---- video ---------------------------------------------------------- */
@@ -767,9 +700,6 @@ int main(void)
 {
 	av_log_set_level(AV_LOG_QUIET); /* the garbage test would fill the screen */
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_profile_table),
-		cmocka_unit_test(test_profile_parse),
-		cmocka_unit_test(test_profile_get_out_of_range),
 		cmocka_unit_test(test_venc_rejects_bad_config),
 		cmocka_unit_test(test_venc_idr_first_and_on_request),
 		cmocka_unit_test(test_vdec_roundtrip),

@@ -11,10 +11,10 @@
 
 #include "base/clock.h"
 #include "base/err.h"
+#include "base/profile.h"
 #include "base/rtp.h"
 #include "codecs/h264pkt.h"
 #include "codecs/opuscodec.h"
-#include "codecs/profile.h"
 #include "codecs/venc.h"
 
 #include <math.h>

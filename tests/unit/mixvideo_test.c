@@ -14,9 +14,9 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/profile.h"
 #include "base/rtp.h"
 #include "codecs/h264pkt.h"
-#include "codecs/profile.h"
 #include "codecs/vdec.h"
 
 #include <libavutil/frame.h>
