@@ -115,7 +115,7 @@ static struct vdec *decoder_for(struct mix_part *p, int pt, bool *vp8)
 		return p->vdec;
 	vdec_destroy(p->vdec);
 	p->vdec = NULL;
-	if (vdec_create(*vp8 ? VCODEC_VP8 : VCODEC_H264, &p->vdec))
+	if (vdec_create(*vp8 ? CODEC_VP8 : CODEC_H264, &p->vdec))
 		return NULL;
 	p->vdec_pt = pt;
 	p->want_keyframe = true;

@@ -22,10 +22,10 @@
 
 enum port_media { PORT_AUDIO = 0, PORT_VIDEO = 1 };
 
-/* Video codecs a sender may use (codecs/vdec.h's enum vcodec values). */
+/* Video codecs a sender may use (base/codec.h's enum codec_video values). */
 enum port_vcodec { PORT_H264 = 0, PORT_VP8 = 1 };
 
-/* Audio codecs, both ways (codecs/acodec.h's enum acodec values). */
+/* Audio codecs, both ways (base/codec.h's enum codec_audio values). */
 enum port_acodec { PORT_OPUS = 0, PORT_G722 = 1, PORT_PCMU = 2, PORT_PCMA = 3 };
 
 /* One inbound RTP packet, already decrypted and parsed. */

@@ -64,7 +64,7 @@ static void fill_pts(int *dst, int *n_dst, const struct sdp_media_answer *m)
 }
 
 /* The codec of each accepted video payload type, as the negotiation parsed
- * it. enum vcodec and enum port_vcodec share their values (mixer/mix.c
+ * it. enum codec_video and enum port_vcodec share their values (mixer/mix.c
  * asserts it), so the id passes as it is. */
 static void fill_video_codecs(const struct sdp_media_answer *a, struct endpoint_params *p)
 {
@@ -229,7 +229,7 @@ static void fill_rtp_params(const struct sdp_rtp_negotiation *neg, const char *r
 		p->audio_port = a->port;
 		p->audio_rtcp_port = a->rtcp_port;
 		p->audio_pt = a->pt;
-		/* Parsed by sdprtp_negotiate; enum acodec and enum port_acodec
+		/* Parsed by sdprtp_negotiate; enum codec_audio and enum port_acodec
 		 * share their values (mixer/mix.c asserts it). */
 		p->audio_codec = (enum port_acodec)neg->audio_codec;
 		p->audio_level_ext = a->audio_level_ext;

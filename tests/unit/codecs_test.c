@@ -285,7 +285,7 @@ static void test_vdec_roundtrip(void **state)
 	struct encoded x;
 	encode_solid(&x, 8, -1);
 	struct vdec *d = NULL;
-	assert_int_equal(vdec_create(VCODEC_H264, &d), 0);
+	assert_int_equal(vdec_create(CODEC_H264, &d), 0);
 	assert_non_null(d);
 	for (int i = 0; i < x.n; i++) {
 		AVFrame *pic = (AVFrame *)(uintptr_t)1;
@@ -317,7 +317,7 @@ static void test_vdec_roundtrip(void **state)
 	vdec_destroy(d);
 
 	/* a decoder that joins at a P frame has no picture to show */
-	assert_int_equal(vdec_create(VCODEC_H264, &d), 0);
+	assert_int_equal(vdec_create(CODEC_H264, &d), 0);
 	AVFrame *pic = NULL;
 	int rc = vdec_decode(d, x.au[3], x.len[3], &pic);
 	assert_true(rc == MCU_EPROTO || (rc == 0 && pic == NULL));
@@ -328,30 +328,6 @@ static void test_vdec_roundtrip(void **state)
 	vdec_destroy(d);
 
 	encoded_free(&x);
-	assert_string_equal(vdec_codec_name(VCODEC_H264), "H264");
-	assert_string_equal(vdec_codec_name(VCODEC_VP8), "VP8");
-}
-
-/* rtpmap names, any case, back to the ids; the rest refused untouched. */
-static void test_vdec_codec_parse(void **state)
-{
-	(void)state;
-	static const struct {
-		const char *name;
-		int want;             /* enum vcodec, or -1: refused */
-	} cases[] = {
-		{ "H264", VCODEC_H264 }, { "h264", VCODEC_H264 }, { "VP8", VCODEC_VP8 },
-		{ "vp8", VCODEC_VP8 }, { "Vp8", VCODEC_VP8 }, { "VP9", -1 }, { "H265", -1 },
-		{ "VP8 ", -1 }, { "", -1 }, { NULL, -1 },
-	};
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		enum vcodec c = (enum vcodec)7; /* stays when refused */
-		int rc = vdec_codec_parse(cases[i].name, &c);
-		bool refused = cases[i].want < 0;
-		if (rc != (refused ? MCU_EUNSUPPORTED : 0) || (int)c != (refused ? 7 : cases[i].want))
-			fail_msg("'%s': rc %d, codec %d; expected %d", cases[i].name ? cases[i].name : "(null)",
-				 rc, (int)c, cases[i].want);
-	}
 }
 
 /* Random bytes (no start code among them) are refused or give nothing. */
@@ -400,9 +376,9 @@ static void test_vdec_garbage(void **state)
 {
 	(void)state;
 	static uint8_t buf[3000];
-	for (int codec = VCODEC_H264; codec <= VCODEC_VP8; codec++) {
+	for (int codec = 0; codec < CODEC_VIDEO_COUNT; codec++) {
 		struct vdec *d = NULL;
-		assert_int_equal(vdec_create((enum vcodec)codec, &d), 0);
+		assert_int_equal(vdec_create((enum codec_video)codec, &d), 0);
 		uint32_t s = 12345;
 		for (int round = 0; round < 40; round++) {
 			size_t len = 1 + (size_t)(round * 73) % sizeof(buf);
@@ -703,7 +679,6 @@ int main(void)
 		cmocka_unit_test(test_venc_rejects_bad_config),
 		cmocka_unit_test(test_venc_idr_first_and_on_request),
 		cmocka_unit_test(test_vdec_roundtrip),
-		cmocka_unit_test(test_vdec_codec_parse),
 		cmocka_unit_test(test_vdec_garbage),
 		cmocka_unit_test(test_venc_slice_max_bytes),
 		cmocka_unit_test(test_venc_slice_max_bytes_first_au),
