@@ -153,7 +153,7 @@ static void skip(struct mix *m, struct mix_part *p, int samples)
 static int skippable(const struct mix *m, struct mix_part *p, const struct ajb_out *o,
 		     int64_t now)
 {
-	if (p->info.audio_codec != PORT_OPUS)
+	if (p->info.audio_codec != CODEC_OPUS)
 		return 0;
 	int level = o->level;
 	if (level < 0 && amix_opus_voice(o->payload, o->len) == 0) {
@@ -221,7 +221,7 @@ static void consume_frame(struct mix_part *p)
 static void send_audio(struct mix *m, struct mix_part *p, const uint8_t *payload, int len,
 		       int64_t capture_us)
 {
-	int clock = codec_audio_rtp_clock((enum codec_audio)p->info.audio_codec);
+	int clock = codec_audio_rtp_clock(p->info.audio_codec);
 	uint8_t *buf = m->audio_sendbuf;
 	size_t cap = sizeof(m->audio_sendbuf);
 	int h = rtp_write_header(buf, cap, (uint8_t)p->info.audio_pt, false, p->audio_seq++,
@@ -254,7 +254,7 @@ static int send_minus(struct mix *m, struct mix_part *p, int64_t capture_us)
 		amix_limiter_init(&p->minus_lim);
 	amix_minus(m->sum, p->pcm, AMIX_FRAME, m->minus);
 	amix_limit(&p->minus_lim, m->minus, AMIX_FRAME, m->out_pcm);
-	int n = encode(m, (enum codec_audio)p->info.audio_codec, &p->minus_enc, m->out_pcm, pkt, sizeof(pkt));
+	int n = encode(m, p->info.audio_codec, &p->minus_enc, m->out_pcm, pkt, sizeof(pkt));
 	if (n > 0)
 		send_audio(m, p, pkt, n, capture_us);
 	return p->minus_enc != NULL;

@@ -110,7 +110,7 @@ static struct vdec *decoder_for(struct mix_part *p, int pt, bool *vp8)
 		k++;
 	if (k == p->info.n_video_pts)
 		return NULL;
-	*vp8 = p->info.video_codecs[k] == PORT_VP8;
+	*vp8 = p->info.video_codecs[k] == CODEC_VP8;
 	if (p->vdec && p->vdec_pt == pt)
 		return p->vdec;
 	vdec_destroy(p->vdec);
