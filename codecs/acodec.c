@@ -31,56 +31,26 @@
 #include <opus.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #define RATE_48K 48000
 #define G722_BITRATE 64000
 #define CODED_BYTES 160            /* one 20 ms packet of G.711 or 64 kbit/s G.722 */
 #define ENC_FIFO 640               /* two frames at 16 kHz: room for any slack */
 
+/* What the coders need of each codec; its name and RTP clock are base/codec.h's. */
 static const struct acodec_info {
-	const char *name;
-	int rtp_clock;
-	int static_pt;
 	int rate;                  /* the sampling rate the codec works at */
 	int samples_per_byte;      /* G.711 and G.722 only */
-} infos[ACODEC_COUNT] = {
-	[ACODEC_OPUS] = { "opus", 48000, -1, RATE_48K, 0 },
-	/* RFC 3551 keeps G.722's RTP clock at 8 kHz although it samples at 16. */
-	[ACODEC_G722] = { "G722", 8000, 9, 16000, 2 },
-	[ACODEC_PCMU] = { "PCMU", 8000, 0, 8000, 1 },
-	[ACODEC_PCMA] = { "PCMA", 8000, 8, 8000, 1 },
+} infos[CODEC_AUDIO_COUNT] = {
+	[CODEC_OPUS] = { RATE_48K, 0 },
+	[CODEC_G722] = { 16000, 2 },
+	[CODEC_PCMU] = { 8000, 1 },
+	[CODEC_PCMA] = { 8000, 1 },
 };
 
-static bool valid(enum acodec codec)
+static bool valid(enum codec_audio codec)
 {
-	return (unsigned)codec < ACODEC_COUNT;
-}
-
-const char *acodec_name(enum acodec codec)
-{
-	return valid(codec) ? infos[codec].name : "unknown";
-}
-
-int acodec_parse(const char *name, enum acodec *out)
-{
-	for (int c = 0; name && c < ACODEC_COUNT; c++) {
-		if (!strcasecmp(name, infos[c].name)) {
-			*out = (enum acodec)c;
-			return 0;
-		}
-	}
-	return MCU_EUNSUPPORTED;
-}
-
-int acodec_rtp_clock(enum acodec codec)
-{
-	return valid(codec) ? infos[codec].rtp_clock : 0;
-}
-
-int acodec_static_pt(enum acodec codec)
-{
-	return valid(codec) ? infos[codec].static_pt : -1;
+	return (unsigned)codec < CODEC_AUDIO_COUNT;
 }
 
 /* ---- G.711 (ITU-T G.711), the segment algorithms ---------------------- */
@@ -208,7 +178,7 @@ static int rs_run(struct rs *r, const int16_t *in, int n, int16_t *out, int cap)
 /* ---- decoders ----------------------------------------------------------- */
 
 struct adec {
-	enum acodec codec;
+	enum codec_audio codec;
 	struct opusdec *opus;
 	AVCodecContext *ctx;           /* G.722 */
 	AVPacket *pkt;
@@ -231,7 +201,7 @@ static int g722_dec_open(struct adec *d)
 	d->frame = av_frame_alloc();
 	if (!d->ctx || !d->pkt || !d->frame)
 		return MCU_ENOMEM;
-	d->ctx->sample_rate = infos[ACODEC_G722].rate;
+	d->ctx->sample_rate = infos[CODEC_G722].rate;
 	av_channel_layout_default(&d->ctx->ch_layout, 1);
 	int ret = avcodec_open2(d->ctx, c, NULL);
 	if (ret < 0 || d->ctx->sample_fmt != AV_SAMPLE_FMT_S16) {
@@ -241,7 +211,7 @@ static int g722_dec_open(struct adec *d)
 	return 0;
 }
 
-int acodec_dec_create(enum acodec codec, struct adec **out)
+int acodec_dec_create(enum codec_audio codec, struct adec **out)
 {
 	if (!valid(codec))
 		return MCU_EUNSUPPORTED;
@@ -250,11 +220,11 @@ int acodec_dec_create(enum acodec codec, struct adec **out)
 		return MCU_ENOMEM;
 	d->codec = codec;
 	int rc;
-	if (codec == ACODEC_OPUS) {
+	if (codec == CODEC_OPUS) {
 		rc = opuscodec_dec_create(&d->opus);
 	} else {
 		rc = rs_init(&d->rs, infos[codec].rate, RATE_48K);
-		if (!rc && codec == ACODEC_G722)
+		if (!rc && codec == CODEC_G722)
 			rc = g722_dec_open(d);
 	}
 	if (rc)
@@ -322,10 +292,10 @@ static int coded_decode(struct adec *d, const uint8_t *packet, size_t len, int16
 	for (size_t off = 0; off < len;) {
 		int n = len - off > ACODEC_MAX_PACKET ? ACODEC_MAX_PACKET : (int)(len - off);
 		int got;
-		if (d->codec == ACODEC_G722) {
+		if (d->codec == CODEC_G722) {
 			got = g722_decode(d, packet + off, n, pcm + written, max - written);
 		} else {
-			int16_t (*dec)(uint8_t) = d->codec == ACODEC_PCMU ? ulaw_decode : alaw_decode;
+			int16_t (*dec)(uint8_t) = d->codec == CODEC_PCMU ? ulaw_decode : alaw_decode;
 			for (int i = 0; i < n; i++)
 				d->narrow[i] = dec(packet[off + (size_t)i]);
 			got = narrow_out(d, n, pcm + written, max - written);
@@ -344,7 +314,7 @@ int acodec_dec_decode(struct adec *d, const uint8_t *packet, size_t len, bool fe
 	bool conceal = !packet || fec;
 	if (!conceal && len == 0)
 		return 0;                  /* nothing to decode, nothing refused */
-	if (d->codec == ACODEC_OPUS) {
+	if (d->codec == CODEC_OPUS) {
 		/* Check the room first: libopus would call it a bad packet. */
 		int need = ACODEC_FRAME_48K;
 		if (!conceal) {
@@ -374,7 +344,7 @@ int acodec_dec_decode(struct adec *d, const uint8_t *packet, size_t len, bool fe
 /* ---- encoders ----------------------------------------------------------- */
 
 struct aenc {
-	enum acodec codec;
+	enum codec_audio codec;
 	struct opusenc *opus;
 	AVCodecContext *ctx;           /* G.722 */
 	AVPacket *pkt;
@@ -398,8 +368,8 @@ static int g722_enc_open(struct aenc *e)
 	e->frame = av_frame_alloc();
 	if (!e->ctx || !e->pkt || !e->frame)
 		return MCU_ENOMEM;
-	int frame = infos[ACODEC_G722].rate / 50;
-	e->ctx->sample_rate = infos[ACODEC_G722].rate;
+	int frame = infos[CODEC_G722].rate / 50;
+	e->ctx->sample_rate = infos[CODEC_G722].rate;
 	e->ctx->sample_fmt = AV_SAMPLE_FMT_S16;
 	e->ctx->bit_rate = G722_BITRATE;
 	e->ctx->frame_size = frame;
@@ -427,7 +397,7 @@ static int g722_enc_open(struct aenc *e)
 	return ret < 0 ? MCU_ENOMEM : 0;
 }
 
-int acodec_enc_create(enum acodec codec, int bitrate, struct aenc **out)
+int acodec_enc_create(enum codec_audio codec, int bitrate, struct aenc **out)
 {
 	if (!valid(codec))
 		return MCU_EUNSUPPORTED;
@@ -436,12 +406,12 @@ int acodec_enc_create(enum acodec codec, int bitrate, struct aenc **out)
 		return MCU_ENOMEM;
 	e->codec = codec;
 	int rc;
-	if (codec == ACODEC_OPUS) {
+	if (codec == CODEC_OPUS) {
 		/* The mixer's choice: voice at a modest CPU cost. */
 		rc = opuscodec_enc_create(bitrate, 5, &e->opus);
 	} else {
 		rc = rs_init(&e->rs, RATE_48K, infos[codec].rate);
-		if (!rc && codec == ACODEC_G722)
+		if (!rc && codec == CODEC_G722)
 			rc = g722_enc_open(e);
 	}
 	if (rc)
@@ -492,7 +462,7 @@ static void fifo_drop(struct aenc *e, int n)
  * bytes). Returns the bytes written or MCU_EIO. */
 static int g722_encode(struct aenc *e, uint8_t *out, size_t cap)
 {
-	int frame = infos[ACODEC_G722].rate / 50;
+	int frame = infos[CODEC_G722].rate / 50;
 	size_t len = 0;
 	for (int off = 0; off < frame; off += e->frame_size) {
 		/* The encoder may still hold a reference to the last one. */
@@ -524,7 +494,7 @@ static int g722_encode(struct aenc *e, uint8_t *out, size_t cap)
 
 int acodec_enc_encode(struct aenc *e, const int16_t *pcm, uint8_t *out, size_t cap)
 {
-	if (e->codec == ACODEC_OPUS)
+	if (e->codec == CODEC_OPUS)
 		return opuscodec_enc_encode(e->opus, pcm, out, cap);
 	/* Refuse before the resampler moves on, as Opus refuses a short buffer. */
 	if (cap < CODED_BYTES)
@@ -533,10 +503,10 @@ int acodec_enc_encode(struct aenc *e, const int16_t *pcm, uint8_t *out, size_t c
 	int rc = fifo_fill(e, pcm, want);
 	if (rc)
 		return rc;
-	if (e->codec == ACODEC_G722) {
+	if (e->codec == CODEC_G722) {
 		rc = g722_encode(e, out, cap);
 	} else {
-		uint8_t (*enc)(int16_t) = e->codec == ACODEC_PCMU ? ulaw_encode : alaw_encode;
+		uint8_t (*enc)(int16_t) = e->codec == CODEC_PCMU ? ulaw_encode : alaw_encode;
 		for (int i = 0; i < want; i++)
 			out[i] = enc(e->fifo[i]);
 		rc = want;

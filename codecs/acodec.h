@@ -6,37 +6,25 @@
  * packets into it (resampling 8 or 16 kHz up), an encoder turns one 20 ms
  * frame of it (960 samples) into one packet (resampling down first).
  * Resampling uses libswresample. Each object is owned by one room thread.
+ * The codecs' ids, names and RTP clock rates are base/codec.h's.
  */
 #ifndef MCU_ACODEC_H
 #define MCU_ACODEC_H
+
+#include "base/codec.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-enum acodec { ACODEC_OPUS, ACODEC_G722, ACODEC_PCMU, ACODEC_PCMA };
-#define ACODEC_COUNT 4
-
 #define ACODEC_FRAME_48K 960      /* samples of one 20 ms frame at 48 kHz */
 #define ACODEC_MAX_PACKET 1500
-
-/* "opus", "G722", "PCMU", "PCMA" (as in a=rtpmap). Thread: any. */
-const char *acodec_name(enum acodec codec);
-
-/* Parses an rtpmap encoding name (any case). Returns 0 or MCU_EUNSUPPORTED. */
-int acodec_parse(const char *name, enum acodec *out);
-
-/* The RTP clock rate: 48000, 8000 (G.722's RFC 3551 value), 8000, 8000. */
-int acodec_rtp_clock(enum acodec codec);
-
-/* The static payload type (0 PCMU, 8 PCMA, 9 G722), -1 for Opus. */
-int acodec_static_pt(enum acodec codec);
 
 struct adec;
 struct aenc;
 
 /* Returns 0, MCU_EUNSUPPORTED or MCU_ENOMEM. */
-int acodec_dec_create(enum acodec codec, struct adec **out);
+int acodec_dec_create(enum codec_audio codec, struct adec **out);
 void acodec_dec_destroy(struct adec *d);  /* accepts NULL */
 
 /*
@@ -52,12 +40,12 @@ int acodec_dec_decode(struct adec *d, const uint8_t *packet, size_t len, bool fe
 
 /* bitrate in bit/s for Opus (ignored by the others). Returns 0,
  * MCU_EINVAL, MCU_EUNSUPPORTED or MCU_ENOMEM. */
-int acodec_enc_create(enum acodec codec, int bitrate, struct aenc **out);
+int acodec_enc_create(enum codec_audio codec, int bitrate, struct aenc **out);
 void acodec_enc_destroy(struct aenc *e);  /* accepts NULL */
 
 /* Encodes ACODEC_FRAME_48K samples (48 kHz mono) into one 20 ms packet in
  * out (cap bytes). Returns its length, or MCU_EIO. The packet's RTP
- * timestamp advances by acodec_rtp_clock(codec) / 50. */
+ * timestamp advances by codec_audio_rtp_clock(codec) / 50. */
 int acodec_enc_encode(struct aenc *e, const int16_t *pcm, uint8_t *out, size_t cap);
 
 #endif

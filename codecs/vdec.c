@@ -11,7 +11,6 @@
 #include <libswscale/swscale.h>
 #include <stdbool.h>
 #include <stdlib.h>
-#include <strings.h>
 
 struct vdec {
 	AVCodecContext *ctx;
@@ -23,25 +22,9 @@ struct vdec {
 	uint64_t frames, errors;
 };
 
-const char *vdec_codec_name(enum vcodec codec)
+int vdec_create(enum codec_video codec, struct vdec **out)
 {
-	return codec == VCODEC_VP8 ? "VP8" : "H264";
-}
-
-int vdec_codec_parse(const char *name, enum vcodec *out)
-{
-	static const enum vcodec all[] = { VCODEC_H264, VCODEC_VP8 };
-	for (size_t i = 0; name && i < sizeof(all) / sizeof(all[0]); i++)
-		if (!strcasecmp(name, vdec_codec_name(all[i]))) {
-			*out = all[i];
-			return 0;
-		}
-	return MCU_EUNSUPPORTED;
-}
-
-int vdec_create(enum vcodec codec, struct vdec **out)
-{
-	const AVCodec *c = avcodec_find_decoder(codec == VCODEC_VP8 ? AV_CODEC_ID_VP8 : AV_CODEC_ID_H264);
+	const AVCodec *c = avcodec_find_decoder(codec == CODEC_VP8 ? AV_CODEC_ID_VP8 : AV_CODEC_ID_H264);
 	if (!c)
 		return MCU_EUNSUPPORTED;
 	struct vdec *d = calloc(1, sizeof(*d));

@@ -3,10 +3,13 @@
  * in, YUV 4:2:0 pictures out.
  *
  * Single-threaded on purpose (ARCHITECTURE.md: frame threads cost CPU and a
- * frame of delay). Owned by one room thread.
+ * frame of delay). Owned by one room thread. The codec ids and names are
+ * base/codec.h's.
  */
 #ifndef MCU_VDEC_H
 #define MCU_VDEC_H
+
+#include "base/codec.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -15,21 +18,12 @@
 struct AVFrame;
 struct vdec;
 
-enum vcodec { VCODEC_H264, VCODEC_VP8 };
-
 /* Bytes of zero padding the decoder's input buffer must have after the data. */
 #define VDEC_PADDING 64
 
-/* Returns "H264" or "VP8". */
-const char *vdec_codec_name(enum vcodec codec);
-
-/* Parses an rtpmap encoding name (any case): "H264" or "VP8". Returns 0 or
- * MCU_EUNSUPPORTED (also for NULL). Thread: any. */
-int vdec_codec_parse(const char *name, enum vcodec *out);
-
 /* Opens a decoder. Returns 0, MCU_EUNSUPPORTED (libavcodec lacks it) or
  * MCU_ENOMEM. */
-int vdec_create(enum vcodec codec, struct vdec **out);
+int vdec_create(enum codec_video codec, struct vdec **out);
 void vdec_destroy(struct vdec *d);  /* accepts NULL */
 
 /*

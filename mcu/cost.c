@@ -1,6 +1,7 @@
 /* cost.c - see cost.h. */
 #include "cost.h"
 #include "base/err.h"
+#include "base/profile.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,9 @@
 #define PACKETIZE 0.0005           /* per receiver: header rewrite, SRTP, send */
 #define COMPOSE 0.02               /* scaling senders into the composite */
 
-static const double encode_video[3] = { 0.17, 0.044, 0.013 }; /* hd, sd, ld */
+static const double encode_video[PROFILE_COUNT] = {
+	[PROFILE_HD] = 0.17, [PROFILE_SD] = 0.044, [PROFILE_LD] = 0.013,
+};
 
 bool cost_charged_fully(bool ready, int64_t age_us, double *pending)
 {
@@ -35,7 +38,7 @@ void cost_room_add(struct cost_room *r, const struct port_info *p)
 	r->audio_senders += p->sends_audio;
 	r->receivers += p->receives_video || p->receives_audio;
 	r->audio_receivers += p->receives_audio;
-	if (p->receives_video && p->profile >= 0 && p->profile < 3)
+	if (p->receives_video && p->profile >= 0 && p->profile < PROFILE_COUNT)
 		r->outputs |= 1u << (p->profile * 2 + (p->packetization_mode == 0 ? 1 : 0));
 }
 
@@ -44,7 +47,7 @@ double cost_room_estimate(const struct cost_room *r)
 	double c = r->video_senders * DECODE_VIDEO + r->audio_senders * DECODE_AUDIO +
 		   r->receivers * PACKETIZE;
 	unsigned outputs = r->outputs | (r->recording ? 1u : 0u);
-	for (int i = 0; i < 6; i++)
+	for (int i = 0; i < 2 * PROFILE_COUNT; i++)
 		if (outputs & (1u << i))
 			c += encode_video[i / 2];
 	if (outputs)

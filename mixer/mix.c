@@ -28,12 +28,6 @@
 #include "base/workq.h"
 
 #include <errno.h>
-
-_Static_assert((int)PORT_OPUS == (int)ACODEC_OPUS && (int)PORT_G722 == (int)ACODEC_G722 &&
-	       (int)PORT_PCMU == (int)ACODEC_PCMU && (int)PORT_PCMA == (int)ACODEC_PCMA,
-	       "port.h's audio codecs are acodec.h's");
-_Static_assert((int)PORT_H264 == (int)VCODEC_H264 && (int)PORT_VP8 == (int)VCODEC_VP8,
-	       "port.h's video codecs are vdec.h's");
 #include <libavutil/frame.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,7 +70,7 @@ static int part_create(const struct port_info *info, const struct port_ops *ops,
 	if (!rc && info->sends_audio)
 		rc = ajb_create(AJB_CAPACITY, AJB_TARGET, &p->ajb);
 	if (!rc && info->sends_audio)
-		rc = acodec_dec_create((enum acodec)info->audio_codec, &p->adec);
+		rc = acodec_dec_create(info->audio_codec, &p->adec);
 	if (!rc && info->sends_video)
 		rc = vjb_create(VJB_CAPACITY, VJB_MAX_WAIT_US, &p->vjb);
 	adapt_init(&p->adapt, info->profile);
@@ -249,7 +243,7 @@ static void run_commands(struct mix *m)
 int mix_add(struct mix *m, const struct port_info *info, const struct port_ops *ops, void *port)
 {
 	if (!info || !ops || !port || info->profile < 0 || info->profile >= PROFILE_COUNT ||
-	    (int)info->audio_codec < 0 || (int)info->audio_codec >= ACODEC_COUNT)
+	    (int)info->audio_codec < 0 || (int)info->audio_codec >= CODEC_AUDIO_COUNT)
 		return MCU_EINVAL;
 	struct mix_cmd *cmd = calloc(1, sizeof(*cmd));
 	if (!cmd)

@@ -13,7 +13,7 @@
 #include "ajb.h"
 #include "vjb.h"
 #include "codecs/acodec.h"
-#include "codecs/profile.h"
+#include "base/profile.h"
 #include "codecs/vdec.h"
 #include "codecs/venc.h"
 
@@ -172,7 +172,7 @@ struct mix {
 	struct amix_speakers speakers;
 	struct mix_part **slots;       /* speakers.capacity of them; NULL free */
 	int *levels;                   /* speakers.capacity: one tick's levels */
-	struct aenc *full_enc[ACODEC_COUNT]; /* the full mix, per codec in use */
+	struct aenc *full_enc[CODEC_AUDIO_COUNT]; /* the full mix, per codec in use */
 	struct amix_limiter full_lim;
 	int32_t sum[AMIX_FRAME];
 	int32_t minus[AMIX_FRAME];

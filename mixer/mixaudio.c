@@ -58,7 +58,7 @@ int mixaudio_init(struct mix *m)
 
 void mixaudio_fini(struct mix *m)
 {
-	for (int c = 0; c < ACODEC_COUNT; c++) {
+	for (int c = 0; c < CODEC_AUDIO_COUNT; c++) {
 		acodec_enc_destroy(m->full_enc[c]);
 		m->full_enc[c] = NULL;
 	}
@@ -153,7 +153,7 @@ static void skip(struct mix *m, struct mix_part *p, int samples)
 static int skippable(const struct mix *m, struct mix_part *p, const struct ajb_out *o,
 		     int64_t now)
 {
-	if (p->info.audio_codec != PORT_OPUS)
+	if (p->info.audio_codec != CODEC_OPUS)
 		return 0;
 	int level = o->level;
 	if (level < 0 && amix_opus_voice(o->payload, o->len) == 0) {
@@ -221,7 +221,7 @@ static void consume_frame(struct mix_part *p)
 static void send_audio(struct mix *m, struct mix_part *p, const uint8_t *payload, int len,
 		       int64_t capture_us)
 {
-	int clock = acodec_rtp_clock((enum acodec)p->info.audio_codec);
+	int clock = codec_audio_rtp_clock(p->info.audio_codec);
 	uint8_t *buf = m->audio_sendbuf;
 	size_t cap = sizeof(m->audio_sendbuf);
 	int h = rtp_write_header(buf, cap, (uint8_t)p->info.audio_pt, false, p->audio_seq++,
@@ -238,7 +238,7 @@ static bool is_mixed(const struct mix *m, const struct mix_part *p)
 }
 
 /* Encodes pcm with *enc (made on first use). Returns the length or < 0. */
-static int encode(struct mix *m, enum acodec codec, struct aenc **enc, const int16_t *pcm,
+static int encode(struct mix *m, enum codec_audio codec, struct aenc **enc, const int16_t *pcm,
 		  uint8_t *out, size_t cap)
 {
 	if (!*enc && acodec_enc_create(codec, m->cfg.audio_bitrate, enc))
@@ -254,7 +254,7 @@ static int send_minus(struct mix *m, struct mix_part *p, int64_t capture_us)
 		amix_limiter_init(&p->minus_lim);
 	amix_minus(m->sum, p->pcm, AMIX_FRAME, m->minus);
 	amix_limit(&p->minus_lim, m->minus, AMIX_FRAME, m->out_pcm);
-	int n = encode(m, (enum acodec)p->info.audio_codec, &p->minus_enc, m->out_pcm, pkt, sizeof(pkt));
+	int n = encode(m, p->info.audio_codec, &p->minus_enc, m->out_pcm, pkt, sizeof(pkt));
 	if (n > 0)
 		send_audio(m, p, pkt, n, capture_us);
 	return p->minus_enc != NULL;
@@ -283,16 +283,16 @@ void mixaudio_tick(struct mix *m, int64_t capture_us)
 	amix_sum(inputs, n, AMIX_FRAME, m->sum);
 
 	/* The full mix once, encoded once per codec some non-speaker takes. */
-	bool need[ACODEC_COUNT] = { false };
+	bool need[CODEC_AUDIO_COUNT] = { false };
 	for (int i = 0; i < m->n_parts; i++)
 		if (m->parts[i]->info.receives_audio && !is_mixed(m, m->parts[i]))
 			need[m->parts[i]->info.audio_codec] = true;
-	need[ACODEC_OPUS] |= m->rec && m->rec_opus; /* the recording copies those packets */
-	uint8_t full[ACODEC_COUNT][ACODEC_MAX_PACKET];
-	int full_len[ACODEC_COUNT] = { 0 };
+	need[CODEC_OPUS] |= m->rec && m->rec_opus; /* the recording copies those packets */
+	uint8_t full[CODEC_AUDIO_COUNT][ACODEC_MAX_PACKET];
+	int full_len[CODEC_AUDIO_COUNT] = { 0 };
 	int encoders = 0;
 	bool limited = false;
-	for (int c = 0; c < ACODEC_COUNT; c++) {
+	for (int c = 0; c < CODEC_AUDIO_COUNT; c++) {
 		if (!need[c]) {
 			acodec_enc_destroy(m->full_enc[c]);
 			m->full_enc[c] = NULL;
@@ -301,11 +301,11 @@ void mixaudio_tick(struct mix *m, int64_t capture_us)
 		if (!limited)
 			amix_limit(&m->full_lim, m->sum, AMIX_FRAME, m->out_pcm);
 		limited = true;
-		full_len[c] = encode(m, (enum acodec)c, &m->full_enc[c], m->out_pcm, full[c], sizeof(full[c]));
+		full_len[c] = encode(m, (enum codec_audio)c, &m->full_enc[c], m->out_pcm, full[c], sizeof(full[c]));
 		encoders += m->full_enc[c] != NULL;
 	}
-	if (m->rec && m->rec_opus && full_len[ACODEC_OPUS] > 0) {
-		recorder_push_opus(m->rec, full[ACODEC_OPUS], (size_t)full_len[ACODEC_OPUS], capture_us);
+	if (m->rec && m->rec_opus && full_len[CODEC_OPUS] > 0) {
+		recorder_push_opus(m->rec, full[CODEC_OPUS], (size_t)full_len[CODEC_OPUS], capture_us);
 	} else if (m->rec && !m->rec_opus) {
 		if (!limited)
 			amix_limit(&m->full_lim, m->sum, AMIX_FRAME, m->out_pcm);

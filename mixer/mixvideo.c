@@ -110,12 +110,12 @@ static struct vdec *decoder_for(struct mix_part *p, int pt, bool *vp8)
 		k++;
 	if (k == p->info.n_video_pts)
 		return NULL;
-	*vp8 = p->info.video_codecs[k] == PORT_VP8;
+	*vp8 = p->info.video_codecs[k] == CODEC_VP8;
 	if (p->vdec && p->vdec_pt == pt)
 		return p->vdec;
 	vdec_destroy(p->vdec);
 	p->vdec = NULL;
-	if (vdec_create(*vp8 ? VCODEC_VP8 : VCODEC_H264, &p->vdec))
+	if (vdec_create(*vp8 ? CODEC_VP8 : CODEC_H264, &p->vdec))
 		return NULL;
 	p->vdec_pt = pt;
 	p->want_keyframe = true;

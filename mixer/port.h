@@ -12,6 +12,8 @@
 #ifndef MCU_PORT_H
 #define MCU_PORT_H
 
+#include "base/codec.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -21,12 +23,6 @@
 #define PORT_MAX_NACKS 64
 
 enum port_media { PORT_AUDIO = 0, PORT_VIDEO = 1 };
-
-/* Video codecs a sender may use (codecs/vdec.h's enum vcodec values). */
-enum port_vcodec { PORT_H264 = 0, PORT_VP8 = 1 };
-
-/* Audio codecs, both ways (codecs/acodec.h's enum acodec values). */
-enum port_acodec { PORT_OPUS = 0, PORT_G722 = 1, PORT_PCMU = 2, PORT_PCMA = 3 };
 
 /* One inbound RTP packet, already decrypted and parsed. */
 struct port_packet {
@@ -61,9 +57,9 @@ struct port_info {
 	int packetization_mode;   /* of the H.264 we send it: 1, or 0 */
 	uint32_t audio_ssrc, video_ssrc;     /* SSRCs we send it with */
 	int audio_pt, video_pt;   /* payload types we send it with */
-	enum port_acodec audio_codec; /* of its audio, both ways */
+	enum codec_audio audio_codec; /* of its audio, both ways */
 	int video_pts[PORT_MAX_PTS];         /* payload types it sends video with */
-	enum port_vcodec video_codecs[PORT_MAX_PTS];
+	enum codec_video video_codecs[PORT_MAX_PTS];
 	int n_video_pts;
 };
 

@@ -11,7 +11,7 @@
 #include "mcu/config.h"
 #include "base/err.h"
 #include "mcu/registry.h"
-#include "codecs/profile.h"
+#include "base/profile.h"
 #include "iceservers.h"
 #include "revocations.h"
 #include "token.h"

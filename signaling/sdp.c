@@ -11,6 +11,7 @@
  * whole offer has been read.
  */
 #include "sdp.h"
+#include "base/codec.h"
 #include "base/err.h"
 
 #include <ctype.h>
@@ -141,18 +142,23 @@ static int bad(struct parse *p, const char *what)
 	return sdp_fail(p->err, p->err_size, MCU_EPROTO, "line %d: %s", p->lineno, what);
 }
 
+/* A format listed without a=rtpmap: RFC 3551's static payload types. Our
+ * audio codecs' are base/codec.h's; JPEG (26) is named too, a video format
+ * hardware offers list that we never take. Others stay nameless. */
 static void fill_static_codec(struct sdp_codec *c)
 {
-	static const struct { int pt; const char *name; int rate; int ch; } known[] = {
-		{ 0, "PCMU", 8000, 1 }, { 8, "PCMA", 8000, 1 },
-		{ 9, "G722", 8000, 1 }, { 26, "JPEG", 90000, 0 },
-	};
-	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-		if (known[i].pt == c->pt) {
-			snprintf(c->name, sizeof(c->name), "%s", known[i].name);
-			c->clock_rate = known[i].rate;
-			c->channels = known[i].ch;
+	for (int i = 0; i < CODEC_AUDIO_COUNT; i++)
+		if (codec_audio_static_pt((enum codec_audio)i) == c->pt) {
+			snprintf(c->name, sizeof(c->name), "%s", codec_audio_name((enum codec_audio)i));
+			c->clock_rate = codec_audio_rtp_clock((enum codec_audio)i);
+			c->channels = 1;
+			return;
 		}
+	if (c->pt == 26) {
+		snprintf(c->name, sizeof(c->name), "JPEG");
+		c->clock_rate = 90000;
+		c->channels = 0;
+	}
 }
 
 static enum sdp_kind kind_of(const char *name)

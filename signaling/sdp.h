@@ -14,8 +14,7 @@
 #ifndef MCU_SDP_H
 #define MCU_SDP_H
 
-#include "codecs/acodec.h"
-#include "codecs/vdec.h"
+#include "base/codec.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -111,7 +110,7 @@ struct sdp_media_answer {
 	bool accepted;              /* false: answered with port 0 */
 	enum sdp_direction direction; /* the answer's direction, from our side */
 	int recv_pts[4];            /* payload types we accept from the peer */
-	enum vcodec recv_codecs[4]; /* video: the codec of each of recv_pts */
+	enum codec_video recv_codecs[4]; /* video: the codec of each of recv_pts */
 	int n_recv_pts;
 	int send_pt;                /* payload type we send, -1 when we send nothing */
 	int recv_rtx_pts[4];        /* unused for now: no rtx negotiated */
@@ -163,7 +162,7 @@ struct sdp_rtp_media {
 
 struct sdp_rtp_negotiation {
 	struct sdp_rtp_media audio, video;
-	enum acodec audio_codec;    /* audio.codec's id, when audio is accepted */
+	enum codec_audio audio_codec; /* audio.codec's id, when audio is accepted */
 	bool peer_sends;            /* some accepted m= carries media to us */
 	bool peer_receives;         /* some accepted m= carries media from us */
 };

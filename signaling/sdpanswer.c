@@ -8,9 +8,8 @@
  */
 #include "sdpanswer.h"
 #include "sdpwriter.h"
+#include "base/codec.h"
 #include "base/err.h"
-#include "codecs/acodec.h"
-#include "codecs/vdec.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -23,18 +22,18 @@ static bool is_webrtc_proto(const char *proto)
 	return !strcmp(proto, "UDP/TLS/RTP/SAVPF") || !strcmp(proto, "UDP/TLS/RTP/SAVP");
 }
 
-/* Is the offered format the video codec id (by vdec's names, at 90 kHz)? */
-static bool is_vcodec(const struct sdp_codec *c, enum vcodec id)
+/* Is the offered format the video codec id (by base/codec.h's names, at 90 kHz)? */
+static bool is_vcodec(const struct sdp_codec *c, enum codec_video id)
 {
-	enum vcodec got;
-	return c->clock_rate == 90000 && !vdec_codec_parse(c->name, &got) && got == id;
+	enum codec_video got;
+	return c->clock_rate == 90000 && !codec_video_parse(c->name, &got) && got == id;
 }
 
 /* Ranks an H.264 format: Constrained Baseline first (what we send), then
  * other profiles libavcodec decodes; 0 for ones we cannot take. */
 static int h264_rank(const struct sdp_codec *c)
 {
-	if (!is_vcodec(c, VCODEC_H264) || c->packetization_mode != 1)
+	if (!is_vcodec(c, CODEC_H264) || c->packetization_mode != 1)
 		return 0;
 	const char *pl = c->profile_level_id;
 	if (!pl[0] || !strncmp(pl, "42e0", 4))
@@ -46,12 +45,13 @@ static int h264_rank(const struct sdp_codec *c)
 
 static bool is_opus(const struct sdp_codec *c)
 {
-	enum acodec got;
-	return !acodec_parse(c->name, &got) && got == ACODEC_OPUS && c->clock_rate == acodec_rtp_clock(got);
+	enum codec_audio got;
+	return !codec_audio_parse(c->name, &got) && got == CODEC_OPUS &&
+	       c->clock_rate == codec_audio_rtp_clock(got);
 }
 
 /* codec: of a video payload type (ignored for audio). */
-static void add_pt(struct sdp_media_answer *a, int pt, enum vcodec codec)
+static void add_pt(struct sdp_media_answer *a, int pt, enum codec_video codec)
 {
 	if (a->n_recv_pts < (int)(sizeof(a->recv_pts) / sizeof(a->recv_pts[0]))) {
 		a->recv_codecs[a->n_recv_pts] = codec;
@@ -66,7 +66,7 @@ static bool pick_codecs(const struct sdp_media *m, struct sdp_media_answer *a)
 	if (m->kind == SDP_KIND_AUDIO) {
 		for (int i = 0; i < m->n_codecs; i++)
 			if (is_opus(&m->codecs[i])) {
-				add_pt(a, m->codecs[i].pt, VCODEC_H264);
+				add_pt(a, m->codecs[i].pt, CODEC_H264);
 				a->send_pt = m->codecs[i].pt;
 				return true;
 			}
@@ -81,18 +81,18 @@ static bool pick_codecs(const struct sdp_media *m, struct sdp_media_answer *a)
 			best = i;
 			best_rank = rank;
 		}
-		if (vp8 < 0 && is_vcodec(&m->codecs[i], VCODEC_VP8))
+		if (vp8 < 0 && is_vcodec(&m->codecs[i], CODEC_VP8))
 			vp8 = i;
 	}
 	if (best >= 0) {
-		add_pt(a, m->codecs[best].pt, VCODEC_H264);
+		add_pt(a, m->codecs[best].pt, CODEC_H264);
 		a->send_pt = m->codecs[best].pt;
 	}
 	if (vp8 >= 0)
-		add_pt(a, m->codecs[vp8].pt, VCODEC_VP8);
+		add_pt(a, m->codecs[vp8].pt, CODEC_VP8);
 	for (int i = 0; i < m->n_codecs; i++)
 		if (i != best && h264_rank(&m->codecs[i]))
-			add_pt(a, m->codecs[i].pt, VCODEC_H264);
+			add_pt(a, m->codecs[i].pt, CODEC_H264);
 	return a->n_recv_pts > 0;
 }
 
@@ -214,7 +214,7 @@ static void put_codec(struct sdpwriter *w, const struct sdp_codec *c, bool video
 	}
 	if (is_opus(c))
 		sdpwriter_put(w, "a=fmtp:%d minptime=10;useinbandfec=1\r\n", c->pt);
-	else if (is_vcodec(c, VCODEC_H264))
+	else if (is_vcodec(c, CODEC_H264))
 		sdpwriter_put(w, "a=fmtp:%d level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=%s\r\n",
 			      c->pt, c->profile_level_id[0] ? c->profile_level_id : "42e01f");
 }

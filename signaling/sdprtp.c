@@ -8,9 +8,8 @@
  */
 #include "sdprtp.h"
 #include "sdpwriter.h"
+#include "base/codec.h"
 #include "base/err.h"
-#include "codecs/acodec.h"
-#include "codecs/vdec.h"
 
 #include <arpa/inet.h>
 #include <inttypes.h>
@@ -18,9 +17,9 @@
 #include <string.h>
 
 /* Audio codecs we take from a plain RTP offer, best first. Their names and
- * RTP clock rates are acodec's (G.722's is 8000 by RFC 3551's historical
+ * RTP clock rates are base/codec.h's (G.722's is 8000 by RFC 3551's historical
  * error). */
-static const enum acodec RTP_AUDIO[] = { ACODEC_OPUS, ACODEC_G722, ACODEC_PCMU, ACODEC_PCMA };
+static const enum codec_audio RTP_AUDIO[] = { CODEC_OPUS, CODEC_G722, CODEC_PCMU, CODEC_PCMA };
 
 static bool is_plain_rtp_proto(const char *proto)
 {
@@ -30,13 +29,13 @@ static bool is_plain_rtp_proto(const char *proto)
 /* The offered audio format we use, or NULL: the best of RTP_AUDIO the m=
  * lists (any channel count for Opus), whatever the offer's own order; its
  * codec in *id. */
-static const struct sdp_codec *rtp_audio_codec(const struct sdp_media *m, enum acodec *id)
+static const struct sdp_codec *rtp_audio_codec(const struct sdp_media *m, enum codec_audio *id)
 {
 	for (size_t k = 0; k < sizeof(RTP_AUDIO) / sizeof(RTP_AUDIO[0]); k++)
 		for (int i = 0; i < m->n_codecs; i++) {
-			enum acodec c;
-			if (!acodec_parse(m->codecs[i].name, &c) && c == RTP_AUDIO[k] &&
-			    m->codecs[i].clock_rate == acodec_rtp_clock(c)) {
+			enum codec_audio c;
+			if (!codec_audio_parse(m->codecs[i].name, &c) && c == RTP_AUDIO[k] &&
+			    m->codecs[i].clock_rate == codec_audio_rtp_clock(c)) {
 				*id = c;
 				return &m->codecs[i];
 			}
@@ -50,8 +49,8 @@ static const struct sdp_codec *rtp_video_codec(const struct sdp_media *m)
 {
 	for (int i = 0; i < m->n_codecs; i++) {
 		const struct sdp_codec *c = &m->codecs[i];
-		enum vcodec id;
-		if (!vdec_codec_parse(c->name, &id) && id == VCODEC_H264 && c->clock_rate == 90000 &&
+		enum codec_video id;
+		if (!codec_video_parse(c->name, &id) && id == CODEC_H264 && c->clock_rate == 90000 &&
 		    (c->packetization_mode == 0 || c->packetization_mode == 1))
 			return c;
 	}
@@ -195,7 +194,7 @@ int sdprtp_build_answer(const struct sdp_offer *offer, const struct sdp_rtp_nego
 	for (int i = 0; i < offer->n_media; i++) {
 		const struct sdp_media *m = &offer->media[i];
 		if (neg->audio.accepted && neg->audio.index == i)
-			put_rtp_accepted(&w, m, &neg->audio, neg->audio_codec == ACODEC_OPUS,
+			put_rtp_accepted(&w, m, &neg->audio, neg->audio_codec == CODEC_OPUS,
 					 local->audio_port, local->audio_ssrc);
 		else if (neg->video.accepted && neg->video.index == i)
 			put_rtp_accepted(&w, m, &neg->video, false, local->video_port, local->video_ssrc);

@@ -12,7 +12,7 @@
 #include "mcu/registry.h"
 #include "mcu/rtpdest.h"
 #include "mcu/net/rtpep.h"
-#include "codecs/profile.h"
+#include "base/profile.h"
 #include "iceservers.h"
 #include "revocations.h"
 #include "sdp.h"
@@ -64,12 +64,11 @@ static void fill_pts(int *dst, int *n_dst, const struct sdp_media_answer *m)
 }
 
 /* The codec of each accepted video payload type, as the negotiation parsed
- * it. enum vcodec and enum port_vcodec share their values (mixer/mix.c
- * asserts it), so the id passes as it is. */
+ * it: the endpoint carries the same base/codec.h ids to the mixer. */
 static void fill_video_codecs(const struct sdp_media_answer *a, struct endpoint_params *p)
 {
 	for (int i = 0; i < p->n_video_pts; i++)
-		p->video_codecs[i] = (enum port_vcodec)a->recv_codecs[i];
+		p->video_codecs[i] = a->recv_codecs[i];
 }
 
 /* Which way media flows on one accepted m= (the answer's direction is ours). */
@@ -229,9 +228,7 @@ static void fill_rtp_params(const struct sdp_rtp_negotiation *neg, const char *r
 		p->audio_port = a->port;
 		p->audio_rtcp_port = a->rtcp_port;
 		p->audio_pt = a->pt;
-		/* Parsed by sdprtp_negotiate; enum acodec and enum port_acodec
-		 * share their values (mixer/mix.c asserts it). */
-		p->audio_codec = (enum port_acodec)neg->audio_codec;
+		p->audio_codec = neg->audio_codec; /* parsed by sdprtp_negotiate */
 		p->audio_level_ext = a->audio_level_ext;
 		rtp_flow(a, &p->sends_audio, &p->receives_audio);
 	}

@@ -10,7 +10,8 @@
 #ifndef MCU_ENDPOINT_H
 #define MCU_ENDPOINT_H
 
-#include "codecs/profile.h"
+#include "base/codec.h"
+#include "base/profile.h"
 #include "mixer/port.h"
 
 #include <stdbool.h>
@@ -49,7 +50,7 @@ struct endpoint_params {
 	int audio_pts[ENDPOINT_MAX_PTS]; /* payload types counted as audio */
 	int n_audio_pts;
 	int video_pts[ENDPOINT_MAX_PTS]; /* payload types counted as video */
-	enum port_vcodec video_codecs[ENDPOINT_MAX_PTS]; /* the codec of each */
+	enum codec_video video_codecs[ENDPOINT_MAX_PTS]; /* the codec of each */
 	int n_video_pts;
 	int audio_level_ext;          /* extmap id of ssrc-audio-level, 0 = none */
 	int send_audio_pt, send_video_pt; /* what we send with, -1 = nothing */

@@ -419,7 +419,7 @@ static int open_media(struct rtpep *r, const struct config *cfg, enum port_media
 	m->present = true;
 	m->ssrc = random_ssrc();
 	/* The RTP clock: 8 kHz for G.722 (RFC 3551), PCMU and PCMA. */
-	m->rate = kind == PORT_VIDEO ? 90000 : r->port.audio_codec == PORT_OPUS ? 48000 : 8000;
+	m->rate = kind == PORT_VIDEO ? 90000 : r->port.audio_codec == CODEC_OPUS ? 48000 : 8000;
 	return 0;
 }
 
@@ -460,7 +460,7 @@ static void fill_identity(struct rtpep *r, const struct rtpep_params *p)
 	pi->audio_codec = p->audio_codec;
 	pi->video_pt = p->video_pt;
 	pi->video_pts[0] = p->video_pt;
-	pi->video_codecs[0] = PORT_H264;
+	pi->video_codecs[0] = CODEC_H264;
 	pi->n_video_pts = p->video_port ? 1 : 0;
 }
 

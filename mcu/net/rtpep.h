@@ -16,7 +16,8 @@
 #define MCU_RTPEP_H
 
 #include "endpoint.h"
-#include "codecs/profile.h"
+#include "base/codec.h"
+#include "base/profile.h"
 #include "mixer/port.h"
 
 #include <stdbool.h>
@@ -35,7 +36,7 @@ struct rtpep_params {
 	int video_port, video_rtcp_port; /* 0: no video */
 	bool sends_audio, receives_audio, sends_video, receives_video;
 	int audio_pt;
-	enum port_acodec audio_codec;
+	enum codec_audio audio_codec;
 	int video_pt;                 /* H.264, both ways */
 	int packetization_mode;       /* of the H.264 we send it: 0 or 1 */
 	int audio_level_ext;          /* extmap id of its RFC 6464 audio levels; 0: none */

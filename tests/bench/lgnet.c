@@ -533,7 +533,7 @@ static int make_decoders(struct lgep *ep)
 	if (ep->cfg.decode_video) {
 		ep->vd = calloc(1, sizeof(*ep->vd));
 		if (!ep->vd || !(ep->vd->au = malloc(AU_CAP + VDEC_PADDING)) ||
-		    vdec_create(VCODEC_H264, &ep->vd->dec))
+		    vdec_create(CODEC_H264, &ep->vd->dec))
 			return MCU_ENOMEM;
 		ep->vd->need_key = true;
 	}

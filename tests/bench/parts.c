@@ -99,7 +99,7 @@ static int room(const struct lgclip *clips, int n, int frames, bool paced, struc
 	if (!rc)
 		rc = canvas_layout(cv, 1280, 720, tiles, n);
 	for (int i = 0; !rc && i < n; i++) {
-		rc = vdec_create(VCODEC_H264, &dec[i]);
+		rc = vdec_create(CODEC_H264, &dec[i]);
 		if (!rc && !(pic[i] = av_frame_alloc()))
 			rc = MCU_ENOMEM;
 	}
@@ -167,11 +167,11 @@ static int audio(int seconds, json_t *out)
 	if (!rc)
 		rc = lgmedia_make_opus(LGAUDIO_SILENCE, 0, &silence);
 	if (!rc)
-		rc = acodec_dec_create(ACODEC_OPUS, &d1);
+		rc = acodec_dec_create(CODEC_OPUS, &d1);
 	if (!rc)
-		rc = acodec_dec_create(ACODEC_OPUS, &d2);
+		rc = acodec_dec_create(CODEC_OPUS, &d2);
 	if (!rc)
-		rc = acodec_enc_create(ACODEC_OPUS, 32000, &e);
+		rc = acodec_enc_create(CODEC_OPUS, 32000, &e);
 	int16_t pcm[5760];
 	uint8_t pkt[1500];
 	double dt = 0, ds = 0, en = 0;

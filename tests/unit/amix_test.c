@@ -567,7 +567,7 @@ static void test_opus_peek(void **state)
 	uint8_t pkt[ACODEC_MAX_PACKET];
 	int16_t pcm[AMIX_FRAME];
 
-	assert_int_equal(acodec_enc_create(ACODEC_OPUS, 32000, &enc), 0);
+	assert_int_equal(acodec_enc_create(CODEC_OPUS, 32000, &enc), 0);
 	int voiced[2] = { 0, 0 };
 	for (int f = 0; f < 100; f++) {
 		bool tone = f >= 50;

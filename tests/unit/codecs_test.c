@@ -1,8 +1,8 @@
-/* codecs_test.c - the codec wrappers end to end: the output profile table,
- * x264 into libavcodec (a solid colour survives the round trip, IDRs come
- * first and on request only, slice size limits hold so single NAL unit mode
- * can carry the stream), the decoder on garbage, and Opus (a tone survives
- * encode and decode, loss concealment yields a frame). */
+/* codecs_test.c - the codec wrappers end to end: x264 into libavcodec (a
+ * solid colour survives the round trip, IDRs come first and on request only,
+ * slice size limits hold so single NAL unit mode can carry the stream), the
+ * decoder on garbage, and Opus (a tone survives encode and decode, loss
+ * concealment yields a frame). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,7 +12,6 @@
 #include "codecs/h264pkt.h"
 #include "codecs/jpeg.h"
 #include "codecs/opuscodec.h"
-#include "codecs/profile.h"
 #include "codecs/vdec.h"
 #include "codecs/venc.h"
 #include "base/err.h"
@@ -138,72 +137,6 @@ static int for_each_nal(const uint8_t *au, size_t len, void (*fn)(void *, const 
 		fn(user, au + body[k], end - body[k]);
 	}
 	return n;
-}
-
-/* ---- profiles ------------------------------------------------------- */
-
-static void test_profile_table(void **state)
-{
-	(void)state;
-	static const struct {
-		const char *name;
-		int w, h, fps, kbps;
-	} want[PROFILE_COUNT] = {
-		{ "hd", 1280, 720, 30, 2000 },
-		{ "sd", 640, 360, 30, 700 },
-		{ "ld", 320, 180, 15, 200 },
-	};
-	assert_int_equal(PROFILE_HD, 0);
-	assert_int_equal(PROFILE_SD, 1);
-	assert_int_equal(PROFILE_LD, 2);
-	for (int i = 0; i < PROFILE_COUNT; i++) {
-		const struct profile *p = profile_get((enum profile_id)i);
-		assert_non_null(p);
-		assert_int_equal(p->id, i);
-		assert_string_equal(p->name, want[i].name);
-		assert_int_equal(p->width, want[i].w);
-		assert_int_equal(p->height, want[i].h);
-		assert_int_equal(p->fps, want[i].fps);
-		assert_int_equal(p->bitrate_kbps, want[i].kbps);
-		/* 16:9, even, and each smaller than the one before */
-		assert_int_equal(p->width * 9, p->height * 16);
-		assert_int_equal(p->width % 2, 0);
-		assert_int_equal(p->height % 2, 0);
-		if (i > 0)
-			assert_true(p->width < profile_get((enum profile_id)(i - 1))->width);
-	}
-	/* the room divides its 30 fps tick by each profile's rate */
-	for (int i = 0; i < PROFILE_COUNT; i++)
-		assert_int_equal(30 % profile_get((enum profile_id)i)->fps, 0);
-}
-
-static void test_profile_parse(void **state)
-{
-	(void)state;
-	enum profile_id id = PROFILE_LD;
-	assert_int_equal(profile_parse("hd", &id), 0);
-	assert_int_equal(id, PROFILE_HD);
-	assert_int_equal(profile_parse("sd", &id), 0);
-	assert_int_equal(id, PROFILE_SD);
-	assert_int_equal(profile_parse("ld", &id), 0);
-	assert_int_equal(id, PROFILE_LD);
-
-	id = PROFILE_SD;
-	assert_int_equal(profile_parse(NULL, &id), MCU_EINVAL);
-	assert_int_equal(profile_parse("", &id), MCU_EINVAL);
-	assert_int_equal(profile_parse("HD", &id), MCU_EINVAL);
-	assert_int_equal(profile_parse("hdx", &id), MCU_EINVAL);
-	assert_int_equal(profile_parse("h", &id), MCU_EINVAL);
-	assert_int_equal(profile_parse("sd ", &id), MCU_EINVAL);
-	assert_int_equal(id, PROFILE_SD); /* untouched on failure */
-}
-
-static void test_profile_get_out_of_range(void **state)
-{
-	(void)state;
-	assert_null(profile_get((enum profile_id)PROFILE_COUNT));
-	assert_null(profile_get((enum profile_id)-1));
-	assert_string_equal(profile_get(PROFILE_LD)->name, "ld");
 }
 
 /* ---- video ---------------------------------------------------------- */
@@ -352,7 +285,7 @@ static void test_vdec_roundtrip(void **state)
 	struct encoded x;
 	encode_solid(&x, 8, -1);
 	struct vdec *d = NULL;
-	assert_int_equal(vdec_create(VCODEC_H264, &d), 0);
+	assert_int_equal(vdec_create(CODEC_H264, &d), 0);
 	assert_non_null(d);
 	for (int i = 0; i < x.n; i++) {
 		AVFrame *pic = (AVFrame *)(uintptr_t)1;
@@ -384,7 +317,7 @@ static void test_vdec_roundtrip(void **state)
 	vdec_destroy(d);
 
 	/* a decoder that joins at a P frame has no picture to show */
-	assert_int_equal(vdec_create(VCODEC_H264, &d), 0);
+	assert_int_equal(vdec_create(CODEC_H264, &d), 0);
 	AVFrame *pic = NULL;
 	int rc = vdec_decode(d, x.au[3], x.len[3], &pic);
 	assert_true(rc == MCU_EPROTO || (rc == 0 && pic == NULL));
@@ -395,30 +328,6 @@ static void test_vdec_roundtrip(void **state)
 	vdec_destroy(d);
 
 	encoded_free(&x);
-	assert_string_equal(vdec_codec_name(VCODEC_H264), "H264");
-	assert_string_equal(vdec_codec_name(VCODEC_VP8), "VP8");
-}
-
-/* rtpmap names, any case, back to the ids; the rest refused untouched. */
-static void test_vdec_codec_parse(void **state)
-{
-	(void)state;
-	static const struct {
-		const char *name;
-		int want;             /* enum vcodec, or -1: refused */
-	} cases[] = {
-		{ "H264", VCODEC_H264 }, { "h264", VCODEC_H264 }, { "VP8", VCODEC_VP8 },
-		{ "vp8", VCODEC_VP8 }, { "Vp8", VCODEC_VP8 }, { "VP9", -1 }, { "H265", -1 },
-		{ "VP8 ", -1 }, { "", -1 }, { NULL, -1 },
-	};
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		enum vcodec c = (enum vcodec)7; /* stays when refused */
-		int rc = vdec_codec_parse(cases[i].name, &c);
-		bool refused = cases[i].want < 0;
-		if (rc != (refused ? MCU_EUNSUPPORTED : 0) || (int)c != (refused ? 7 : cases[i].want))
-			fail_msg("'%s': rc %d, codec %d; expected %d", cases[i].name ? cases[i].name : "(null)",
-				 rc, (int)c, cases[i].want);
-	}
 }
 
 /* Random bytes (no start code among them) are refused or give nothing. */
@@ -467,9 +376,9 @@ static void test_vdec_garbage(void **state)
 {
 	(void)state;
 	static uint8_t buf[3000];
-	for (int codec = VCODEC_H264; codec <= VCODEC_VP8; codec++) {
+	for (int codec = 0; codec < CODEC_VIDEO_COUNT; codec++) {
 		struct vdec *d = NULL;
-		assert_int_equal(vdec_create((enum vcodec)codec, &d), 0);
+		assert_int_equal(vdec_create((enum codec_video)codec, &d), 0);
 		uint32_t s = 12345;
 		for (int round = 0; round < 40; round++) {
 			size_t len = 1 + (size_t)(round * 73) % sizeof(buf);
@@ -767,13 +676,9 @@ int main(void)
 {
 	av_log_set_level(AV_LOG_QUIET); /* the garbage test would fill the screen */
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_profile_table),
-		cmocka_unit_test(test_profile_parse),
-		cmocka_unit_test(test_profile_get_out_of_range),
 		cmocka_unit_test(test_venc_rejects_bad_config),
 		cmocka_unit_test(test_venc_idr_first_and_on_request),
 		cmocka_unit_test(test_vdec_roundtrip),
-		cmocka_unit_test(test_vdec_codec_parse),
 		cmocka_unit_test(test_vdec_garbage),
 		cmocka_unit_test(test_venc_slice_max_bytes),
 		cmocka_unit_test(test_venc_slice_max_bytes_first_au),

@@ -18,8 +18,8 @@
 #include "base/clock.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "base/profile.h"
 #include "codecs/opuscodec.h"
-#include "codecs/profile.h"
 
 #include <dirent.h>
 #include <libavutil/log.h>

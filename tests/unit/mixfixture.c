@@ -11,10 +11,10 @@
 
 #include "base/clock.h"
 #include "base/err.h"
+#include "base/profile.h"
 #include "base/rtp.h"
 #include "codecs/h264pkt.h"
 #include "codecs/opuscodec.h"
-#include "codecs/profile.h"
 #include "codecs/venc.h"
 
 #include <math.h>
@@ -293,7 +293,7 @@ void mixfixture_vsender_init(struct mixfixture_vsender *s)
 	s->f = mixfixture_fake_new("S");
 	s->f->info.sends_video = true;
 	s->f->info.video_pts[0] = S_PT;
-	s->f->info.video_codecs[0] = PORT_H264;
+	s->f->info.video_codecs[0] = CODEC_H264;
 	s->f->info.n_video_pts = 1;
 	s->seq = 4000;
 	struct venc_config vc = { .width = VW, .height = VH, .fps = 30, .bitrate_kbps = 700,

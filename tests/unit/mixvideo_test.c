@@ -14,9 +14,9 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/profile.h"
 #include "base/rtp.h"
 #include "codecs/h264pkt.h"
-#include "codecs/profile.h"
 #include "codecs/vdec.h"
 
 #include <libavutil/frame.h>
@@ -173,7 +173,7 @@ static void test_video(void **state)
 	 * every frame after decodes cleanly */
 	assert_true(frames[0].keyframe);
 	struct vdec *d = NULL;
-	assert_int_equal(vdec_create(VCODEC_H264, &d), 0);
+	assert_int_equal(vdec_create(CODEC_H264, &d), 0);
 	int pictures = 0;
 	for (int i = 0; i < n; i++) {
 		AVFrame *pic = NULL;
@@ -231,7 +231,7 @@ static void test_video(void **state)
 	n = split_frames(r2, frames, RUN_FRAMES * 2);
 	assert_true(n >= 20);
 	assert_true(frames[0].keyframe);
-	assert_int_equal(vdec_create(VCODEC_H264, &d), 0);
+	assert_int_equal(vdec_create(CODEC_H264, &d), 0);
 	for (int i = 0; i < n; i++) {
 		AVFrame *pic = NULL;
 		assert_int_equal(vdec_decode(d, frames[i].au, (size_t)frames[i].len, &pic), 0);

@@ -74,7 +74,7 @@ static void fake_port_info(const void *self, struct port_info *out)
 	memcpy(out->id, ((const struct partfixture *)self)->id, sizeof(out->id));
 	out->receives_audio = true;
 	out->audio_pt = 0;
-	out->audio_codec = PORT_PCMU;
+	out->audio_codec = CODEC_PCMU;
 	out->profile = 2;
 	out->packetization_mode = 1;
 }

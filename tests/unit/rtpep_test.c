@@ -304,7 +304,7 @@ static void test_pcmu_clock(void **state)
 	rtpepfixture_peer_open(f, &pa);
 	struct rtpep_params p = rtpepfixture_params("127.0.0.1", pa.port, 0);
 	p.audio_pt = 0;
-	p.audio_codec = PORT_PCMU;
+	p.audio_codec = CODEC_PCMU;
 	struct rtpep *r = rtpepfixture_create_ok(&f->env, &p);
 	struct rtpep_local l;
 	rtpep_local(r, &l);

@@ -207,7 +207,7 @@ struct rtpep_params rtpepfixture_params(const char *addr, int audio_port, int vi
 		.audio_port = audio_port, .audio_rtcp_port = audio_port ? audio_port + 1 : 0,
 		.video_port = video_port, .video_rtcp_port = video_port ? video_port + 1 : 0,
 		.sends_audio = true, .receives_audio = true, .sends_video = true, .receives_video = true,
-		.audio_pt = 111, .audio_codec = PORT_OPUS, .video_pt = 96, .packetization_mode = 1,
+		.audio_pt = 111, .audio_codec = CODEC_OPUS, .video_pt = 96, .packetization_mode = 1,
 	};
 }
 

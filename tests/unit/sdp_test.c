@@ -671,6 +671,31 @@ static void test_direction_name(void **state)
 	}
 }
 
+/* Formats listed without a=rtpmap get RFC 3551's static names and clocks;
+ * an a=rtpmap still says what a static number means. */
+static void test_static_payload_types(void **state)
+{
+	(void)state;
+	static const char text[] = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
+				   "m=audio 9 RTP/AVP 0 8 9 26 3 97\r\na=rtpmap:97 opus/48000/2\r\n"
+				   "m=audio 9 RTP/AVP 0\r\na=rtpmap:0 PCMA/8000\r\n";
+	static const struct { int pt; const char *name; int clock, channels; } want[] = {
+		{ 0, "PCMU", 8000, 1 }, { 8, "PCMA", 8000, 1 }, { 9, "G722", 8000, 1 },
+		{ 26, "JPEG", 90000, 0 }, { 3, "", 0, 0 }, { 97, "opus", 48000, 2 },
+	};
+	struct sdp_offer *o = sdpfixture_parse_ok("static", text, strlen(text));
+	assert_int_equal(o->media[0].n_codecs, 6);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		const struct sdp_codec *c = sdpfixture_find_codec(&o->media[0], want[i].pt);
+		assert_non_null(c);
+		assert_string_equal(c->name, want[i].name);
+		assert_int_equal(c->clock_rate, want[i].clock);
+		assert_int_equal(c->channels, want[i].channels);
+	}
+	assert_string_equal(sdpfixture_find_codec(&o->media[1], 0)->name, "PCMA");
+	free(o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -693,6 +718,7 @@ int main(void)
 		cmocka_unit_test(test_find_extmap),
 		cmocka_unit_test(test_answer_direction),
 		cmocka_unit_test(test_direction_name),
+		cmocka_unit_test(test_static_payload_types),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -56,13 +56,13 @@ static bool has_pt(const struct sdp_media_answer *a, int pt)
 }
 
 /* The codec the negotiation gave video payload type pt; fails without it. */
-static enum vcodec codec_of(const struct sdp_media_answer *a, int pt)
+static enum codec_video codec_of(const struct sdp_media_answer *a, int pt)
 {
 	for (int i = 0; i < a->n_recv_pts; i++)
 		if (a->recv_pts[i] == pt)
 			return a->recv_codecs[i];
 	fail_msg("payload type %d not accepted", pt);
-	return VCODEC_H264;
+	return CODEC_H264;
 }
 
 /* Returns a new string without the lines that start with prefix. */
@@ -283,7 +283,7 @@ static void test_negotiate_partial(void **state)
 	assert_int_equal(neg.video_index, 1);
 	assert_true(neg.media[1].accepted);
 	assert_true(has_pt(&neg.media[1], 96));
-	assert_int_equal(codec_of(&neg.media[1], 96), VCODEC_VP8);
+	assert_int_equal(codec_of(&neg.media[1], 96), CODEC_VP8);
 	assert_int_equal(neg.media[1].send_pt, -1);
 	assert_int_equal(neg.media[1].direction, SDP_RECVONLY);
 	assert_int_equal(neg.media[0].direction, SDP_SENDRECV);
@@ -572,12 +572,12 @@ static void test_answer_sendonly(void **state)
 		const struct sdp_media_answer *va = &neg.media[neg.video_index];
 		if (strcmp(files[f], "gstreamer-whipsink.sdp") == 0) {
 			assert_non_null(strstr(video, "a=rtpmap:96 VP8/90000\r\n"));
-			assert_int_equal(codec_of(va, 96), VCODEC_VP8);
+			assert_int_equal(codec_of(va, 96), CODEC_VP8);
 			assert_non_null(strstr(ans, "a=group:BUNDLE video0 audio1\r\n"));
 		} else {
 			assert_non_null(strstr(video, "H264/90000\r\n"));
 			assert_non_null(strstr(video, "packetization-mode=1"));
-			assert_int_equal(codec_of(va, va->recv_pts[0]), VCODEC_H264); /* the best H.264 first */
+			assert_int_equal(codec_of(va, va->recv_pts[0]), CODEC_H264); /* the best H.264 first */
 			assert_true(sdpfixture_contains_ci(video, "profile-level-id=42e01f"));
 		}
 		if (strcmp(files[f], "chromium-sendonly.sdp") == 0)

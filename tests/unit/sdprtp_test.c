@@ -171,7 +171,7 @@ static void test_rtp_ffmpeg(void **state)
 	assert_int_equal(a->rtcp_port, 5007);
 	assert_int_equal(a->pt, 0);
 	assert_string_equal(a->codec, "PCMU");
-	assert_int_equal(neg.audio_codec, ACODEC_PCMU);
+	assert_int_equal(neg.audio_codec, CODEC_PCMU);
 	assert_int_equal(a->clock_rate, 8000);
 	assert_int_equal(a->direction, SDP_SENDRECV);
 	assert_true(neg.peer_sends);
@@ -234,7 +234,7 @@ static void test_rtp_room_system(void **state)
 	assert_int_equal(neg.audio.rtcp_port, 2337);
 	assert_int_equal(neg.audio.pt, 9);
 	assert_string_equal(neg.audio.codec, "G722");
-	assert_int_equal(neg.audio_codec, ACODEC_G722);
+	assert_int_equal(neg.audio_codec, CODEC_G722);
 	assert_true(neg.video.accepted);
 	assert_string_equal(neg.video.addr, "198.51.100.20"); /* session-level c= */
 	assert_int_equal(neg.video.rtcp_port, 2329);
@@ -257,27 +257,27 @@ static void test_rtp_audio_preference(void **state)
 		const char *what, *media;
 		int pt;
 		const char *codec, *rtpmap;
-		enum acodec id;
+		enum codec_audio id;
 	} cases[] = {
 		{ "opus over G722 and PCMU, whatever the offer's order",
 		  "m=audio 7000 RTP/AVP 0 9 111\r\na=rtpmap:111 opus/48000/2\r\n",
-		  111, "opus", "a=rtpmap:111 opus/48000/2\r\n", ACODEC_OPUS },
+		  111, "opus", "a=rtpmap:111 opus/48000/2\r\n", CODEC_OPUS },
 		{ "G722 over PCMU", "m=audio 7000 RTP/AVP 0 9\r\n",
-		  9, "G722", "a=rtpmap:9 G722/8000\r\n", ACODEC_G722 },
+		  9, "G722", "a=rtpmap:9 G722/8000\r\n", CODEC_G722 },
 		{ "PCMU over PCMA", "m=audio 7000 RTP/AVP 8 0\r\n",
-		  0, "PCMU", "a=rtpmap:0 PCMU/8000\r\n", ACODEC_PCMU },
+		  0, "PCMU", "a=rtpmap:0 PCMU/8000\r\n", CODEC_PCMU },
 		{ "PCMA only", "m=audio 7000 RTP/AVP 8\r\n",
-		  8, "PCMA", "a=rtpmap:8 PCMA/8000\r\n", ACODEC_PCMA },
+		  8, "PCMA", "a=rtpmap:8 PCMA/8000\r\n", CODEC_PCMA },
 		{ "mono opus, upper case, answered as RFC 7587 says",
 		  "m=audio 7000 RTP/AVP 0 100\r\na=rtpmap:100 OPUS/48000\r\n",
-		  100, "OPUS", "a=rtpmap:100 OPUS/48000/2\r\n", ACODEC_OPUS },
+		  100, "OPUS", "a=rtpmap:100 OPUS/48000/2\r\n", CODEC_OPUS },
 		{ "opus at the wrong rate is not opus",
 		  "m=audio 7000 RTP/AVP 100 8\r\na=rtpmap:100 opus/8000\r\n",
-		  8, "PCMA", "a=rtpmap:8 PCMA/8000\r\n", ACODEC_PCMA },
+		  8, "PCMA", "a=rtpmap:8 PCMA/8000\r\n", CODEC_PCMA },
 		{ "dynamic PCMU, RTP/AVPF",
 		  "m=audio 7000 RTP/AVPF 120 121\r\na=rtpmap:120 G729/8000\r\n"
 		  "a=rtpmap:121 PCMU/8000\r\n",
-		  121, "PCMU", "a=rtpmap:121 PCMU/8000\r\n", ACODEC_PCMU },
+		  121, "PCMU", "a=rtpmap:121 PCMU/8000\r\n", CODEC_PCMU },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char text[512];

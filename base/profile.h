@@ -1,6 +1,10 @@
 /*
  * profile.h - the output profiles of API.md section 4: what one encoder of a
  * room produces and every receiver of that profile shares.
+ *
+ * Plain data in base/: signaling reads the words hd/sd/ld here once, and the
+ * ids travel through every layer above (endpoint parameters, the port, the
+ * mixer), which name a profile from the same table.
  */
 #ifndef MCU_PROFILE_H
 #define MCU_PROFILE_H
