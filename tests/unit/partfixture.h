@@ -1,7 +1,7 @@
 /* partfixture.h - a participant kind of the tests' own (participant.h): no
  * ICE, no sockets; it receives the audio mix only (the cheapest member),
  * counts what the room sends it and says it is gone when told to. Shared
- * by registry_test and room_test. */
+ * by registry_test and room_test, with the removal of their recordings. */
 #ifndef TESTS_PARTFIXTURE_H
 #define TESTS_PARTFIXTURE_H
 
@@ -16,6 +16,9 @@ struct partfixture {
 	int *destroyed;                /* counts destroys */
 	_Atomic int sends;             /* packets the room sent it */
 };
+
+/* Removes dir and the files in it (the recordings a test made). */
+void partfixture_remove_dir(const char *dir);
 
 /* A new one with that id; *out (may be NULL) gets it, to drive. */
 struct participant partfixture_new(const char *id, int *destroyed, struct partfixture **out);

@@ -16,7 +16,6 @@
 #include "mixer/port.h"
 #include "partfixture.h"
 
-#include <dirent.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,21 +26,6 @@ static struct config cfg;
 static struct endpoint_env env;
 static char recordings[] = "/tmp/registry-test-XXXXXX";
 
-/* Removes what the recordings the tests start leave behind. */
-static void clean_recordings(void)
-{
-	DIR *d = opendir(recordings);
-	struct dirent *e;
-	char path[600];
-	while (d && (e = readdir(d)))
-		if (e->d_name[0] != '.') {
-			snprintf(path, sizeof(path), "%s/%s", recordings, e->d_name);
-			unlink(path);
-		}
-	if (d)
-		closedir(d);
-	rmdir(recordings);
-}
 
 static struct registry *make_registry(int max_rooms)
 {
@@ -336,6 +320,6 @@ int main(void)
 		cmocka_unit_test(test_stuck_room),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
-	clean_recordings();
+	partfixture_remove_dir(recordings);
 	return failed;
 }

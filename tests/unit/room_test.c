@@ -19,7 +19,6 @@
 #include "base/err.h"
 #include "base/log.h"
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,21 +53,6 @@ static struct room_context make_ctx(struct heard *h)
 		assert_non_null(mkdtemp(recordings));
 	snprintf(cfg.recordings_dir, sizeof(cfg.recordings_dir), "%s", recordings);
 	return (struct room_context){ .cfg = &cfg, .listener = listen, .listener_ctx = h };
-}
-
-static void clean_recordings(void)
-{
-	DIR *d = opendir(recordings);
-	struct dirent *e;
-	char path[600];
-	while (d && (e = readdir(d)))
-		if (e->d_name[0] != '.') {
-			snprintf(path, sizeof(path), "%s/%s", recordings, e->d_name);
-			unlink(path);
-		}
-	if (d)
-		closedir(d);
-	rmdir(recordings);
 }
 
 /* Books and admits a new participant. */
@@ -341,6 +325,6 @@ int main(void)
 		cmocka_unit_test(test_measured_cost),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
-	clean_recordings();
+	partfixture_remove_dir(recordings);
 	return failed;
 }
