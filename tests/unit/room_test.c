@@ -254,7 +254,7 @@ static void test_stuck_room_thread(void **state)
 	t0 = clock_now_us();
 	assert_int_equal(join(r, "bbbbbbbbbbbbbbbb", &destroyed, NULL), MCU_ETIMEDOUT);
 	int64_t waited = clock_now_us() - t0;
-	assert_true(waited >= 1500000 && waited < 3000000);
+	assert_true(waited >= 1500000 && waited < 5000000); /* long before it wakes */
 	assert_int_equal(destroyed, 1);
 	assert_int_equal(count(r), 1);
 	assert_true(room_cost(r, clock_now_us(), NULL) == before);
