@@ -620,7 +620,8 @@ int mix_create(const struct mix_config *cfg, struct mix **out)
 	pthread_cond_init(&m->done, &attr);
 	pthread_condattr_destroy(&attr);
 	m->pool = cfg->pool;
-	int rc = m->pool ? 0 : workq_create(1, 4, "video", MIX_VIDEO_NICE, &m->own_pool);
+	/* A room given no shared pool (the tests) gets a thread of its own. */
+	int rc = m->pool ? 0 : workq_create(1, 4, "video", 0, &m->own_pool);
 	if (!m->pool)
 		m->pool = m->own_pool;
 	if (!rc)

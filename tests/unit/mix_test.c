@@ -241,13 +241,13 @@ static void test_stalled_room(void **state)
 	assert_true(mix_holds(m, p));
 	assert_false(mix_holds(m, q));
 
-	mix_stall(m, 3000);
+	mix_stall(m, 5000);
 	mixfixture_sleep_ms(50);
 	int64_t t0 = clock_now_us();
 	/* an add while it sleeps: given up at the timeout, nothing left */
 	assert_int_equal(mix_add(m, &q->info, &mixfixture_fake_ops, q), MCU_ETIMEDOUT);
 	int64_t waited = clock_now_us() - t0;
-	assert_true(waited >= 250000 && waited < 2500000); /* before it wakes */
+	assert_true(waited >= 250000 && waited < 4000000); /* before it wakes */
 	assert_false(mix_holds(m, q));
 	/* a removal: not given up, done when the thread wakes */
 	assert_int_equal(mix_remove(m, p), MCU_ETIMEDOUT);
@@ -262,8 +262,8 @@ static void test_stalled_room(void **state)
 	mix_get_stats(m, &st); /* answers while stalled */
 	assert_int_equal(st.participants, 1);
 
-	assert_true(mix_recorder_applied(m, off, 5000));
-	for (int i = 0; i < 100 && mix_holds(m, p); i++)
+	assert_true(mix_recorder_applied(m, off, 10000));
+	for (int i = 0; i < 250 && mix_holds(m, p); i++)
 		mixfixture_sleep_ms(20);
 	assert_false(mix_holds(m, p));
 	int calls = snapshot(p);
@@ -301,11 +301,13 @@ static void test_late_ticks_and_cpu(void **state)
 	mix_get_stats(m, &st);
 	assert_true(st.audio_misses >= 1 && st.video_misses >= 1);
 	assert_int_equal(st.overruns, st.audio_misses + st.video_misses);
-	mix_burn(m, 20);
-	mixfixture_sleep_ms(1000);
+	mix_burn(m, 20); /* 20 ms of every 33: 0.4 s of CPU within a second or so */
+	for (int i = 0; i < 100 && st.cpu_us - cpu0 < 400000; i++) {
+		mixfixture_sleep_ms(100);
+		mix_get_stats(m, &st);
+	}
 	mix_burn(m, 0);
-	mix_get_stats(m, &st);
-	assert_true(st.cpu_us - cpu0 >= 400000); /* ~30 video ticks of 20 ms */
+	assert_true(st.cpu_us - cpu0 >= 400000);
 	mix_destroy(m);
 }
 
