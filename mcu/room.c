@@ -92,7 +92,8 @@ bool room_valid_name(const char *name)
 
 bool room_valid_layout(const char *layout)
 {
-	return !strcmp(layout, "grid") || !strcmp(layout, "speaker");
+	enum layout_kind kind;
+	return layout_parse(layout, &kind) == 0;
 }
 
 bool room_valid_settings(const struct room_settings *s)

@@ -418,8 +418,7 @@ static int open_media(struct rtpep *r, const struct config *cfg, enum port_media
 	}
 	m->present = true;
 	m->ssrc = random_ssrc();
-	/* The RTP clock: 8 kHz for G.722 (RFC 3551), PCMU and PCMA. */
-	m->rate = kind == PORT_VIDEO ? 90000 : r->port.audio_codec == CODEC_OPUS ? 48000 : 8000;
+	m->rate = kind == PORT_VIDEO ? 90000 : codec_audio_rtp_clock(r->port.audio_codec);
 	return 0;
 }
 
